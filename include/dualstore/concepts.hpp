@@ -1,0 +1,100 @@
+#pragma once
+/// \file
+/// The backend concepts. A backend is any type with the right members; no base
+/// class, no virtual functions. Failures are exceptions.
+
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <optional>
+#include <ranges>
+#include <span>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace dualstore {
+
+/// The clock absolute expiry times are expressed in.
+using expiry_clock = std::chrono::system_clock;
+
+/// A key-value store: `get` returns the value or `std::nullopt`, `put`
+/// inserts or replaces, `erase` says whether the key was there.
+template <class S>
+concept kv_store = requires(S& s, const typename S::key_type& k, const typename S::mapped_type& v) {
+    typename S::key_type;
+    typename S::mapped_type;
+    { s.get(k) } -> std::same_as<std::optional<typename S::mapped_type>>;
+    s.put(k, v);
+    { s.erase(k) } -> std::convertible_to<bool>;
+};
+
+/// One page of a scan: the items, and the cursor to continue from
+/// (`std::nullopt` once the scan is complete).
+template <class Key, class Value, class Cursor>
+struct scan_page {
+    std::vector<std::pair<Key, Value>> items;
+    std::optional<Cursor> next;
+};
+
+namespace detail {
+template <class Page, class Key, class Value, class Cursor>
+concept scan_page_of = requires(const Page& p) {
+    requires std::ranges::input_range<decltype(p.items)>;
+    requires std::convertible_to<std::ranges::range_reference_t<decltype(p.items)>,
+                                 std::pair<Key, Value>>;
+    { p.next } -> std::convertible_to<std::optional<Cursor>>;
+};
+}  // namespace detail
+
+/// A store that can be walked in pages: `s.scan(cursor, limit)` returns at most
+/// `limit` items and the cursor of the next page. A default-constructed
+/// `cursor_type` starts at the beginning; the cursor can be stored and a scan
+/// resumed from it later. A full scan visits every key present for its whole
+/// duration exactly once.
+template <class S>
+concept scannable_store =
+    kv_store<S> && std::default_initializable<typename S::cursor_type> &&
+    requires(S& s, const typename S::cursor_type& c, std::size_t limit) {
+        { s.scan(c, limit) } -> detail::scan_page_of<typename S::key_type, typename S::mapped_type,
+                                                     typename S::cursor_type>;
+    };
+
+/// A store whose entries can expire: `s.put(k, v, ttl)` writes with a time to
+/// live; `s.expiry(k)` is the absolute expiry of a live entry, `std::nullopt`
+/// when it has none or does not exist. Expired entries are invisible to reads.
+template <class S>
+concept expiring_store =
+    kv_store<S> && requires(S& s, const typename S::key_type& k,
+                            const typename S::mapped_type& v, std::chrono::milliseconds ttl) {
+        s.put(k, v, ttl);
+        { s.expiry(k) } -> std::same_as<std::optional<expiry_clock::time_point>>;
+    };
+
+/// A store that can insert only when the key is absent, atomically:
+/// `put_if_absent` returns whether it wrote.
+template <class S>
+concept conditional_store =
+    kv_store<S> && requires(S& s, const typename S::key_type& k, const typename S::mapped_type& v) {
+        { s.put_if_absent(k, v) } -> std::convertible_to<bool>;
+    };
+
+/// A store with batch operations: `get_many` answers one optional per key, in
+/// order; `put_many` writes every pair.
+template <class S>
+concept batch_store =
+    kv_store<S> &&
+    requires(S& s, std::span<const typename S::key_type> keys,
+             std::span<const std::pair<typename S::key_type, typename S::mapped_type>> items) {
+        { s.get_many(keys) } -> std::same_as<std::vector<std::optional<typename S::mapped_type>>>;
+        s.put_many(items);
+    };
+
+/// The key and value types of a backend, when it has them.
+template <kv_store S>
+using key_type_t = typename S::key_type;
+/// \copydoc key_type_t
+template <kv_store S>
+using mapped_type_t = typename S::mapped_type;
+
+}  // namespace dualstore

@@ -1,0 +1,167 @@
+#pragma once
+/// \file
+/// The capability forwarding shared by the wrapping test doubles
+/// (`testing::faulty`, `testing::recording_store`): a wrapper forwards exactly
+/// the capabilities its backend models and runs a hook before every call.
+
+#include <dualstore/concepts.hpp>
+#include <dualstore/detail/holder.hpp>
+#include <dualstore/testing/call_kind.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <span>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace dualstore::detail {
+
+/// Stands in for the cursor of a backend that cannot scan; never constructed.
+struct no_cursor {
+    no_cursor() = delete;
+};
+
+/// The cursor type a wrapper's `scan` takes: the backend's, or `no_cursor`.
+template <class S>
+struct forwarded_cursor {
+    using type = no_cursor;
+};
+template <scannable_store S>
+struct forwarded_cursor<S> {
+    using type = typename S::cursor_type;
+};
+
+/// Declares `cursor_type` exactly when `S` models `scannable_store`, so a
+/// wrapper is scannable only over a scannable backend.
+template <class S>
+struct cursor_alias {};
+template <scannable_store S>
+struct cursor_alias<S> {
+    /// The backend's scan cursor.
+    using cursor_type = typename S::cursor_type;
+};
+
+/// Base of a wrapper `Derived` around a backend held as `S` (`T&` refers,
+/// `T` owns; see `holder`). Has every member of the capability concepts the
+/// backend models and no other: each forwards to the backend after calling
+/// `Derived::before(call_kind, keys)`, where `keys` is a range of the keys the
+/// call names (empty for `scan`). A hook that throws stops the call before it
+/// reaches the backend. Thread-safe when the backend and the hook are.
+template <class Derived, class S>
+class forwarding_store : public cursor_alias<std::remove_reference_t<S>> {
+public:
+    /// The wrapped backend type.
+    using inner_type = std::remove_reference_t<S>;
+    static_assert(kv_store<inner_type>,
+                  "the wrapped backend does not model dualstore::kv_store: it needs key_type, "
+                  "mapped_type, get(key) -> std::optional<mapped_type>, put(key, value) and "
+                  "erase(key) -> bool");
+    /// The backend's key type.
+    using key_type = typename inner_type::key_type;
+    /// The backend's value type.
+    using mapped_type = typename inner_type::mapped_type;
+
+    /// Forwards `get`; throws what the hook or the backend throws.
+    std::optional<mapped_type> get(const key_type& key) {
+        before_one(testing::call_kind::get, key);
+        return inner().get(key);
+    }
+
+    /// Forwards `put(key, value)`; throws what the hook or the backend throws.
+    decltype(auto) put(const key_type& key, const mapped_type& value) {
+        before_one(testing::call_kind::put, key);
+        return inner().put(key, value);
+    }
+
+    /// Forwards `erase`; throws what the hook or the backend throws.
+    bool erase(const key_type& key) {
+        before_one(testing::call_kind::erase, key);
+        return static_cast<bool>(inner().erase(key));
+    }
+
+    /// Forwards `scan` (only over a `scannable_store`); throws what the hook or
+    /// the backend throws.
+    decltype(auto) scan(const typename forwarded_cursor<inner_type>::type& cursor,
+                        std::size_t limit)
+        requires scannable_store<inner_type>
+    {
+        before_each(testing::call_kind::scan, std::span<const key_type>{});
+        return inner().scan(cursor, limit);
+    }
+
+    /// Forwards `put(key, value, ttl)` (only over an `expiring_store`); throws
+    /// what the hook or the backend throws.
+    decltype(auto) put(const key_type& key, const mapped_type& value,
+                       std::chrono::milliseconds ttl)
+        requires expiring_store<inner_type>
+    {
+        before_one(testing::call_kind::put_ttl, key);
+        return inner().put(key, value, ttl);
+    }
+
+    /// Forwards `expiry` (only over an `expiring_store`); throws what the hook
+    /// or the backend throws.
+    std::optional<expiry_clock::time_point> expiry(const key_type& key)
+        requires expiring_store<inner_type>
+    {
+        before_one(testing::call_kind::expiry, key);
+        return inner().expiry(key);
+    }
+
+    /// Forwards `put_if_absent` (only over a `conditional_store`); throws what
+    /// the hook or the backend throws.
+    bool put_if_absent(const key_type& key, const mapped_type& value)
+        requires conditional_store<inner_type>
+    {
+        before_one(testing::call_kind::put_if_absent, key);
+        return static_cast<bool>(inner().put_if_absent(key, value));
+    }
+
+    /// Forwards `get_many` (only over a `batch_store`); throws what the hook or
+    /// the backend throws.
+    std::vector<std::optional<mapped_type>> get_many(std::span<const key_type> keys)
+        requires batch_store<inner_type>
+    {
+        before_each(testing::call_kind::get_many, keys);
+        return inner().get_many(keys);
+    }
+
+    /// Forwards `put_many` (only over a `batch_store`); throws what the hook or
+    /// the backend throws.
+    decltype(auto) put_many(std::span<const std::pair<key_type, mapped_type>> items)
+        requires batch_store<inner_type>
+    {
+        before_each(testing::call_kind::put_many, items | std::views::keys);
+        return inner().put_many(items);
+    }
+
+    /// The wrapped backend; calls made on it directly bypass the hook.
+    [[nodiscard]] inner_type& inner() noexcept { return inner_.get(); }
+    /// \copydoc inner
+    [[nodiscard]] const inner_type& inner() const noexcept { return inner_.get(); }
+
+protected:
+    /// Builds the held backend from `args` (a reference to it, or what its
+    /// constructor takes when it is owned).
+    template <class... Args>
+    explicit forwarding_store(std::in_place_t, Args&&... args)
+        : inner_(std::in_place, std::forward<Args>(args)...) {}
+
+private:
+    template <class Keys>
+    void before_each(testing::call_kind kind, const Keys& keys) {
+        static_cast<Derived&>(*this).before(kind, keys);
+    }
+
+    void before_one(testing::call_kind kind, const key_type& key) {
+        before_each(kind, std::span<const key_type>(std::addressof(key), 1));
+    }
+
+    holder<S> inner_;
+};
+
+}  // namespace dualstore::detail

@@ -1,0 +1,84 @@
+#pragma once
+/// \file
+/// Finds the policy of each category in a pack, supplies defaults, and rejects
+/// duplicates and strangers with readable diagnostics.
+
+#include <dualstore/policy.hpp>
+
+#include <cstddef>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace dualstore::detail {
+
+template <class P>
+struct category_of {
+    using type = void;
+};
+template <policy P>
+struct category_of<P> {
+    using type = typename P::category;
+};
+
+/// How many policies of category `Tag` the pack holds.
+template <class Tag, class... Ps>
+inline constexpr std::size_t count_of_v =
+    (std::size_t{0} + ... + std::size_t{std::is_same_v<typename category_of<Ps>::type, Tag>});
+
+template <class Tag, class Default, class... Ps>
+struct select_policy {
+    using type = Default;
+};
+template <class Tag, class Default, class P, class... Ps>
+struct select_policy<Tag, Default, P, Ps...>
+    : std::conditional_t<std::is_same_v<typename category_of<P>::type, Tag>,
+                         std::type_identity<P>, select_policy<Tag, Default, Ps...>> {};
+
+/// The policy of category `Tag` in `Ps...`, or `Default`.
+template <class Tag, class Default, class... Ps>
+using select_policy_t = typename select_policy<Tag, Default, Ps...>::type;
+
+/// The policy of category `Tag` among the arguments (moved out), or a
+/// value-initialised `Default`.
+template <class Tag, class Default, class... Ps>
+constexpr select_policy_t<Tag, Default, Ps...> take_policy(Ps&... ps) {
+    using result = select_policy_t<Tag, Default, Ps...>;
+    if constexpr (count_of_v<Tag, Ps...> == 0) {
+        return result{};
+    } else {
+        auto refs = std::forward_as_tuple(ps...);
+        return std::move(std::get<result&>(refs));
+    }
+}
+
+/// Validates a policy pack; instantiating it with a bad pack stops the build
+/// with one message that names the problem.
+template <class... Ps>
+struct validate_policies {
+    static_assert((policy<Ps> && ...),
+                  "dualstore: a template argument of dual_store is not a policy: a policy needs a "
+                  "member alias `category` naming a dualstore category tag (write_tag, read_tag, "
+                  "retry_tag, rollback_tag, failure_sink_tag or observer_tag)");
+    static_assert(count_of_v<write_tag, Ps...> <= 1,
+                  "dualstore: more than one write policy given; choose one of write::sequential, "
+                  "write::parallel, write::dual_primary, write::primary_only");
+    static_assert(count_of_v<read_tag, Ps...> <= 1,
+                  "dualstore: more than one read policy given; choose one of read::primary, "
+                  "read::secondary, read::fallback, read::shadow");
+    static_assert(count_of_v<retry_tag, Ps...> <= 1,
+                  "dualstore: more than one retry policy given; choose one of retry::none, "
+                  "retry::fixed, retry::exponential");
+    static_assert(count_of_v<rollback_tag, Ps...> <= 1,
+                  "dualstore: more than one rollback policy given; choose one of rollback::none, "
+                  "rollback::snapshot, rollback::compensate");
+    static_assert(count_of_v<failure_sink_tag, Ps...> <= 1,
+                  "dualstore: more than one on_secondary_failure given; combine the sinks in one "
+                  "callable");
+    static_assert(count_of_v<observer_tag, Ps...> <= 1,
+                  "dualstore: more than one observer set given; pass all observers to one "
+                  "observe::with(...)");
+    static constexpr bool value = true;
+};
+
+}  // namespace dualstore::detail

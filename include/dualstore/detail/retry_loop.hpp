@@ -1,0 +1,79 @@
+#pragma once
+/// \file
+/// Calls an operation under a retry policy, recording the outcome.
+
+#include <dualstore/retry.hpp>
+#include <dualstore/write_result.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <type_traits>
+
+namespace dualstore::detail {
+
+/// Whether `policy` allows retrying the exception being handled.
+template <class Policy>
+bool retry_allowed(const Policy& policy) noexcept {
+    if (!policy.retry_if) return true;
+    try {
+        throw;
+    } catch (const std::exception& e) {
+        try {
+            return policy.retry_if(e);
+        } catch (...) {
+            return false;  // a predicate that throws cannot vouch for a retry
+        }
+    } catch (...) {
+        return false;
+    }
+}
+
+/// Calls `fn()` until it returns or the policy gives up, then rethrows the
+/// last exception. `status` gets the number of calls and, on failure, the
+/// failed outcome and the error; `on_retry(attempt, delay, error)` runs
+/// before each pause.
+template <class Policy, class Fn, class OnRetry>
+decltype(auto) call_with_retry(const Policy& policy, side_status& status, Fn&& fn,
+                               OnRetry&& on_retry) {
+    const auto give_up = [&status] {
+        status.status = outcome::failed;
+        status.error = std::current_exception();
+    };
+    if constexpr (std::is_same_v<Policy, retry::none>) {
+        status.attempts = 1;
+        try {
+            return fn();
+        } catch (...) {
+            give_up();
+            throw;
+        }
+    } else {
+        const unsigned limit = std::max(policy.attempts, 1U);
+        const bool bounded_time = policy.max_elapsed > std::chrono::nanoseconds::zero();
+        const auto start = bounded_time ? policy.clock.read_clock()
+                                        : std::chrono::steady_clock::time_point{};
+        for (status.attempts = 1;; ++status.attempts) {
+            std::chrono::nanoseconds delay{};
+            std::exception_ptr error;
+            try {
+                return fn();
+            } catch (...) {
+                if (status.attempts < limit && retry_allowed(policy)) {
+                    delay = policy.delay_after(status.attempts);
+                    const bool in_time = !bounded_time || policy.clock.read_clock() - start +
+                                                                  delay <= policy.max_elapsed;
+                    if (in_time) error = std::current_exception();
+                }
+                if (!error) {
+                    give_up();
+                    throw;
+                }
+            }
+            on_retry(status.attempts, delay, error);
+            policy.clock.wait(delay);
+        }
+    }
+}
+
+}  // namespace dualstore::detail

@@ -1,0 +1,43 @@
+#pragma once
+/// \file
+/// The key-value operations as function objects. `dual_store::get/put/erase`
+/// run these through the same machinery as a generic `write(op)`, and a
+/// `rollback::compensate` undo function receives them.
+
+namespace dualstore {
+
+/// Reads `key`: `s.get(key)`.
+template <class Key>
+struct get_op {
+    const Key& key;  ///< the key read
+
+    template <class Store>
+    auto operator()(Store& s) const {
+        return s.get(key);
+    }
+};
+
+/// Writes `value` under `key`: `s.put(key, value)`.
+template <class Key, class Value>
+struct put_op {
+    const Key& key;      ///< the key written
+    const Value& value;  ///< the value written
+
+    template <class Store>
+    void operator()(Store& s) const {
+        s.put(key, value);
+    }
+};
+
+/// Erases `key`: `s.erase(key)`, true if it was there.
+template <class Key>
+struct erase_op {
+    const Key& key;  ///< the key erased
+
+    template <class Store>
+    bool operator()(Store& s) const {
+        return static_cast<bool>(s.erase(key));
+    }
+};
+
+}  // namespace dualstore

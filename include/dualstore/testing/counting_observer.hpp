@@ -1,0 +1,100 @@
+#pragma once
+/// \file
+/// An observer that counts every event a dual store reports and keeps the
+/// keys of mismatches and secondary failures. Thread-safe.
+
+#include <dualstore/observe/events.hpp>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace dualstore::testing {
+
+/// Counts events; keeps printable descriptions of mismatches, secondary
+/// failures and rollbacks for assertions. Keys and values are printed with
+/// fmt when they are formattable.
+class counting_observer {
+public:
+    std::atomic<std::size_t> operations{0};         ///< operation_event count
+    std::atomic<std::size_t> failed_operations{0};  ///< operation_event with ok == false
+    std::atomic<std::size_t> retries{0};            ///< retry_event count
+    std::atomic<std::size_t> secondary_failures{0}; ///< secondary_failure_event count
+    std::atomic<std::size_t> sink_errors{0};        ///< sink_error_event count
+    std::atomic<std::size_t> rollbacks{0};          ///< rollback_event with the primary restored
+    std::atomic<std::size_t> failed_rollbacks{0};   ///< rollback_event whose restore failed
+    std::atomic<std::size_t> mismatches{0};         ///< mismatch_event count
+    std::atomic<std::size_t> shadow_errors{0};      ///< shadow_error_event count
+
+    void on(const observe::operation_event& e) {
+        ++operations;
+        if (!e.ok) ++failed_operations;
+    }
+    void on(const observe::retry_event&) { ++retries; }
+    template <class Key>
+    void on(const observe::secondary_failure_event<Key>& e) {
+        ++secondary_failures;
+        remember(failure_log_, fmt::format("{} {}", e.op, printable(e.key)));
+    }
+    template <class Key>
+    void on(const observe::sink_error_event<Key>&) {
+        ++sink_errors;
+    }
+    template <class Key>
+    void on(const observe::rollback_event<Key>& e) {
+        ++(e.restored() ? rollbacks : failed_rollbacks);
+        remember(rollback_log_, fmt::format("{} {}", e.op, printable(e.key)));
+    }
+    template <class Key, class P, class S>
+    void on(const observe::mismatch_event<Key, P, S>& e) {
+        ++mismatches;
+        remember(mismatch_log_, fmt::format("{}: {} != {}", printable(e.key), printable(&e.primary),
+                                            printable(&e.secondary)));
+    }
+    template <class Key>
+    void on(const observe::shadow_error_event<Key>&) {
+        ++shadow_errors;
+    }
+
+    /// Each mismatch as "key: primary != secondary".
+    [[nodiscard]] std::vector<std::string> mismatch_log() const { return copy(mismatch_log_); }
+    /// Each secondary failure as "operation key".
+    [[nodiscard]] std::vector<std::string> failure_log() const { return copy(failure_log_); }
+    /// Each rollback as "operation key".
+    [[nodiscard]] std::vector<std::string> rollback_log() const { return copy(rollback_log_); }
+
+private:
+    template <class T>
+    static std::string printable(const T* value) {
+        if (value == nullptr) return "<no key>";
+        if constexpr (fmt::is_formattable<T>::value) {
+            return fmt::format("{}", *value);
+        } else if constexpr (requires { value->has_value(); **value; }) {
+            return value->has_value() ? printable(&**value) : std::string("<none>");
+        } else {
+            return "<unprintable>";
+        }
+    }
+
+    void remember(std::vector<std::string>& log, std::string line) {
+        std::lock_guard lock(mutex_);
+        log.push_back(std::move(line));
+    }
+
+    std::vector<std::string> copy(const std::vector<std::string>& log) const {
+        std::lock_guard lock(mutex_);
+        return log;
+    }
+
+    mutable std::mutex mutex_;
+    std::vector<std::string> mismatch_log_;
+    std::vector<std::string> failure_log_;
+    std::vector<std::string> rollback_log_;
+};
+
+}  // namespace dualstore::testing

@@ -1,0 +1,120 @@
+#pragma once
+/// \file
+/// A small reusable executor for `write::parallel`, and `executor_ref`, the
+/// type-erased handle policies keep so any executor with `execute(f)` works.
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace dualstore {
+
+/// A fixed set of worker threads running submitted tasks in FIFO order.
+/// Thread-safe. The destructor runs the tasks already queued, then joins.
+class thread_pool {
+public:
+    /// Starts `threads` workers (at least one).
+    explicit thread_pool(std::size_t threads = default_size()) {
+        threads = std::max<std::size_t>(threads, 1);
+        workers_.reserve(threads);
+        for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
+    }
+
+    thread_pool(const thread_pool&) = delete;
+    thread_pool& operator=(const thread_pool&) = delete;
+
+    ~thread_pool() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        ready_.notify_all();
+        for (auto& w : workers_) w.join();
+    }
+
+    /// Queues `task` to run on a worker. A task that throws ends the process
+    /// (std::terminate), like a throwing std::thread: wrap what may throw.
+    void execute(std::function<void()> task) {
+        {
+            std::lock_guard lock(mutex_);
+            tasks_.push_back(std::move(task));
+        }
+        ready_.notify_one();
+    }
+
+    /// Number of worker threads.
+    [[nodiscard]] std::size_t size() const noexcept { return workers_.size(); }
+
+    /// The worker count used by default: the hardware concurrency, at least 2.
+    [[nodiscard]] static std::size_t default_size() noexcept {
+        return std::max(2U, std::thread::hardware_concurrency());
+    }
+
+private:
+    void work() {
+        for (;;) {
+            std::function<void()> task;
+            {
+                std::unique_lock lock(mutex_);
+                ready_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+                if (tasks_.empty()) return;
+                task = std::move(tasks_.front());
+                tasks_.pop_front();
+            }
+            task();
+        }
+    }
+
+    std::mutex mutex_;
+    std::condition_variable ready_;
+    std::deque<std::function<void()>> tasks_;
+    bool stopping_ = false;
+    std::vector<std::thread> workers_;
+};
+
+/// The process-wide pool `write::parallel` uses when given no executor;
+/// created on first use.
+inline thread_pool& default_thread_pool() {
+    static thread_pool pool;
+    return pool;
+}
+
+/// A non-owning handle to any executor with `execute(std::function<void()>)`.
+/// A default-constructed handle refers to `default_thread_pool()`. The
+/// executor must outlive every store that uses it.
+class executor_ref {
+public:
+    /// Refers to the default pool.
+    executor_ref() noexcept = default;
+
+    /// Refers to `executor`.
+    template <class Executor>
+        requires(!std::is_same_v<std::remove_cvref_t<Executor>, executor_ref> &&
+                 requires(Executor& e, std::function<void()> f) { e.execute(std::move(f)); })
+    executor_ref(Executor& executor) noexcept  // NOLINT(google-explicit-constructor)
+        : target_(std::addressof(executor)), execute_([](void* target, std::function<void()> f) {
+              static_cast<Executor*>(target)->execute(std::move(f));
+          }) {}
+
+    /// Runs `task` on the executor.
+    void execute(std::function<void()> task) const {
+        if (target_ == nullptr) {
+            default_thread_pool().execute(std::move(task));
+        } else {
+            execute_(target_, std::move(task));
+        }
+    }
+
+private:
+    void* target_ = nullptr;
+    void (*execute_)(void*, std::function<void()>) = nullptr;
+};
+
+}  // namespace dualstore
