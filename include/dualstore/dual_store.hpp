@@ -220,7 +220,8 @@ private:
 
     template <class Op>
     static constexpr void require_callable() {
-        static_assert(std::invocable<Op&, primary_store&> && std::invocable<Op&, secondary_store&>,
+        static_assert(std::invocable<const Op&, primary_store&> &&
+                          std::invocable<const Op&, secondary_store&>,
                       "dualstore: the operation must be callable as op(primary) and "
                       "op(secondary); for backends of different types pass "
                       "dualstore::overloaded{...}");

@@ -8,11 +8,11 @@
 #include <dualstore/detail/holder.hpp>
 #include <dualstore/testing/call_kind.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
-#include <ranges>
 #include <span>
 #include <type_traits>
 #include <utility>
@@ -45,12 +45,43 @@ struct cursor_alias<S> {
     using cursor_type = typename S::cursor_type;
 };
 
+/// The keys a call names: a span of keys, or the keys of a span of (key,
+/// value) pairs. Cheap to copy; refers to the caller's data.
+template <class Key, class Value>
+class key_list {
+public:
+    /// The keys `keys`.
+    explicit key_list(std::span<const Key> keys) noexcept : keys_(keys) {}
+    /// The keys of `items`.
+    explicit key_list(std::span<const std::pair<Key, Value>> items) noexcept : items_(items) {}
+
+    /// Whether `predicate(key)` holds for some key, tried in order.
+    template <class Predicate>
+    [[nodiscard]] bool any_of(Predicate predicate) const {
+        return std::ranges::any_of(keys_, predicate) ||
+               std::ranges::any_of(items_, [&](const auto& item) { return predicate(item.first); });
+    }
+
+    /// Calls `f(key)` for each key, in order.
+    template <class F>
+    void for_each(F f) const {
+        static_cast<void>(any_of([&](const Key& key) {
+            f(key);
+            return false;
+        }));
+    }
+
+private:
+    std::span<const Key> keys_;
+    std::span<const std::pair<Key, Value>> items_;
+};
+
 /// Base of a wrapper `Derived` around a backend held as `S` (`T&` refers,
 /// `T` owns; see `holder`). Has every member of the capability concepts the
 /// backend models and no other: each forwards to the backend after calling
-/// `Derived::before(call_kind, keys)`, where `keys` is a range of the keys the
-/// call names (empty for `scan`). A hook that throws stops the call before it
-/// reaches the backend. Thread-safe when the backend and the hook are.
+/// `Derived::before(call_kind, const keys_type&)` with the keys the call names
+/// (none for `scan`). A hook that throws stops the call before it reaches the
+/// backend. Thread-safe when the backend and the hook are.
 template <class Derived, class S>
 class forwarding_store : public cursor_alias<std::remove_reference_t<S>> {
 public:
@@ -135,7 +166,7 @@ public:
     decltype(auto) put_many(std::span<const std::pair<key_type, mapped_type>> items)
         requires batch_store<inner_type>
     {
-        before_each(testing::call_kind::put_many, items | std::views::keys);
+        before_each(testing::call_kind::put_many, items);
         return inner().put_many(items);
     }
 
@@ -145,6 +176,9 @@ public:
     [[nodiscard]] const inner_type& inner() const noexcept { return inner_.get(); }
 
 protected:
+    /// The keys of a call, as the hook sees them.
+    using keys_type = key_list<key_type, mapped_type>;
+
     /// Builds the held backend from `args` (a reference to it, or what its
     /// constructor takes when it is owned).
     template <class... Args>
@@ -153,8 +187,8 @@ protected:
 
 private:
     template <class Keys>
-    void before_each(testing::call_kind kind, const Keys& keys) {
-        static_cast<Derived&>(*this).before(kind, keys);
+    void before_each(testing::call_kind kind, Keys keys) {
+        static_cast<Derived&>(*this).before(kind, keys_type(keys));
     }
 
     void before_one(testing::call_kind kind, const key_type& key) {

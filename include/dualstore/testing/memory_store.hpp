@@ -1,0 +1,259 @@
+#pragma once
+/// \file
+/// `testing::memory_store`: an ordered, thread-safe, in-memory backend that
+/// models every capability concept. The reference fake for tests.
+
+#include <dualstore/concepts.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <span>
+#include <utility>
+#include <vector>
+
+namespace dualstore::testing {
+
+/// An in-memory backend over a `std::map`: models `kv_store`,
+/// `scannable_store`, `expiring_store`, `conditional_store` and `batch_store`.
+///
+/// Thread-safe: every member may be called from many threads at once (reads
+/// share a lock, writes take it alone); each call, batches included, is
+/// atomic. Keys and values are copied in, so any bytes (NULs included) round
+/// trip. Expired entries are invisible to every read and treated as absent by
+/// writes. Failures are only those of copying a key or value (e.g.
+/// `std::bad_alloc`); a call that throws leaves the store unchanged.
+template <class Key, class Value>
+class memory_store {
+public:
+    /// The key type.
+    using key_type = Key;
+    /// The value type.
+    using mapped_type = Value;
+    /// The function the store asks for the current time.
+    using clock_function = std::function<expiry_clock::time_point()>;
+
+    /// Where a scan resumes: after `after`, or at the first key when empty.
+    struct cursor {
+        /// The last key the previous page returned.
+        std::optional<Key> after;
+        /// Cursors are equal when they resume at the same place.
+        friend bool operator==(const cursor&, const cursor&) = default;
+    };
+    /// The scan cursor (`scannable_store`); default-constructed = the start.
+    using cursor_type = cursor;
+    /// One page of a scan.
+    using page_type = scan_page<Key, Value, cursor_type>;
+
+    /// An empty store that reads the time from `now` (empty:
+    /// `expiry_clock::now`). `now` may be called concurrently from many
+    /// threads, while the store's lock is held.
+    explicit memory_store(clock_function now = {}) : now_(std::move(now)) {}
+
+    /// Takes over the entries and clock of `other`, which is left empty.
+    /// Locks `other`; the new store is not yet shared, so it needs no lock.
+    memory_store(memory_store&& other) : memory_store(std::move(other), lock_of(other)) {}
+
+    memory_store(const memory_store&) = delete;
+    memory_store& operator=(const memory_store&) = delete;
+    memory_store& operator=(memory_store&&) = delete;
+
+    /// The live value of `key`, or `std::nullopt`.
+    [[nodiscard]] std::optional<Value> get(const Key& key) const {
+        std::shared_lock lock(mutex_);
+        const auto it = find_live(key, now());
+        if (it == entries_.end()) return std::nullopt;
+        return it->second.value;
+    }
+
+    /// Inserts or replaces `key` with no expiry.
+    void put(const Key& key, const Value& value) {
+        std::unique_lock lock(mutex_);
+        assign(key, value, std::nullopt);
+    }
+
+    /// Inserts or replaces `key`, expiring `ttl` from now. A `ttl` of zero or
+    /// less writes an entry that has already expired; a huge `ttl` saturates.
+    void put(const Key& key, const Value& value, std::chrono::milliseconds ttl) {
+        std::unique_lock lock(mutex_);
+        assign(key, value, deadline(now(), ttl));
+    }
+
+    /// Removes `key`; returns whether a live entry was removed (an expired
+    /// one is dropped too, and counts as absent).
+    bool erase(const Key& key) {
+        std::unique_lock lock(mutex_);
+        const auto it = entries_.find(key);
+        if (it == entries_.end()) return false;
+        const bool live = it->second.live_at(now());
+        entries_.erase(it);
+        return live;
+    }
+
+    /// At most `limit` live entries after `from`, in key order, and the
+    /// cursor of the next page (`std::nullopt` when no live key follows).
+    /// Resumes strictly after the last key returned, so a full scan that runs
+    /// while other threads write returns no key twice and returns every key
+    /// present throughout. A `limit` of 0 returns no items and `from` again
+    /// (unless no live key follows). O(limit + expired keys skipped + log n).
+    [[nodiscard]] page_type scan(const cursor_type& from, std::size_t limit) const {
+        std::shared_lock lock(mutex_);
+        const auto now_point = now();
+        page_type page;
+        auto it = from.after ? entries_.upper_bound(*from.after) : entries_.begin();
+        for (; it != entries_.end(); ++it) {
+            if (!it->second.live_at(now_point)) continue;
+            if (page.items.size() == limit) {
+                page.next = page.items.empty() ? from : cursor_type{page.items.back().first};
+                break;
+            }
+            page.items.emplace_back(it->first, it->second.value);
+        }
+        return page;
+    }
+
+    /// The absolute expiry of the live entry `key`; `std::nullopt` when it has
+    /// none or there is no live entry.
+    [[nodiscard]] std::optional<expiry_clock::time_point> expiry(const Key& key) const {
+        std::shared_lock lock(mutex_);
+        const auto it = find_live(key, now());
+        if (it == entries_.end()) return std::nullopt;
+        return it->second.expires;
+    }
+
+    /// Writes `key` (no expiry) only if it has no live entry; returns whether
+    /// it wrote. Atomic.
+    bool put_if_absent(const Key& key, const Value& value) {
+        std::unique_lock lock(mutex_);
+        if (find_live(key, now()) != entries_.end()) return false;
+        assign(key, value, std::nullopt);
+        return true;
+    }
+
+    /// The live value of each key, in order. Atomic: one consistent view.
+    [[nodiscard]] std::vector<std::optional<Value>> get_many(std::span<const Key> keys) const {
+        std::vector<std::optional<Value>> values;
+        values.reserve(keys.size());
+        std::shared_lock lock(mutex_);
+        const auto now_point = now();
+        for (const auto& key : keys) {
+            const auto it = find_live(key, now_point);
+            values.push_back(it == entries_.end() ? std::nullopt
+                                                  : std::optional<Value>(it->second.value));
+        }
+        return values;
+    }
+
+    /// Writes every pair with no expiry (a repeated key: the last pair wins).
+    /// Atomic: other threads see all of the batch or none of it; the copies are
+    /// made before the lock is taken, so a failed copy changes nothing.
+    void put_many(std::span<const std::pair<Key, Value>> items) {
+        map_type batch;
+        for (const auto& [key, value] : items) batch.insert_or_assign(key, entry{value, {}});
+        std::unique_lock lock(mutex_);
+        while (!batch.empty()) {
+            auto node = batch.extract(batch.begin());
+            const auto it = entries_.find(node.key());
+            if (it == entries_.end()) {
+                entries_.insert(std::move(node));
+            } else {
+                it->second = std::move(node.mapped());
+            }
+        }
+    }
+
+    /// The number of live entries. O(n).
+    [[nodiscard]] std::size_t size() const {
+        std::shared_lock lock(mutex_);
+        const auto now_point = now();
+        std::size_t live = 0;
+        for (const auto& [key, item] : entries_) live += item.live_at(now_point) ? 1 : 0;
+        return live;
+    }
+
+    /// Whether `key` has a live entry.
+    [[nodiscard]] bool contains(const Key& key) const {
+        std::shared_lock lock(mutex_);
+        return find_live(key, now()) != entries_.end();
+    }
+
+    /// Removes every entry.
+    void clear() {
+        std::unique_lock lock(mutex_);
+        entries_.clear();
+    }
+
+    /// A copy of the live entries, taken atomically. O(n).
+    [[nodiscard]] std::map<Key, Value> snapshot() const {
+        std::shared_lock lock(mutex_);
+        const auto now_point = now();
+        std::map<Key, Value> live;
+        for (const auto& [key, item] : entries_) {
+            if (item.live_at(now_point)) live.emplace_hint(live.end(), key, item.value);
+        }
+        return live;
+    }
+
+    /// Replaces the clock (empty: `expiry_clock::now`); waits for calls in
+    /// progress. Existing expiry times are kept as absolute times.
+    void set_clock(clock_function now) {
+        std::unique_lock lock(mutex_);
+        now_ = std::move(now);
+    }
+
+private:
+    using time_point = expiry_clock::time_point;
+
+    struct entry {
+        Value value;
+        std::optional<time_point> expires;
+
+        [[nodiscard]] bool live_at(time_point now) const { return !expires || now < *expires; }
+    };
+    using map_type = std::map<Key, entry>;
+
+    /// `now + ttl`, clamped to what a time_point can hold; `now` for ttl <= 0.
+    [[nodiscard]] static time_point deadline(time_point now, std::chrono::milliseconds ttl) {
+        if (ttl <= std::chrono::milliseconds::zero()) return now;
+        const auto room = std::chrono::floor<std::chrono::milliseconds>(time_point::max() - now);
+        return ttl >= room ? time_point::max() : now + ttl;
+    }
+
+    static std::unique_lock<std::shared_mutex> lock_of(memory_store& store) {
+        return std::unique_lock(store.mutex_);
+    }
+    memory_store(memory_store&& other, std::unique_lock<std::shared_mutex> /*held*/)
+        : now_(std::move(other.now_)), entries_(std::move(other.entries_)) {
+        other.entries_.clear();
+    }
+
+    // The members below expect mutex_ to be held.
+
+    [[nodiscard]] time_point now() const { return now_ ? now_() : expiry_clock::now(); }
+
+    [[nodiscard]] typename map_type::const_iterator find_live(const Key& key,
+                                                              time_point now_point) const {
+        const auto it = entries_.find(key);
+        return it != entries_.end() && it->second.live_at(now_point) ? it : entries_.end();
+    }
+
+    void assign(const Key& key, const Value& value, std::optional<time_point> expires) {
+        const auto it = entries_.find(key);
+        if (it == entries_.end()) {
+            entries_.emplace(key, entry{value, expires});
+        } else {
+            it->second.value = value;
+            it->second.expires = expires;
+        }
+    }
+
+    mutable std::shared_mutex mutex_;
+    clock_function now_;
+    map_type entries_;
+};
+
+}  // namespace dualstore::testing

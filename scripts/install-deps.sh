@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what dualstore's build, tests, benchmarks and demo need (Debian 12, apt).
+# Non-interactive; does nothing (no apt at all) when everything is already there.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build pkg-config git ca-certificates
+  g++ clang libclang-rt-14-dev   # compilers; sanitizer runtimes for clang
+  catch2 libfmt-dev librange-v3-dev libbenchmark-dev
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+sudo=()
+if ((EUID != 0)); then
+  command -v sudo >/dev/null || { echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# THE test command (README and CI): installs dependencies, then builds and tests
+# dualstore under every preset: gcc, clang, asan (ASan+UBSan), tsan (tests whose
+# name contains "concurrency"), and release (builds the benchmarks and runs
+# each once briefly). Ends with "N passed, 0 failed"; exits non-zero at the
+# first failure. Usage: scripts/test.sh [preset...]   (default: all of them)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+section() { printf '\n========== %s ==========\n' "$*"; }
+
+# --- Servers ------------------------------------------------------------------
+# Placeholder: a later issue starts Redis and PostgreSQL here (on loopback,
+# non-default ports, see /work/shared/ENV.md), exports the variables the tests
+# read (DUALSTORE_REDIS_URL, DUALSTORE_PG_DSN) and stops them in stop_servers.
+start_servers() { :; }
+stop_servers() { :; }
+
+total=0
+
+# Configure, build and ctest one preset; adds its test count to $total.
+run_preset() {
+  local preset=$1 log
+  section "$preset: configure"
+  cmake --preset "$preset"
+  section "$preset: build"
+  cmake --build --preset "$preset" -j2
+  section "$preset: test"
+  log=$(mktemp)
+  if ! ctest --preset "$preset" 2>&1 | tee "$log"; then
+    rm -f "$log"
+    echo "FAILED: ctest --preset $preset" >&2
+    exit 1
+  fi
+  local count
+  count=$(grep -Eo 'tests failed out of [0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1 || true)
+  rm -f "$log"
+  if [[ -z "$count" ]]; then
+    echo "FAILED: could not read the test count of preset $preset" >&2
+    exit 1
+  fi
+  total=$((total + count))
+}
+
+# Build the benchmarks in Release and run each once, briefly, to prove it runs.
+run_benchmarks() {
+  section "release: configure"
+  cmake --preset release
+  section "release: build benchmarks"
+  cmake --build --preset release --target dualstore_benchmarks -j2
+  section "release: run benchmarks"
+  local src name ran=0
+  for src in benchmarks/*.cpp; do
+    [[ -e "$src" ]] || continue
+    name=$(basename "$src" .cpp)
+    echo "--- $name"
+    "build/release/benchmarks/$name" --benchmark_min_time=0.01
+    ran=$((ran + 1))
+  done
+  echo "ran $ran benchmark program(s)"
+}
+
+stages=("$@")
+((${#stages[@]})) || stages=(gcc clang asan tsan release)
+
+section "dependencies"
+bash scripts/install-deps.sh
+
+start_servers
+trap stop_servers EXIT
+
+for stage in "${stages[@]}"; do
+  case "$stage" in
+    release) run_benchmarks ;;
+    *) run_preset "$stage" ;;
+  esac
+done
+
+section "summary"
+echo "$total passed, 0 failed"

@@ -1,0 +1,9 @@
+// expect: the sink must be callable as sink\(key, dualstore::operation, std::exception_ptr\)
+#include <dualstore/dualstore.hpp>
+#include <dualstore/testing/memory_store.hpp>
+
+int main() {
+    dualstore::testing::memory_store<int, int> a, b;
+    dualstore::dual_store store{a, b, dualstore::on_secondary_failure{[](int) {}}};
+    store.put(1, 1);
+}

@@ -1,0 +1,166 @@
+// Read policies: which store answers, and how shadow reads compare.
+
+#include "support.hpp"
+
+#include <stdexcept>
+
+TEST_CASE("primary read: the secondary is never touched", "[read][primary]") {
+    kv a, b;
+    dst::recording_store secondary{b};
+    ds::dual_store store{a, secondary};
+    a.put("k", "v");
+
+    CHECK(store.get("k") == "v");
+    CHECK(store.get("missing") == std::nullopt);
+    CHECK(store.read([](auto& s) { return s.get("k"); }) == "v");
+    CHECK(secondary.log().size() == 0);
+}
+
+TEST_CASE("primary read: a primary failure propagates", "[read][primary]") {
+    kv a, b;
+    flaky primary{a};
+    primary.fail_next(1);
+    ds::dual_store store{primary, b};
+    CHECK_THROWS_AS(store.get("k"), dst::injected_fault);
+}
+
+TEST_CASE("secondary read: answers from the secondary only", "[read][secondary]") {
+    kv b;
+    dst::stub_store<std::string, std::string> old_store("old");
+    ds::dual_store store{old_store, b, ds::read::secondary{}, ds::write::primary_only{}};
+    b.put("k", "new");
+    CHECK(store.get("k") == "new");
+    CHECK(old_store.touches() == 0);
+}
+
+TEST_CASE("fallback read: the secondary answers only when the primary has no value",
+          "[read][fallback]") {
+    kv a, b;
+    dst::recording_store secondary{b};
+    ds::dual_store store{a, secondary, ds::read::fallback{}};
+    a.put("both", "primary");
+    b.put("both", "secondary");
+    b.put("only-secondary", "s");
+
+    CHECK(store.get("both") == "primary");
+    CHECK(secondary.log().size() == 0);
+    CHECK(store.get("only-secondary") == "s");
+    CHECK(store.get("nowhere") == std::nullopt);
+    CHECK(secondary.log().count("store", dst::call_kind::get) == 2);
+}
+
+TEST_CASE("fallback read: a primary failure propagates, a secondary failure is reported",
+          "[read][fallback]") {
+    kv a, b;
+    flaky primary{a};
+    flaky secondary{b};
+    dst::counting_observer observer;
+    ds::dual_store store{primary, secondary, ds::read::fallback{}, ds::observe::with(observer)};
+
+    primary.fail_next(1);
+    CHECK_THROWS_AS(store.get("k"), dst::injected_fault);
+
+    secondary.fail_next(1);
+    std::optional<std::string> answer{"sentinel"};
+    REQUIRE_NOTHROW(answer = store.get("k"));
+    CHECK(answer == std::nullopt);
+    CHECK(observer.secondary_failures == 1);
+}
+
+TEST_CASE("shadow read: returns the primary's answer and reports a mismatch with the key and both "
+          "values",
+          "[read][shadow]") {
+    kv a, b;
+    dst::counting_observer observer;
+    ds::dual_store store{a, b, ds::read::shadow{}, ds::observe::with(observer)};
+    a.put("same", "1");
+    b.put("same", "1");
+    a.put("differs", "primary");
+    b.put("differs", "secondary");
+    a.put("missing-in-secondary", "x");
+
+    CHECK(store.get("same") == "1");
+    CHECK(store.get("differs") == "primary");
+    CHECK(store.get("missing-in-secondary") == "x");
+
+    CHECK(observer.mismatches == 2);
+    CHECK(observer.mismatch_log() ==
+          std::vector<std::string>{"differs: primary != secondary",
+                                   "missing-in-secondary: x != <none>"});
+}
+
+TEST_CASE("shadow read: sample 0 never reads the secondary", "[read][shadow]") {
+    kv a, b;
+    dst::recording_store secondary{b};
+    ds::dual_store store{a, secondary, ds::read::shadow{.sample = 0.0}};
+    a.put("k", "v");
+    for (int i = 0; i < 1000; ++i) CHECK(store.get("k") == "v");
+    CHECK(secondary.log().size() == 0);
+}
+
+TEST_CASE("shadow read: a fractional sample shadows about that fraction of reads",
+          "[read][shadow]") {
+    kv a, b;
+    dst::recording_store secondary{b};
+    ds::dual_store store{a, secondary, ds::read::shadow{.sample = 0.25}};
+    constexpr int reads = 4000;
+    for (int i = 0; i < reads; ++i) (void)store.get("k");
+    const auto shadowed = static_cast<double>(secondary.log().size()) / reads;
+    CHECK(shadowed == Approx(0.25).margin(0.05));
+}
+
+TEST_CASE("shadow read: a throwing comparator does not affect the returned value",
+          "[read][shadow]") {
+    kv a, b;
+    dst::counting_observer observer;
+    const auto throwing = [](const auto&, const auto&) -> bool {
+        throw std::logic_error("comparator broke");
+    };
+    ds::dual_store store{a, b, ds::read::shadow{}.compared_by(throwing),
+                         ds::observe::with(observer)};
+    a.put("k", "v");
+    b.put("k", "w");
+
+    std::optional<std::string> answer;
+    REQUIRE_NOTHROW(answer = store.get("k"));
+    CHECK(answer == "v");
+    CHECK(observer.shadow_errors == 1);
+    CHECK(observer.mismatches == 0);
+}
+
+TEST_CASE("shadow read: a secondary failure never reaches the caller", "[read][shadow]") {
+    kv a, b;
+    flaky secondary{b};
+    secondary.fail_always();
+    dst::counting_observer observer;
+    ds::dual_store store{a, secondary, ds::read::shadow{}, ds::observe::with(observer)};
+    a.put("k", "v");
+
+    CHECK(store.get("k") == "v");
+    CHECK(observer.shadow_errors == 1);
+}
+
+TEST_CASE("shadow read: a user comparator decides what counts as a mismatch", "[read][shadow]") {
+    kv a, b;
+    dst::counting_observer observer;
+    // Case-insensitive comparison of optional strings.
+    const auto same_ignoring_case = [](const std::optional<std::string>& x,
+                                       const std::optional<std::string>& y) {
+        if (x.has_value() != y.has_value()) return false;
+        if (!x) return true;
+        return std::equal(x->begin(), x->end(), y->begin(), y->end(), [](char l, char r) {
+            return std::tolower(static_cast<unsigned char>(l)) ==
+                   std::tolower(static_cast<unsigned char>(r));
+        });
+    };
+    ds::dual_store store{a, b, ds::read::shadow{.sample = 1.0}.compared_by(same_ignoring_case),
+                         ds::observe::with(observer)};
+    a.put("k", "Value");
+    b.put("k", "VALUE");
+    a.put("j", "x");
+    b.put("j", "y");
+
+    (void)store.get("k");
+    (void)store.get("j");
+    CHECK(observer.mismatch_log() == std::vector<std::string>{"j: x != y"});
+}
