@@ -8,22 +8,30 @@
 
 namespace {
 
-using dual_primary_store =
-    ds::dual_store<kv&, flaky&, ds::write::dual_primary, ds::rollback::snapshot,
-                   ds::on_secondary_failure<std::reference_wrapper<sink_record>>,
-                   ds::observe::observer_set<dst::counting_observer>>;
-
-}  // namespace
-
-TEST_CASE("dual_primary + snapshot: a secondary failure restores the prior value and throws "
-          "rolled_back nesting the cause",
-          "[rollback][snapshot]") {
+/// Two memory stores under dual_primary + snapshot, the secondary faulty,
+/// with a recording sink and a counting observer.
+struct dual_primary_fixture {
     kv a, b;
     flaky secondary{b};
     sink_record sunk;
     dst::counting_observer observer;
-    dual_primary_store store{a, secondary, ds::write::dual_primary{}, ds::rollback::snapshot{},
-                             ds::on_secondary_failure{std::ref(sunk)}, ds::observe::with(observer)};
+    ds::dual_store<kv&, flaky&, ds::write::dual_primary, ds::rollback::snapshot,
+                   ds::on_secondary_failure<std::reference_wrapper<sink_record>>,
+                   ds::observe::observer_set<dst::counting_observer>>
+        store{a,
+              secondary,
+              ds::write::dual_primary{},
+              ds::rollback::snapshot{},
+              ds::on_secondary_failure{std::ref(sunk)},
+              ds::observe::with(observer)};
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(dual_primary_fixture,
+                 "dual_primary + snapshot: a secondary failure restores the prior value and throws "
+                 "rolled_back nesting the cause",
+                 "[rollback][snapshot]") {
     store.put("k", "old");
     secondary.fail_next(1, dst::fault_on::writes);
 
@@ -50,14 +58,10 @@ TEST_CASE("dual_primary + snapshot: a secondary failure restores the prior value
     CHECK(sunk.taken()[0].key == "k");
 }
 
-TEST_CASE("dual_primary + snapshot: a key that did not exist is absent again after the rollback",
-          "[rollback][snapshot]") {
-    kv a, b;
-    flaky secondary{b};
-    sink_record sunk;
-    dst::counting_observer observer;
-    dual_primary_store store{a, secondary, ds::write::dual_primary{}, ds::rollback::snapshot{},
-                             ds::on_secondary_failure{std::ref(sunk)}, ds::observe::with(observer)};
+TEST_CASE_METHOD(
+    dual_primary_fixture,
+    "dual_primary + snapshot: a key that did not exist is absent again after the rollback",
+    "[rollback][snapshot]") {
     secondary.fail_next(1, dst::fault_on::writes);
 
     CHECK_THROWS_AS(store.put("fresh", "v"), ds::rolled_back);
@@ -66,14 +70,9 @@ TEST_CASE("dual_primary + snapshot: a key that did not exist is absent again aft
     CHECK_FALSE(b.contains("fresh"));
 }
 
-TEST_CASE("dual_primary + snapshot: a failed erase puts the erased value back",
-          "[rollback][snapshot]") {
-    kv a, b;
-    flaky secondary{b};
-    sink_record sunk;
-    dst::counting_observer observer;
-    dual_primary_store store{a, secondary, ds::write::dual_primary{}, ds::rollback::snapshot{},
-                             ds::on_secondary_failure{std::ref(sunk)}, ds::observe::with(observer)};
+TEST_CASE_METHOD(dual_primary_fixture,
+                 "dual_primary + snapshot: a failed erase puts the erased value back",
+                 "[rollback][snapshot]") {
     store.put("k", "kept");
     secondary.fail_next(1, dst::fault_on::writes);
 
@@ -140,10 +139,9 @@ TEST_CASE("dual_primary + compensate: a throwing undo throws rollback_failed",
     kv a, b;
     flaky secondary{b};
     secondary.fail_next(1, dst::fault_on::writes);
-    ds::dual_store store{a, secondary, ds::write::dual_primary{},
-                         ds::rollback::compensate{[](kv&, const auto&) {
-                             throw permanent_error("no inverse");
-                         }}};
+    ds::dual_store store{
+        a, secondary, ds::write::dual_primary{},
+        ds::rollback::compensate{[](kv&, const auto&) { throw permanent_error("no inverse"); }}};
     CHECK_THROWS_AS(store.put("k", "v"), ds::rollback_failed);
 }
 
@@ -172,17 +170,16 @@ TEST_CASE("dual_primary + compensate: the user's inverse undoes a generic write"
     kv a, b;
     flaky secondary{b};
     std::vector<std::string> undone;
-    ds::dual_store store{
-        a, secondary, ds::write::dual_primary{},
-        ds::rollback::compensate{ds::overloaded{
-            [&](kv& primary, const ds::put_op<std::string, std::string>& op) {
-                undone.push_back("put " + op.key);
-                primary.erase(op.key);
-            },
-            [&](kv& primary, const auto&) {
-                undone.push_back("generic");
-                primary.erase("counter");
-            }}}};
+    ds::dual_store store{a, secondary, ds::write::dual_primary{},
+                         ds::rollback::compensate{ds::overloaded{
+                             [&](kv& primary, const ds::put_op<std::string, std::string>& op) {
+                                 undone.push_back("put " + op.key);
+                                 primary.erase(op.key);
+                             },
+                             [&](kv& primary, const auto&) {
+                                 undone.push_back("generic");
+                                 primary.erase("counter");
+                             }}}};
 
     secondary.fail_next(1, dst::fault_on::writes);
     CHECK_THROWS_AS(store.write([](auto& s) { s.put("counter", "1"); }), ds::rolled_back);
