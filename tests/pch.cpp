@@ -1,0 +1,1 @@
+// Compiled only to build the precompiled Catch header the test executables reuse.
