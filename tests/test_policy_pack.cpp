@@ -69,7 +69,8 @@ TEST_CASE("dual_store: owns backends given as rvalues, refers to lvalues", "[dua
     static_assert(std::is_same_v<decltype(store),
                                  ds::dual_store<kv, kv&, ds::write::sequential, ds::read::primary,
                                                 ds::retry::none, ds::rollback::none,
-                                                ds::no_failure_sink, ds::observe::none>>);
+                                                ds::no_failure_sink, ds::observe::none,
+                                                ds::no_guard>>);
     store.put("k", "v");
     CHECK(store.primary().get("k") == "v");
     CHECK(&store.secondary() == &shared);

@@ -137,7 +137,10 @@ TEST_CASE("shadow read: a secondary failure never reaches the caller", "[read][s
     a.put("k", "v");
 
     CHECK(store.get("k") == "v");
-    CHECK(observer.shadow_errors == 1);
+    // One side failing is a mismatch that carries the error.
+    CHECK(observer.mismatches == 1);
+    CHECK(observer.mismatch_log() ==
+          std::vector<std::string>{"k: v != <error: dualstore: injected fault: testing::faulty failed get on purpose>"});
 }
 
 TEST_CASE("shadow read: a user comparator decides what counts as a mismatch", "[read][shadow]") {

@@ -24,6 +24,28 @@ public:
     using error::error;
 };
 
+/// A write the library refused because it breaks a rule the configuration
+/// states (see `immutable_violation`). Retrying cannot help, so retry
+/// policies never retry it, whatever their `retry_if` says.
+class precondition_failed : public error {
+public:
+    using error::error;
+};
+
+/// Thrown by a `put` under `append_only` when the key already exists: the
+/// write would change data declared immutable. Neither store was written.
+class immutable_violation : public precondition_failed {
+public:
+    using precondition_failed::precondition_failed;
+};
+
+/// Thrown by `parse_stage` for text that names no stage. `what()` quotes the
+/// input and lists the accepted names.
+class invalid_stage : public error {
+public:
+    using error::error;
+};
+
 /// The text of an exception held by `e`: its `what()` when it derives from
 /// `std::exception`, a fixed phrase otherwise. Never throws.
 [[nodiscard]] inline std::string describe(const std::exception_ptr& e) noexcept try {

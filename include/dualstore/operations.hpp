@@ -4,6 +4,9 @@
 /// run these through the same machinery as a generic `write(op)`, and a
 /// `rollback::compensate` undo function receives them.
 
+#include <dualstore/concepts.hpp>
+#include <dualstore/error.hpp>
+
 namespace dualstore {
 
 /// Reads `key`: `s.get(key)`.
@@ -26,6 +29,27 @@ struct put_op {
     template <class Store>
     void operator()(Store& s) const {
         s.put(key, value);
+    }
+};
+
+/// Inserts `value` under `key` only if the key is absent:
+/// `s.put_if_absent(key, value)`; a store without `put_if_absent` gets a
+/// plain `put`. Throws `immutable_violation` when the key was present.
+template <class Key, class Value>
+struct insert_op {
+    const Key& key;      ///< the key written
+    const Value& value;  ///< the value written
+
+    template <class Store>
+    void operator()(Store& s) const {
+        if constexpr (conditional_store<Store>) {
+            if (!s.put_if_absent(key, value)) {
+                throw immutable_violation(
+                    "dualstore: append_only: the key already exists, a put would overwrite it");
+            }
+        } else {
+            s.put(key, value);
+        }
     }
 };
 

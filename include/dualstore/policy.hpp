@@ -20,13 +20,16 @@ struct rollback_tag {};
 struct failure_sink_tag {};
 /// Category of observer sets (`observe::with(...)`).
 struct observer_tag {};
+/// Category of data guards (`no_guard`, `append_only`).
+struct guard_tag {};
 
 namespace detail {
 template <class T>
 struct is_known_category
     : std::disjunction<std::is_same<T, write_tag>, std::is_same<T, read_tag>,
                        std::is_same<T, retry_tag>, std::is_same<T, rollback_tag>,
-                       std::is_same<T, failure_sink_tag>, std::is_same<T, observer_tag>> {};
+                       std::is_same<T, failure_sink_tag>, std::is_same<T, observer_tag>,
+                       std::is_same<T, guard_tag>> {};
 }  // namespace detail
 
 /// A type usable in a `dual_store` policy pack.

@@ -3,6 +3,7 @@
 /// Read policies: which store answers a read.
 
 #include <dualstore/policy.hpp>
+#include <dualstore/thread_pool.hpp>
 
 #include <functional>
 #include <utility>
@@ -26,24 +27,43 @@ struct fallback {
     using category = read_tag;
 };
 
+/// In what order a shadow comparison runs the two reads.
+enum class shadow_order {
+    authoritative_first,  ///< the primary, then the secondary, on the calling thread
+    random,               ///< both on the calling thread, in a random order per read
+    parallel,             ///< the secondary on an executor while the primary reads
+};
+
 /// Read both, return the primary's answer, compare the two with `compare`
-/// and report mismatches to observers. Only a `sample` fraction of reads is
-/// shadowed (1 = all, 0 = none: the secondary is then never read). The
-/// comparison runs before the read returns. Neither a secondary failure nor
-/// a throwing comparator reaches the caller: both are reported as
-/// `observe::shadow_error_event`.
+/// and report mismatches to observers as `observe::mismatch_event` (key,
+/// both answers or errors, both latencies).
+///
+/// Errors are compared too: both sides failing with the same exception type
+/// and message is a match; one side failing is a mismatch carrying the
+/// error. A primary failure still reaches the caller, after the comparison;
+/// a secondary failure or a throwing comparator never does (the comparator
+/// is reported as `observe::shadow_error_event`). The comparison finishes
+/// before the read returns, in every order.
 template <class Compare>
 struct basic_shadow {
     using category = read_tag;
-    /// Fraction of reads that are shadowed, in [0, 1].
+    /// Fraction of reads compared (the check rate), in [0, 1]; 0 means the
+    /// secondary is never read.
     double sample = 1.0;
+    /// Fraction of the mismatches found that are reported (the report rate),
+    /// in [0, 1]: lowers the event volume without lowering the check rate.
+    double report = 1.0;
+    /// The order of the two reads.
+    shadow_order order = shadow_order::authoritative_first;
+    /// The executor of `shadow_order::parallel` (the default pool if unset).
+    executor_ref executor{};
     /// `compare(primary_answer, secondary_answer)`: true when they agree.
     Compare compare{};
 
     /// The same policy with another comparator.
     template <class OtherCompare>
     [[nodiscard]] basic_shadow<OtherCompare> compared_by(OtherCompare other) const {
-        return {sample, std::move(other)};
+        return {sample, report, order, executor, std::move(other)};
     }
 };
 

@@ -59,7 +59,7 @@ struct validate_policies {
     static_assert((policy<Ps> && ...),
                   "dualstore: a template argument of dual_store is not a policy: a policy needs a "
                   "member alias `category` naming a dualstore category tag (write_tag, read_tag, "
-                  "retry_tag, rollback_tag, failure_sink_tag or observer_tag)");
+                  "retry_tag, rollback_tag, failure_sink_tag, observer_tag or guard_tag)");
     static_assert(count_of_v<write_tag, Ps...> <= 1,
                   "dualstore: more than one write policy given; choose one of write::sequential, "
                   "write::parallel, write::dual_primary, write::primary_only");
@@ -78,6 +78,8 @@ struct validate_policies {
     static_assert(count_of_v<observer_tag, Ps...> <= 1,
                   "dualstore: more than one observer set given; pass all observers to one "
                   "observe::with(...)");
+    static_assert(count_of_v<guard_tag, Ps...> <= 1,
+                  "dualstore: more than one guard given; choose one of no_guard, append_only");
     static constexpr bool value = true;
 };
 

@@ -2,6 +2,7 @@
 /// \file
 /// Calls an operation under a retry policy, recording the outcome.
 
+#include <dualstore/error.hpp>
 #include <dualstore/retry.hpp>
 #include <dualstore/write_result.hpp>
 
@@ -12,20 +13,23 @@
 
 namespace dualstore::detail {
 
-/// Whether `policy` allows retrying the exception being handled.
+/// Whether `policy` allows retrying the exception being handled. A
+/// `precondition_failed` (a refusal, not a fault) is never retried.
 template <class Policy>
 bool retry_allowed(const Policy& policy) noexcept {
-    if (!policy.retry_if) return true;
     try {
         throw;
+    } catch (const precondition_failed&) {
+        return false;
     } catch (const std::exception& e) {
+        if (!policy.retry_if) return true;
         try {
             return policy.retry_if(e);
         } catch (...) {
             return false;  // a predicate that throws cannot vouch for a retry
         }
     } catch (...) {
-        return false;
+        return !policy.retry_if;
     }
 }
 

@@ -5,6 +5,7 @@
 /// never built. Keys are pointers: null for a generic operation given no key.
 
 #include <dualstore/operation.hpp>
+#include <dualstore/stage.hpp>
 
 #include <chrono>
 #include <exception>
@@ -68,26 +69,31 @@ struct rollback_event {
     [[nodiscard]] bool restored() const noexcept { return restore_error == nullptr; }
 };
 
-/// A shadow read returned a different answer from the two sides.
+/// A shadow comparison found the two sides disagreeing: different answers,
+/// or one side failing (or both failing differently).
 template <class Key, class PrimaryValue, class SecondaryValue = PrimaryValue>
 struct mismatch_event {
-    const Key* key;                   ///< the key, or null for a keyless generic read
-    const PrimaryValue& primary;      ///< what the primary answered (and the caller got)
-    const SecondaryValue& secondary;  ///< what the secondary answered
+    const Key* key;                       ///< the key, or null for a keyless generic read
+    const PrimaryValue* primary;          ///< the primary's answer; null when it failed
+    const SecondaryValue* secondary;      ///< the secondary's answer; null when it failed
+    std::exception_ptr primary_error;     ///< why the primary failed, if it did
+    std::exception_ptr secondary_error;   ///< why the secondary failed, if it did
+    std::chrono::nanoseconds primary_latency;    ///< the primary read's duration, retries included
+    std::chrono::nanoseconds secondary_latency;  ///< the secondary read's duration, retries included
 };
 
-/// Where a shadow comparison failed.
-enum class shadow_stage {
-    secondary_read,  ///< the secondary's read threw
-    compare,         ///< the comparator threw
-};
-
-/// A shadow comparison could not be made; the caller still got the primary's answer.
+/// A shadow comparator threw; the caller still got the primary's answer.
 template <class Key>
 struct shadow_error_event {
     const Key* key;            ///< the key, or null for a keyless generic read
-    shadow_stage stage;        ///< what threw
-    std::exception_ptr error;  ///< the exception
+    std::exception_ptr error;  ///< what the comparator threw
+};
+
+/// A `migration` moved from one stage to another. Reported after the change
+/// took effect: every operation begun under `from` has finished.
+struct stage_change_event {
+    dualstore::stage from;  ///< the stage before
+    dualstore::stage to;    ///< the stage after
 };
 
 }  // namespace dualstore::observe

@@ -3,12 +3,15 @@
 /// An observer that counts every event a dual store reports and keeps the
 /// keys of mismatches and secondary failures. Thread-safe.
 
+#include <dualstore/error.hpp>
 #include <dualstore/observe/events.hpp>
+#include <dualstore/observe/printable.hpp>
 
 #include <fmt/format.h>
 
 #include <atomic>
 #include <cstddef>
+#include <exception>
 #include <mutex>
 #include <string>
 #include <type_traits>
@@ -39,7 +42,7 @@ public:
     template <class Key>
     void on(const observe::secondary_failure_event<Key>& e) {
         ++secondary_failures;
-        remember(failure_log_, fmt::format("{} {}", e.op, printable(e.key)));
+        remember(failure_log_, fmt::format("{} {}", e.op, observe::printable(e.key)));
     }
     template <class Key>
     void on(const observe::sink_error_event<Key>&) {
@@ -48,20 +51,21 @@ public:
     template <class Key>
     void on(const observe::rollback_event<Key>& e) {
         ++(e.restored() ? rollbacks : failed_rollbacks);
-        remember(rollback_log_, fmt::format("{} {}", e.op, printable(e.key)));
+        remember(rollback_log_, fmt::format("{} {}", e.op, observe::printable(e.key)));
     }
     template <class Key, class P, class S>
     void on(const observe::mismatch_event<Key, P, S>& e) {
         ++mismatches;
-        remember(mismatch_log_, fmt::format("{}: {} != {}", printable(e.key), printable(&e.primary),
-                                            printable(&e.secondary)));
+        remember(mismatch_log_, fmt::format("{}: {} != {}", observe::printable(e.key),
+                                            answer(e.primary, e.primary_error),
+                                            answer(e.secondary, e.secondary_error)));
     }
     template <class Key>
     void on(const observe::shadow_error_event<Key>&) {
         ++shadow_errors;
     }
 
-    /// Each mismatch as "key: primary != secondary".
+    /// Each mismatch as "key: primary != secondary" (a failed side as "<error: what>").
     [[nodiscard]] std::vector<std::string> mismatch_log() const { return copy(mismatch_log_); }
     /// Each secondary failure as "operation key".
     [[nodiscard]] std::vector<std::string> failure_log() const { return copy(failure_log_); }
@@ -69,16 +73,10 @@ public:
     [[nodiscard]] std::vector<std::string> rollback_log() const { return copy(rollback_log_); }
 
 private:
+    /// The answer of one side of a shadow read, or "<error: what>".
     template <class T>
-    static std::string printable(const T* value) {
-        if (value == nullptr) return "<no key>";
-        if constexpr (fmt::is_formattable<T>::value) {
-            return fmt::format("{}", *value);
-        } else if constexpr (requires { value->has_value(); **value; }) {
-            return value->has_value() ? printable(&**value) : std::string("<none>");
-        } else {
-            return "<unprintable>";
-        }
+    static std::string answer(const T* value, const std::exception_ptr& error) {
+        return error ? fmt::format("<error: {}>", describe(error)) : observe::printable(value);
     }
 
     void remember(std::vector<std::string>& log, std::string line) {

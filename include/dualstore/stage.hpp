@@ -1,0 +1,101 @@
+#pragma once
+/// \file
+/// `stage`: where a `migration` stands, and `parse_stage` / `stage_from_env`
+/// to read one from configuration.
+
+#include <dualstore/error.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dualstore {
+
+/// The stages of a migration from an old store to a new one, in order.
+enum class stage : std::uint8_t {
+    off,         ///< old only: the new store is never touched
+    dual_write,  ///< write both (old first), read old
+    shadow,      ///< write both (old first), read both, return old, compare
+    live,        ///< write both (new first), read both, return new, compare
+    rampdown,    ///< write both (new first), read new
+    complete,    ///< new only: the old store is never touched
+};
+
+/// Every stage, in migration order.
+inline constexpr std::array all_stages{stage::off,  stage::dual_write, stage::shadow,
+                                       stage::live, stage::rampdown,   stage::complete};
+
+/// The name of `s`, as `parse_stage` accepts it ("dual_write").
+[[nodiscard]] constexpr std::string_view stage_name(stage s) noexcept {
+    constexpr std::array<std::string_view, all_stages.size()> names{
+        "off", "dual_write", "shadow", "live", "rampdown", "complete"};
+    const auto index = static_cast<std::size_t>(s);
+    return index < names.size() ? names[index] : std::string_view("invalid");
+}
+
+/// The stage named by `text`: surrounding whitespace is ignored, case is
+/// ignored, and `-` is read as `_` ("Dual-Write" is `dual_write`). Anything
+/// else, empty text and numbers included, throws `invalid_stage`, whose
+/// message quotes `text` and lists the accepted names. Never a default.
+[[nodiscard]] inline stage parse_stage(std::string_view text) {
+    const auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+    std::string_view trimmed = text;
+    while (!trimmed.empty() && is_space(trimmed.front())) trimmed.remove_prefix(1);
+    while (!trimmed.empty() && is_space(trimmed.back())) trimmed.remove_suffix(1);
+    std::string normal(trimmed);
+    std::transform(normal.begin(), normal.end(), normal.begin(), [](char c) {
+        return c == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    });
+    for (stage s : all_stages) {
+        if (normal == stage_name(s)) return s;
+    }
+    std::string accepted;
+    for (stage s : all_stages) {
+        accepted += accepted.empty() ? "" : ", ";
+        accepted += stage_name(s);
+    }
+    throw invalid_stage(fmt::format(
+        "dualstore: invalid stage {:?}: accepted stages are {} (case-insensitive, '-' or '_')",
+        text, accepted));
+}
+
+/// The stage named by the environment variable `variable` (parsed by
+/// `parse_stage`). Throws `invalid_stage` when it is unset or names no stage.
+[[nodiscard]] inline stage stage_from_env(const char* variable) {
+    const char* value = std::getenv(variable);  // NOLINT(concurrency-mt-unsafe): read once at set-up
+    if (value == nullptr) {
+        throw invalid_stage(fmt::format(
+            "dualstore: environment variable {} is not set: set it to a stage name", variable));
+    }
+    try {
+        return parse_stage(value);
+    } catch (const invalid_stage& e) {
+        throw invalid_stage(fmt::format("{} (from environment variable {})", e.what(), variable));
+    }
+}
+
+/// As `stage_from_env(variable)`, but `when_unset` when the variable is not
+/// set; a set variable that names no stage still throws.
+[[nodiscard]] inline stage stage_from_env(const char* variable, stage when_unset) {
+    return std::getenv(variable) == nullptr  // NOLINT(concurrency-mt-unsafe)
+               ? when_unset
+               : stage_from_env(variable);
+}
+
+}  // namespace dualstore
+
+/// Prints a stage by name.
+template <>
+struct fmt::formatter<dualstore::stage> : fmt::formatter<std::string_view> {
+    template <class Context>
+    auto format(dualstore::stage s, Context& ctx) const {
+        return fmt::formatter<std::string_view>::format(dualstore::stage_name(s), ctx);
+    }
+};
