@@ -52,14 +52,11 @@ constexpr select_policy_t<Tag, Default, Ps...> take_policy(Ps&... ps) {
     }
 }
 
-/// Validates a policy pack; instantiating it with a bad pack stops the build
-/// with one message that names the problem.
+/// Checks that a pack holds at most one policy per category; instantiating
+/// it with a duplicate stops the build with one message that names it.
+/// Arguments that are not policies are ignored here.
 template <class... Ps>
-struct validate_policies {
-    static_assert((policy<Ps> && ...),
-                  "dualstore: a template argument of dual_store is not a policy: a policy needs a "
-                  "member alias `category` naming a dualstore category tag (write_tag, read_tag, "
-                  "retry_tag, rollback_tag, failure_sink_tag, observer_tag or guard_tag)");
+struct validate_policy_counts {
     static_assert(count_of_v<write_tag, Ps...> <= 1,
                   "dualstore: more than one write policy given; choose one of write::sequential, "
                   "write::parallel, write::dual_primary, write::primary_only");
@@ -81,6 +78,17 @@ struct validate_policies {
     static_assert(count_of_v<guard_tag, Ps...> <= 1,
                   "dualstore: more than one guard given; choose one of no_guard, append_only");
     static constexpr bool value = true;
+};
+
+/// Validates a policy pack; instantiating it with a bad pack stops the build
+/// with one message that names the problem.
+template <class... Ps>
+struct validate_policies {
+    static_assert((policy<Ps> && ...),
+                  "dualstore: a template argument of dual_store is not a policy: a policy needs a "
+                  "member alias `category` naming a dualstore category tag (write_tag, read_tag, "
+                  "retry_tag, rollback_tag, failure_sink_tag, observer_tag or guard_tag)");
+    static constexpr bool value = validate_policy_counts<Ps...>::value;
 };
 
 }  // namespace dualstore::detail

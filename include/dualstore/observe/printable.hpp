@@ -10,10 +10,11 @@
 namespace dualstore::observe {
 
 /// `*value` printed with fmt when its type is formattable; an optional's
-/// value or `<none>`; `<unprintable>` otherwise; `<no key>` for null.
+/// value or `<none>`; `<unprintable>` otherwise; `<absent>` for null (no
+/// key given, or a side that failed instead of answering).
 template <class T>
 [[nodiscard]] std::string printable(const T* value) {
-    if (value == nullptr) return "<no key>";
+    if (value == nullptr) return "<absent>";
     if constexpr (fmt::is_formattable<T>::value) {
         return fmt::format("{}", *value);
     } else if constexpr (requires { value->has_value(); **value; }) {

@@ -1,0 +1,242 @@
+#pragma once
+/// \file
+/// `migration<Old, New, Policies...>`: a dual store whose roles change at run
+/// time, stage by stage, from the old store alone to the new store alone.
+
+#include <dualstore/detail/dual_engine.hpp>
+#include <dualstore/detail/holder.hpp>
+#include <dualstore/detail/policy_pack.hpp>
+#include <dualstore/detail/stage_gate.hpp>
+#include <dualstore/dual_store.hpp>
+#include <dualstore/observe/events.hpp>
+#include <dualstore/stage.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace dualstore {
+
+/// A store that migrates from `Old` to `New` in the stages of `stage`:
+///
+/// | stage        | writes             | reads                                   |
+/// |--------------|--------------------|-----------------------------------------|
+/// | `off`        | old                | old                                     |
+/// | `dual_write` | old, then new      | old                                     |
+/// | `shadow`     | old, then new      | both; returns old, compares             |
+/// | `live`       | new, then old      | both; returns new, compares             |
+/// | `rampdown`   | new, then old      | new                                     |
+/// | `complete`   | new                | new                                     |
+///
+/// In each stage the store that answers reads is the *primary* for the
+/// policies and in observer events (`side::primary`): its failures reach the
+/// caller, the other side's go to the failure sink. The write policy
+/// (`sequential` by default, `parallel`, or `dual_primary` with a rollback
+/// policy) applies where both stores are written; "then" above is the
+/// sequential order. The retry, rollback, failure-sink, observer and guard
+/// policies apply in every stage. A `read::shadow` policy configures the
+/// comparison in `shadow` and `live` (by default every read is compared).
+///
+/// `set_stage` may be called while other threads use the store. Each
+/// operation runs entirely under the stage it began in, and `set_stage`
+/// returns only when every operation begun under the previous stage has
+/// finished, so no acknowledged write is half-applied by a change. Backends
+/// are held by reference (lvalues) or owned (rvalues), as in `dual_store`.
+template <class Old, class New, class... Policies>
+class migration {
+    static_assert(detail::validate_policies<Policies...>::value);
+
+public:
+    /// The old backend's type.
+    using old_store = std::remove_reference_t<Old>;
+    /// The new backend's type.
+    using new_store = std::remove_reference_t<New>;
+    /// The write policy where both stores are written.
+    using write_policy = detail::select_policy_t<write_tag, write::sequential, Policies...>;
+    /// The comparison of the `shadow` and `live` stages.
+    using read_policy = detail::select_policy_t<read_tag, read::shadow, Policies...>;
+    /// The key type of `get`/`put`/`erase` (`no_key` for other backends).
+    using key_type = typename detail::kv_types<old_store>::key_type;
+    /// The value type of `get`/`put` (`no_key` for other backends).
+    using mapped_type = typename detail::kv_types<old_store>::mapped_type;
+
+    static_assert(!std::is_same_v<write_policy, write::primary_only>,
+                  "dualstore: migration: the stage decides which stores are written; remove "
+                  "write::primary_only (use stage::off or stage::complete for one store)");
+    static_assert(detail::is_shadow_v<read_policy>,
+                  "dualstore: migration: the stage decides which store answers reads; the only "
+                  "read policy it takes is read::shadow{...}, to configure the comparison of "
+                  "the shadow and live stages");
+
+    /// A migration over `old_backend` and `new_backend` with the given
+    /// policies, in any order; a `stage` among them is the initial stage
+    /// (`stage::off` when there is none).
+    template <class OldArg, class NewArg, class... Args>
+    migration(OldArg&& old_backend, NewArg&& new_backend, Args... args)
+        : old_(std::in_place, std::forward<OldArg>(old_backend)),
+          new_(std::in_place, std::forward<NewArg>(new_backend)),
+          engine_(detail::make_engine<engine, write_policy, read_policy, retry_policy,
+                                      rollback_policy, sink_policy, observer_policy>(args...)),
+          gate_(initial_stage(args...)) {
+        static_assert(((policy<Args> || std::is_same_v<Args, stage>) && ...),
+                      "dualstore: an argument of migration is neither a policy nor a stage");
+        static_assert((std::size_t{0} + ... + std::size_t{std::is_same_v<Args, stage>}) <= 1,
+                      "dualstore: migration takes at most one initial stage");
+        static_assert(detail::validate_policy_counts<Args...>::value);
+    }
+
+    /// The old backend.
+    [[nodiscard]] old_store& old_side() noexcept { return old_.get(); }
+    /// The new backend.
+    [[nodiscard]] new_store& new_side() noexcept { return new_.get(); }
+
+    /// The current stage.
+    [[nodiscard]] stage current_stage() const noexcept { return gate_.current(); }
+
+    /// Moves to stage `to` (any stage, forward or back) and returns the
+    /// previous one, after every operation begun under it has finished; then
+    /// reports `observe::stage_change_event` when the stage changed. Must not
+    /// be called from inside an operation of this store (throws `error`).
+    stage set_stage(stage to) {
+        const stage from = gate_.change(to);
+        if (from != to) engine_.notify(observe::stage_change_event{from, to});
+        return from;
+    }
+
+    /// Reads `key` from the stage's primary (comparing with the other store
+    /// in `shadow` and `live`).
+    [[nodiscard]] std::optional<mapped_type> get(const key_type& key) {
+        static_assert(kv_ready);
+        return staged([&]<bool Both, detail::read_mode Mode>(auto& primary, auto& secondary) {
+            return engine_.template get<Mode>(primary, secondary, key);
+        });
+    }
+
+    /// Writes `value` under `key` to the stores of the current stage.
+    write_result put(const key_type& key, const mapped_type& value) {
+        static_assert(kv_ready);
+        return staged([&]<bool Both, detail::read_mode>(auto& primary, auto& secondary) {
+            return engine_.template put<Both>(primary, secondary, key, value);
+        });
+    }
+
+    /// Erases `key` from the stores of the current stage; converts to
+    /// whether the stage's primary had it.
+    erase_result erase(const key_type& key) {
+        static_assert(kv_ready);
+        return staged([&]<bool Both, detail::read_mode>(auto& primary, auto& secondary) {
+            return engine_.template erase<Both>(primary, secondary, key);
+        });
+    }
+
+    /// Runs `op(store)` on the stores of the current stage (see `dual_store::write`).
+    template <class Op>
+    write_result write(Op&& op) {
+        return write_keyed(static_cast<const no_key*>(nullptr), op);
+    }
+
+    /// As `write(op)`, naming the key changed so a failure reaches the sink.
+    template <class Key, class Op>
+    write_result write(const Key& key, Op&& op) {
+        return write_keyed(&key, op);
+    }
+
+    /// Runs `op(store)` on the stage's primary (and compares in `shadow` and
+    /// `live`). `op` must return the same type from both stores.
+    template <class Op>
+    decltype(auto) read(Op&& op) {
+        return read_keyed(static_cast<const no_key*>(nullptr), op);
+    }
+
+    /// As `read(op)`, naming the key read, for observer events.
+    template <class Key, class Op>
+    decltype(auto) read(const Key& key, Op&& op) {
+        return read_keyed(&key, op);
+    }
+
+private:
+    using retry_policy = detail::select_policy_t<retry_tag, retry::none, Policies...>;
+    using rollback_policy = detail::select_policy_t<rollback_tag, rollback::none, Policies...>;
+    using sink_policy = detail::select_policy_t<failure_sink_tag, no_failure_sink, Policies...>;
+    using observer_policy = detail::select_policy_t<observer_tag, observe::none, Policies...>;
+    using guard_policy = detail::select_policy_t<guard_tag, no_guard, Policies...>;
+    using engine = detail::dual_engine<write_policy, read_policy, retry_policy, rollback_policy,
+                                       sink_policy, observer_policy, guard_policy>;
+
+    template <class... Args>
+    static constexpr stage initial_stage(const Args&... args) noexcept {
+        stage initial = stage::off;
+        (
+            [&] {
+                if constexpr (std::is_same_v<Args, stage>) initial = args;
+            }(),
+            ...);
+        return initial;
+    }
+
+    static constexpr bool kv_ready = engine::template kv_ready<old_store, new_store>();
+
+    /// Runs `fn.template operator()<Both, Mode>(primary, secondary)` with the
+    /// roles of the stage in effect, which cannot change until it returns.
+    template <class Fn>
+    decltype(auto) staged(Fn&& fn) {
+        using detail::read_mode;
+        const auto pass = gate_.enter();
+        switch (pass.stage()) {
+            case stage::off:
+                return fn.template operator()<false, read_mode::primary>(old_side(), new_side());
+            case stage::dual_write:
+                return fn.template operator()<true, read_mode::primary>(old_side(), new_side());
+            case stage::shadow:
+                return fn.template operator()<true, read_mode::shadow>(old_side(), new_side());
+            case stage::live:
+                return fn.template operator()<true, read_mode::shadow>(new_side(), old_side());
+            case stage::rampdown:
+                return fn.template operator()<true, read_mode::primary>(new_side(), old_side());
+            case stage::complete:
+                break;
+        }
+        return fn.template operator()<false, read_mode::primary>(new_side(), old_side());
+    }
+
+    template <class Key, class Op>
+    write_result write_keyed(const Key* key, const Op& op) {
+        return staged([&]<bool Both, detail::read_mode>(auto& primary, auto& secondary) {
+            return engine_.template write<Both>(primary, secondary, key, op);
+        });
+    }
+
+    template <class Key, class Op>
+    decltype(auto) read_keyed(const Key* key, const Op& op) {
+        using from_old = std::invoke_result_t<const Op&, old_store&>;
+        using from_new = std::invoke_result_t<const Op&, new_store&>;
+        static_assert(std::is_same_v<std::remove_cvref_t<from_old>, std::remove_cvref_t<from_new>>,
+                      "dualstore: migration::read: the operation must return the same type from "
+                      "the old and the new store, since either may answer");
+        return staged([&]<bool, detail::read_mode Mode>(auto& primary, auto& secondary)
+                          -> std::remove_cvref_t<from_old> {
+            return engine_.template read<Mode>(primary, secondary, key, op);
+        });
+    }
+
+    detail::holder<Old> old_;
+    detail::holder<New> new_;
+    engine engine_;
+    detail::stage_gate gate_;
+};
+
+/// Deduces held (lvalue) or owned (rvalue) backends and a canonical policy
+/// list (an initial `stage` among the arguments is not a policy).
+template <class OldArg, class NewArg, class... Ps>
+migration(OldArg&&, NewArg&&, Ps...)
+    -> migration<detail::held_t<OldArg&&>, detail::held_t<NewArg&&>,
+                 detail::select_policy_t<write_tag, write::sequential, Ps...>,
+                 detail::select_policy_t<read_tag, read::shadow, Ps...>,
+                 detail::select_policy_t<retry_tag, retry::none, Ps...>,
+                 detail::select_policy_t<rollback_tag, rollback::none, Ps...>,
+                 detail::select_policy_t<failure_sink_tag, no_failure_sink, Ps...>,
+                 detail::select_policy_t<observer_tag, observe::none, Ps...>,
+                 detail::select_policy_t<guard_tag, no_guard, Ps...>>;
+
+}  // namespace dualstore

@@ -1,0 +1,11 @@
+// expect: a generic write\(op\) is not allowed under append_only
+#include <dualstore/dualstore.hpp>
+#include <dualstore/testing/memory_store.hpp>
+
+#include <string>
+
+int main() {
+    dualstore::testing::memory_store<std::string, std::string> a, b;
+    dualstore::migration store{a, b, dualstore::append_only{}};
+    store.write([](auto& s) { s.put("ledger-entry-1", "changed"); });
+}
