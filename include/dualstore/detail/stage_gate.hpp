@@ -102,7 +102,7 @@ private:
         return static_cast<stage>(state & 0xFFU);
     }
 
-    static inline thread_local const pass* innermost = nullptr;
+    static inline constinit thread_local const pass* innermost = nullptr;
 
     std::atomic<std::uint64_t> state_;  // epoch << 8 | stage
     std::array<counter, 2> counters_{};
