@@ -25,8 +25,8 @@ namespace {
 struct printing_observer {
     template <class Key, class P, class S>
     void on(const ds::observe::mismatch_event<Key, P, S>& e) const {
-        fmt::print("    observer: mismatch on '{}': old={} new={}\n", *e.key, show(e.primary),
-                   show(e.secondary));
+        fmt::print("    observer: mismatch on '{}': old={} new={}\n", *e.key,
+                   answer(e.primary, e.primary_error), answer(e.secondary, e.secondary_error));
     }
     template <class Key>
     void on(const ds::observe::rollback_event<Key>& e) const {
@@ -35,6 +35,10 @@ struct printing_observer {
     }
     static std::string show(const std::optional<std::string>& v) {
         return v ? fmt::format("\"{}\"", *v) : "<absent>";
+    }
+    /// One side's answer, or the error it failed with.
+    static std::string answer(const std::optional<std::string>* v, const std::exception_ptr& error) {
+        return v ? show(*v) : fmt::format("<error: {}>", ds::describe(error));
     }
 };
 
