@@ -1,0 +1,28 @@
+# vcpkg overlay port: builds this checkout.
+#   vcpkg install "dualstore[sqlite,redis]" --overlay-ports=<dualstore>/ports
+# A registry port would fetch a release with vcpkg_from_github instead.
+get_filename_component(SOURCE_PATH "${CMAKE_CURRENT_LIST_DIR}/../.." ABSOLUTE)
+
+set(VCPKG_BUILD_TYPE release)  # header-only: nothing differs in debug
+
+# Each feature makes its adapter required: a missing engine is a build error.
+vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
+  FEATURES
+    gdbm       DUALSTORE_REQUIRE_GDBM
+    lmdb       DUALSTORE_REQUIRE_LMDB
+    postgresql DUALSTORE_REQUIRE_POSTGRESQL
+    redis      DUALSTORE_REQUIRE_REDIS
+    rocksdb    DUALSTORE_REQUIRE_ROCKSDB
+    sqlite     DUALSTORE_REQUIRE_SQLITE)
+
+vcpkg_cmake_configure(
+  SOURCE_PATH "${SOURCE_PATH}"
+  OPTIONS
+    -DDUALSTORE_BUILD_TESTS=OFF
+    -DDUALSTORE_BUILD_BENCHMARKS=OFF
+    -DDUALSTORE_BUILD_EXAMPLES=OFF
+    ${FEATURE_OPTIONS})
+vcpkg_cmake_install()
+vcpkg_cmake_config_fixup(CONFIG_PATH lib/cmake/dualstore)
+vcpkg_fixup_pkgconfig()
+vcpkg_install_copyright(FILE_LIST "${SOURCE_PATH}/LICENSE")
