@@ -110,6 +110,19 @@ TEST_CASE("migration: the stage's primary answers reads and decides erase's resu
     CHECK(old_side.get("k") == "old value");
 }
 
+/// Every operation, many times; checks the answers.
+template <class Store>
+void full_workload(Store& store) {
+    for (int i = 0; i < 100; ++i) {
+        const auto key = std::to_string(i);
+        store.put(key, "v");
+        CHECK(store.get(key) == "v");
+        store.write(key, [&](auto& s) { s.put(key, "w"); });
+        CHECK(store.read([&](auto& s) { return s.get(key); }) == "w");
+        CHECK(store.erase(key));
+    }
+}
+
 TEST_CASE("migration: a stub new store is never touched in stage off, a stub old store never "
           "in stage complete",
           "[migration][stub]") {
@@ -117,28 +130,14 @@ TEST_CASE("migration: a stub new store is never touched in stage off, a stub old
         kv old_side;
         stub new_side{"new"};
         ds::migration store{old_side, new_side, ds::stage::off};
-        for (int i = 0; i < 100; ++i) {
-            const auto key = std::to_string(i);
-            store.put(key, "v");
-            CHECK(store.get(key) == "v");
-            store.write(key, [&](auto& s) { s.put(key, "w"); });
-            CHECK(store.read([&](auto& s) { return s.get(key); }) == "w");
-            CHECK(store.erase(key));
-        }
+        full_workload(store);
         CHECK(new_side.touches() == 0);
     }
     SECTION("complete") {
         stub old_side{"old"};
         kv new_side;
         ds::migration store{old_side, new_side, ds::stage::complete};
-        for (int i = 0; i < 100; ++i) {
-            const auto key = std::to_string(i);
-            store.put(key, "v");
-            CHECK(store.get(key) == "v");
-            store.write(key, [&](auto& s) { s.put(key, "w"); });
-            CHECK(store.read([&](auto& s) { return s.get(key); }) == "w");
-            CHECK(store.erase(key));
-        }
+        full_workload(store);
         CHECK(old_side.touches() == 0);
     }
 }

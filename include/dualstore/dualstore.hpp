@@ -21,5 +21,6 @@
 #include <dualstore/rollback.hpp>
 #include <dualstore/stage.hpp>
 #include <dualstore/thread_pool.hpp>
+#include <dualstore/version.hpp>
 #include <dualstore/write.hpp>
 #include <dualstore/write_result.hpp>
