@@ -288,3 +288,31 @@ TEST_CASE("migration: owns backends given as rvalues", "[migration]") {
     CHECK(store.new_side().get("k") == "v");
     static_assert(std::is_same_v<decltype(store)::old_store, kv>);
 }
+
+TEST_CASE("migration: write::parallel writes both stores in the stages that write both",
+          "[migration][policies]") {
+    for (const auto& row : stage_table) {
+        DYNAMIC_SECTION("stage " << fmt::format("{}", row.stage)) {
+            kv old_side, new_side;
+            ds::migration store{old_side, new_side, row.stage, ds::write::parallel{}};
+            const auto result = store.put("k", "v");
+            CHECK(result.ok());
+            CHECK(old_side.get("k").has_value() == (count(row.writes, "old") == 1));
+            CHECK(new_side.get("k").has_value() == (count(row.writes, "new") == 1));
+        }
+    }
+}
+
+TEST_CASE("migration: a read::shadow policy sets the comparison of the shadow and live stages",
+          "[migration][shadow]") {
+    kv old_data, new_data;
+    dst::call_log log;
+    recorded old_side{old_data, log, "old"};
+    recorded new_side{new_data, log, "new"};
+    ds::migration store{old_side, new_side, ds::stage::shadow, ds::read::shadow{.sample = 0.0}};
+    std::ignore = store.get("k");
+    store.set_stage(ds::stage::live);
+    std::ignore = store.get("k");
+    // Check rate 0: only the answering store is read.
+    CHECK(take(log) == std::vector<std::string>{"old.get(k)", "new.get(k)"});
+}
