@@ -5,6 +5,7 @@
 
 #include <dualstore/operation.hpp>
 #include <dualstore/policy.hpp>
+#include <dualstore/retry_queue.hpp>
 
 #include <concepts>
 #include <exception>
@@ -23,7 +24,8 @@ concept failure_sink = std::invocable<Sink&, const Key&, operation, std::excepti
 /// `write::parallel` possibly on another thread, so it must be thread-safe).
 /// A sink that throws does not fail the write: the error is reported to
 /// observers as `observe::sink_error_event`, since that write may be lost.
-/// The sink is copied; pass `std::ref(s)` to keep a reference.
+/// A callable sink is copied (pass `std::ref(s)` to keep a reference); a
+/// retry queue is held by reference and gets an entry (`queue_sink`).
 template <class Sink>
 struct on_secondary_failure {
     using category = failure_sink_tag;
@@ -31,7 +33,42 @@ struct on_secondary_failure {
     Sink sink;
 };
 
+/// The failure sink that enqueues: holds a reference to the queue (never a
+/// copy, which would lose entries). Throws what the queue's `push` throws,
+/// which the store reports as `observe::sink_error_event` (the write may then
+/// be lost: alert on it).
+template <retry_queue Q>
+class queue_sink {
+public:
+    /// Enqueues into `queue`, which must outlive the sink.
+    queue_sink(Q& queue) noexcept : queue_(&queue) {}  // NOLINT(google-explicit-constructor)
+
+    /// Enqueues a failed write of `key`.
+    template <class Key>
+    void operator()(const Key& key, operation op, const std::exception_ptr& error) const {
+        retry_entry entry;
+        entry.key = detail::key_bytes(key);
+        entry.op = op;
+        entry.first_enqueued = queue_clock::now();
+        entry.next_attempt = entry.first_enqueued;
+        entry.last_error = describe(error);
+        queue_->push(std::move(entry));
+    }
+
+    /// The queue.
+    [[nodiscard]] Q& queue() const noexcept { return *queue_; }
+
+private:
+    Q* queue_;
+};
+
+/// `on_secondary_failure{queue}` with an lvalue queue enqueues into it.
+template <retry_queue Q>
+on_secondary_failure(Q&) -> on_secondary_failure<queue_sink<Q>>;
+
+/// `on_secondary_failure{callable}` holds a copy of the callable.
 template <class Sink>
+    requires(!retry_queue<Sink>)
 on_secondary_failure(Sink) -> on_secondary_failure<Sink>;
 
 /// No failure sink (the default): failures go to observers and the write result only.

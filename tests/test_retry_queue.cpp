@@ -1,0 +1,253 @@
+// Retry queues (memory_retry_queue, kv_retry_queue), their encoding, and
+// on_secondary_failure{queue} in dual_store and migration.
+
+#include "support.hpp"
+
+#include <dualstore/detail/entry_codec.hpp>
+#include <dualstore/kv_retry_queue.hpp>
+#include <dualstore/memory_retry_queue.hpp>
+
+#include <atomic>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::string_literals;
+
+const auto t0 = ds::queue_clock::time_point(std::chrono::seconds(1'800'000'000));
+
+/// A scannable store without put_if_absent: kv_retry_queue's unclaimed path.
+struct plain_store {
+    using key_type = std::string;
+    using mapped_type = std::string;
+    using cursor_type = kv::cursor_type;
+    kv inner;
+    std::optional<std::string> get(const std::string& k) { return inner.get(k); }
+    void put(const std::string& k, const std::string& v) { inner.put(k, v); }
+    bool erase(const std::string& k) { return inner.erase(k); }
+    auto scan(const cursor_type& c, std::size_t n) { return inner.scan(c, n); }
+};
+static_assert(ds::scannable_store<plain_store> && !ds::conditional_store<plain_store>);
+
+ds::retry_entry entry_for(std::string key, ds::queue_clock::time_point due = t0) {
+    ds::retry_entry e;
+    e.key = std::move(key);
+    e.op = ds::operation::put;
+    e.first_enqueued = due;
+    e.next_attempt = due;
+    e.last_error = "secondary down";
+    return e;
+}
+
+/// Each queue type under test, made fresh.
+struct memory_queue_maker {
+    static constexpr const char* name = "memory_retry_queue";
+    kv unused;
+    ds::memory_retry_queue make() { return ds::memory_retry_queue{}; }
+};
+struct kv_queue_maker {
+    static constexpr const char* name = "kv_retry_queue<memory_store>";
+    kv backing;
+    ds::kv_retry_queue<kv&> make() { return ds::kv_retry_queue{backing, "q:"}; }
+};
+struct plain_queue_maker {
+    static constexpr const char* name = "kv_retry_queue<plain_store>";
+    plain_store backing;
+    ds::kv_retry_queue<plain_store&> make() { return ds::kv_retry_queue{backing, "q:"}; }
+};
+
+static_assert(ds::retry_queue<ds::memory_retry_queue>);
+static_assert(ds::retry_queue<ds::kv_retry_queue<kv&>>);
+static_assert(!ds::retry_queue<kv>);
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("retry queue: push, take due entries, ack, fail with a due time, dead-letter",
+                   "[retry_queue]", memory_queue_maker, kv_queue_maker, plain_queue_maker) {
+    TestType maker;
+    auto queue = maker.make();
+    queue.push(entry_for("a"));
+    queue.push(entry_for("b", t0 + std::chrono::minutes(1)));  // not due yet
+    queue.push(entry_for("c"));
+    CHECK(queue.size() == 3);
+
+    auto taken = queue.take(10, t0);
+    REQUIRE(taken.size() == 2);
+    std::set<std::string> keys{taken[0].key, taken[1].key};
+    CHECK(keys == std::set<std::string>{"a", "c"});
+    CHECK_FALSE(taken[0].id.empty());
+    CHECK(taken[0].last_error == "secondary down");
+    // Claimed entries are not handed out twice.
+    CHECK(queue.take(10, t0).empty());
+
+    const auto& a = taken[0].key == "a" ? taken[0] : taken[1];
+    const auto& c = taken[0].key == "a" ? taken[1] : taken[0];
+    queue.ack(a);
+    queue.fail(c, "still down", t0 + std::chrono::seconds(30));
+    CHECK(queue.size() == 2);
+
+    // At t0 + 1 min both b and the failed c are due; c carries its attempt.
+    taken = queue.take(10, t0 + std::chrono::minutes(1));
+    REQUIRE(taken.size() == 2);
+    for (const auto& e : taken) {
+        if (e.key == "c") {
+            CHECK(e.attempts == 1);
+            CHECK(e.last_error == "still down");
+        }
+    }
+    queue.dead_letter(taken[0], "gave up");
+    CHECK(queue.size() == 1);
+    const auto dead = queue.dead_letters();
+    REQUIRE(dead.size() == 1);
+    CHECK(dead[0].reason == "gave up");
+    REQUIRE(dead[0].entry);
+    CHECK(dead[0].entry->key == taken[0].key);
+}
+
+TEMPLATE_TEST_CASE("retry queue: take honours its batch size", "[retry_queue]", memory_queue_maker,
+                   kv_queue_maker) {
+    TestType maker;
+    auto queue = maker.make();
+    for (int i = 0; i < 25; ++i) queue.push(entry_for(std::to_string(i)));
+    CHECK(queue.take(10, t0).size() == 10);
+    CHECK(queue.take(10, t0).size() == 10);
+    CHECK(queue.take(10, t0).size() == 5);
+    CHECK(queue.take(10, t0).empty());
+}
+
+TEMPLATE_TEST_CASE("retry queue: a claim lapses, so entries of a drainer that died come back",
+                   "[retry_queue]", memory_queue_maker, kv_queue_maker, plain_queue_maker) {
+    TestType maker;
+    auto queue = maker.make();
+    queue.push(entry_for("k"));
+    REQUIRE(queue.take(1, t0).size() == 1);  // this drainer dies without ack
+    CHECK(queue.take(1, t0 + std::chrono::minutes(1)).empty());
+    CHECK(queue.take(1, t0 + std::chrono::minutes(6)).size() == 1);
+}
+
+TEST_CASE("entry encoding: binary-safe and versioned", "[retry_queue][codec]") {
+    ds::retry_entry e = entry_for("k\0ey\"'\\\n"s);
+    e.id = "id-1";
+    e.op = ds::operation::erase;
+    e.attempts = 7;
+    e.last_error = std::string("err\0or", 6) + std::string(1 << 20, 'x');  // 1 MiB
+    const auto bytes = ds::detail::encode_entry(e);
+    CHECK(ds::detail::decode_entry("id-1", bytes) == e);
+
+    CHECK_THROWS_AS(ds::detail::decode_entry("x", "garbage"), ds::decode_error);
+    CHECK_THROWS_WITH(ds::detail::decode_entry("x", "DSQ\x07rest"),
+                      Catch::Matchers::Contains("unknown version 7"));
+    CHECK_THROWS_WITH(ds::detail::decode_entry("x", bytes.substr(0, bytes.size() - 1)),
+                      Catch::Matchers::Contains("truncated"));
+    CHECK_THROWS_WITH(ds::detail::decode_entry("x", bytes + "!"),
+                      Catch::Matchers::Contains("trailing bytes"));
+}
+
+TEST_CASE("kv_retry_queue: an undecodable entry is dead-lettered with the reason, never thrown",
+          "[retry_queue]") {
+    kv backing;
+    ds::kv_retry_queue queue{backing, "q:"};
+    queue.push(entry_for("good"));
+    backing.put("q:e:0000-corrupt", "not an entry\0"s);
+
+    std::vector<ds::retry_entry> taken;
+    REQUIRE_NOTHROW(taken = queue.take(10, t0));
+    REQUIRE(taken.size() == 1);
+    CHECK(taken[0].key == "good");
+    CHECK(queue.size() == 1);
+    const auto dead = queue.dead_letters();
+    REQUIRE(dead.size() == 1);
+    CHECK(dead[0].id == "0000-corrupt");
+    CHECK_FALSE(dead[0].entry);
+    CHECK_THAT(dead[0].reason, Catch::Matchers::Contains("no DSQ header"));
+    CHECK(dead[0].raw == "not an entry\0"s);
+}
+
+TEST_CASE("kv_retry_queue: survives its process: a new queue object over the same store sees the "
+          "entries",
+          "[retry_queue]") {
+    kv backing;
+    {
+        ds::kv_retry_queue first{backing, "q:"};
+        first.push(entry_for("k"));
+    }
+    ds::kv_retry_queue second{backing, "q:"};
+    CHECK(second.size() == 1);
+    CHECK(second.take(1, t0).at(0).key == "k");
+}
+
+TEST_CASE("retry queue concurrency: two drainers on one conditional store never take one entry "
+          "twice",
+          "[retry_queue][concurrency]") {
+    kv backing;
+    ds::kv_retry_queue producer{backing, "q:"};
+    constexpr int entries = 300;
+    for (int i = 0; i < entries; ++i) producer.push(entry_for(std::to_string(i)));
+
+    std::vector<std::string> taken[2];
+    {
+        std::vector<std::jthread> drainers;
+        for (int d = 0; d < 2; ++d) {
+            drainers.emplace_back([&, d] {
+                ds::kv_retry_queue queue{backing, "q:"};  // its own claims token
+                for (;;) {
+                    const auto batch = queue.take(7, t0);
+                    if (batch.empty()) break;
+                    for (const auto& e : batch) {
+                        taken[d].push_back(e.key);
+                        queue.ack(e);
+                    }
+                }
+            });
+        }
+    }
+    std::multiset<std::string> all(taken[0].begin(), taken[0].end());
+    all.insert(taken[1].begin(), taken[1].end());
+    CHECK(all.size() == entries);
+    CHECK(std::set<std::string>(all.begin(), all.end()).size() == entries);  // no duplicates
+    CHECK(producer.size() == 0);
+}
+
+TEST_CASE("on_secondary_failure{queue} holds a reference and enqueues failed secondary writes",
+          "[retry_queue][sink]") {
+    kv a, b;
+    flaky secondary{b};
+    ds::memory_retry_queue queue;
+    ds::dual_store store{a, secondary, ds::on_secondary_failure{queue}};
+    static_assert(std::is_same_v<decltype(store)::sink_policy,
+                                 ds::on_secondary_failure<ds::queue_sink<ds::memory_retry_queue>>>);
+
+    secondary.fail_always(dst::fault_on::writes);
+    const auto result = store.put("k\0ey"s, "v");
+    CHECK(result.enqueued);
+    store.erase("k2");
+    REQUIRE(queue.size() == 2);  // the queue we own got the entries: no copy
+    auto taken = queue.take(10, ds::queue_clock::now());
+    REQUIRE(taken.size() == 2);
+    CHECK(taken[0].key == "k\0ey"s);
+    CHECK(taken[0].op == ds::operation::put);
+    CHECK_THAT(taken[0].last_error, Catch::Matchers::Contains("injected fault"));
+    CHECK(taken[1].op == ds::operation::erase);
+}
+
+TEST_CASE("on_secondary_failure{queue}: a failing enqueue is reported loudly and the result says "
+          "not enqueued",
+          "[retry_queue][sink]") {
+    kv a, b, queue_backing;
+    flaky secondary{b};
+    flaky queue_store{queue_backing};
+    ds::kv_retry_queue queue{queue_store, "q:"};
+    dst::counting_observer observer;
+    ds::migration store{a, secondary, ds::stage::dual_write, ds::on_secondary_failure{queue},
+                        ds::observe::with(observer)};
+
+    secondary.fail_always(dst::fault_on::writes);
+    queue_store.fail_always();
+    const auto result = store.put("k", "v");
+    CHECK(result.primary.ok());
+    CHECK_FALSE(result.enqueued);
+    CHECK(observer.sink_errors == 1);
+}
