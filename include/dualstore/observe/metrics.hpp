@@ -1,0 +1,159 @@
+#pragma once
+/// \file
+/// `observe::metrics`: an observer that counts what dual stores and
+/// migrations do and times each side's operations. Pass it to
+/// `observe::with(metrics)` (held by reference: one object can serve many
+/// stores). Every hook is lock-free; read it from any thread.
+
+#include <dualstore/observe/events.hpp>
+#include <dualstore/observe/histogram.hpp>
+#include <dualstore/operation.hpp>
+#include <dualstore/stage.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace dualstore::observe {
+
+/// What happened to a side's operation, as counted by `metrics`.
+enum class outcome_kind {
+    ok,           ///< finished
+    failed,       ///< failed after its retries
+    retried,      ///< one failed attempt that was retried
+    rolled_back,  ///< a primary write undone (dual_primary)
+    enqueued,     ///< a failed secondary write handed to the failure sink
+};
+
+/// Every outcome, in order.
+inline constexpr std::array all_outcomes{outcome_kind::ok, outcome_kind::failed,
+                                         outcome_kind::retried, outcome_kind::rolled_back,
+                                         outcome_kind::enqueued};
+
+/// The name of an outcome ("rolled_back").
+[[nodiscard]] constexpr std::string_view to_string(outcome_kind o) noexcept {
+    constexpr std::array<std::string_view, all_outcomes.size()> names{
+        "ok", "failed", "retried", "rolled_back", "enqueued"};
+    return names[static_cast<std::size_t>(o)];
+}
+
+/// Every operation and side, in order (for walking the metrics).
+inline constexpr std::array all_operations{operation::get, operation::put, operation::erase,
+                                           operation::read, operation::write};
+/// \copydoc all_operations
+inline constexpr std::array all_sides{side::primary, side::secondary};
+
+/// Counters per operation, side and outcome; latency histograms per
+/// operation and side; shadow mismatches; failure-sink errors; the retry
+/// queue's depth (set by whoever drains it); the migration stage; and the
+/// latency of the first operation seen, kept apart as the cold start.
+class metrics {
+public:
+    /// Counts a finished operation and records its duration.
+    void on(const operation_event& e) noexcept {
+        bump(e.op, e.side, e.ok ? outcome_kind::ok : outcome_kind::failed);
+        latency_[index(e.op, e.side)].record(e.duration);
+        bool expected = false;
+        if (!seen_first_.load(std::memory_order_relaxed) &&
+            seen_first_.compare_exchange_strong(expected, true)) {
+            cold_ns_.store(e.duration.count(), std::memory_order_release);
+        }
+    }
+    /// Counts a retried attempt.
+    void on(const retry_event& e) noexcept { bump(e.op, e.side, outcome_kind::retried); }
+    /// Counts a failed secondary write taken by the sink.
+    template <class Key>
+    void on(const secondary_failure_event<Key>& e) noexcept {
+        if (e.sunk) bump(e.op, side::secondary, outcome_kind::enqueued);
+    }
+    /// Counts a failure the sink could not record (a write that may be lost).
+    template <class Key>
+    void on(const sink_error_event<Key>&) noexcept {
+        sink_errors_.fetch_add(1, std::memory_order_relaxed);
+    }
+    /// Counts a rolled-back primary write.
+    template <class Key>
+    void on(const rollback_event<Key>& e) noexcept {
+        bump(e.op, side::primary, outcome_kind::rolled_back);
+    }
+    /// Counts a shadow mismatch.
+    template <class Key, class P, class S>
+    void on(const mismatch_event<Key, P, S>&) noexcept {
+        mismatches_.fetch_add(1, std::memory_order_relaxed);
+    }
+    /// Records the migration's new stage.
+    void on(const stage_change_event& e) noexcept {
+        stage_.store(static_cast<int>(e.to), std::memory_order_relaxed);
+        stage_changes_.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    /// Sets the retry queue depth gauge.
+    void set_queue_depth(std::size_t depth) noexcept {
+        queue_depth_.store(depth, std::memory_order_relaxed);
+    }
+
+    /// How many operations of `op` on `s` had outcome `o`.
+    [[nodiscard]] std::uint64_t count(operation op, side s, outcome_kind o) const noexcept {
+        return counters_[index(op, s)][static_cast<std::size_t>(o)].load(
+            std::memory_order_relaxed);
+    }
+    /// The durations of `op` on `s`.
+    [[nodiscard]] const latency_histogram& latency(operation op, side s) const noexcept {
+        return latency_[index(op, s)];
+    }
+    /// Shadow mismatches reported.
+    [[nodiscard]] std::uint64_t mismatches() const noexcept {
+        return mismatches_.load(std::memory_order_relaxed);
+    }
+    /// Failures the sink could not record.
+    [[nodiscard]] std::uint64_t sink_errors() const noexcept {
+        return sink_errors_.load(std::memory_order_relaxed);
+    }
+    /// The last depth set with `set_queue_depth`.
+    [[nodiscard]] std::size_t queue_depth() const noexcept {
+        return queue_depth_.load(std::memory_order_relaxed);
+    }
+    /// The stage of the last stage change seen, if any.
+    [[nodiscard]] std::optional<stage> current_stage() const noexcept {
+        const int s = stage_.load(std::memory_order_relaxed);
+        return s < 0 ? std::nullopt : std::optional<stage>(static_cast<stage>(s));
+    }
+    /// Stage changes seen.
+    [[nodiscard]] std::uint64_t stage_changes() const noexcept {
+        return stage_changes_.load(std::memory_order_relaxed);
+    }
+    /// Whether an operation has been seen (the cold start is behind).
+    [[nodiscard]] bool warm() const noexcept { return seen_first_.load(std::memory_order_acquire); }
+    /// The duration of the first operation seen (connection set-up, caches
+    /// filling), or nothing before it.
+    [[nodiscard]] std::optional<std::chrono::nanoseconds> cold_latency() const noexcept {
+        const auto ns = cold_ns_.load(std::memory_order_acquire);
+        return ns < 0 ? std::nullopt : std::optional(std::chrono::nanoseconds(ns));
+    }
+
+private:
+    static constexpr std::size_t pairs = all_operations.size() * all_sides.size();
+    static constexpr std::size_t index(operation op, side s) noexcept {
+        return static_cast<std::size_t>(op) * all_sides.size() + static_cast<std::size_t>(s);
+    }
+    void bump(operation op, side s, outcome_kind o) noexcept {
+        counters_[index(op, s)][static_cast<std::size_t>(o)].fetch_add(1,
+                                                                       std::memory_order_relaxed);
+    }
+
+    std::array<std::array<std::atomic<std::uint64_t>, all_outcomes.size()>, pairs> counters_{};
+    std::array<latency_histogram, pairs> latency_{};
+    std::atomic<std::uint64_t> mismatches_{0};
+    std::atomic<std::uint64_t> sink_errors_{0};
+    std::atomic<std::size_t> queue_depth_{0};
+    std::atomic<int> stage_{-1};
+    std::atomic<std::uint64_t> stage_changes_{0};
+    std::atomic<bool> seen_first_{false};
+    std::atomic<std::int64_t> cold_ns_{-1};
+};
+
+}  // namespace dualstore::observe

@@ -1,0 +1,115 @@
+#pragma once
+/// \file
+/// `observe::to_prometheus(metrics)`: the Prometheus text exposition format
+/// (version 0.0.4) of a `metrics` object, ready to serve on /metrics or to
+/// write to a file for the node exporter's textfile collector.
+
+#include <dualstore/observe/metrics.hpp>
+#include <dualstore/stage.hpp>
+
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <iterator>
+#include <string>
+#include <string_view>
+
+namespace dualstore::observe {
+
+namespace detail {
+
+inline void prometheus_header(std::string& out, std::string_view name, std::string_view type,
+                              std::string_view help) {
+    fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
+
+inline double seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
+
+}  // namespace detail
+
+/// The metrics as Prometheus text: `dualstore_operations_total` (counter by
+/// operation, side and outcome), `dualstore_operation_duration_seconds`
+/// (histogram by operation and side, cumulative buckets up to `le="+Inf"`),
+/// `dualstore_shadow_mismatches_total`, `dualstore_sink_errors_total`,
+/// `dualstore_retry_queue_depth`, `dualstore_migration_stage` (one series per
+/// stage, 1 for the current one), `dualstore_stage_changes_total`,
+/// `dualstore_first_operation_seconds` (the cold start) and `dualstore_warm`.
+/// Series of an operation and side never used are left out.
+[[nodiscard]] inline std::string to_prometheus(const metrics& m) {
+    std::string out;
+    auto it = std::back_inserter(out);
+    const auto used = [&](operation op, side s) { return m.latency(op, s).count() > 0; };
+
+    detail::prometheus_header(out, "dualstore_operations_total", "counter",
+                              "Operations of each store side by outcome (retried counts attempts).");
+    for (auto op : all_operations) {
+        for (auto s : all_sides) {
+            for (auto o : all_outcomes) {
+                const auto n = m.count(op, s, o);
+                if (n == 0 && !used(op, s)) continue;
+                fmt::format_to(it,
+                               "dualstore_operations_total{{operation=\"{}\",side=\"{}\","
+                               "outcome=\"{}\"}} {}\n",
+                               op, s, to_string(o), n);
+            }
+        }
+    }
+
+    detail::prometheus_header(out, "dualstore_operation_duration_seconds", "histogram",
+                              "Duration of each store side's operation, retries included.");
+    for (auto op : all_operations) {
+        for (auto s : all_sides) {
+            if (!used(op, s)) continue;
+            const auto& h = m.latency(op, s);
+            const auto labels = fmt::format("operation=\"{}\",side=\"{}\"", op, s);
+            std::uint64_t cumulative = 0;
+            for (std::size_t i = 0; i < latency_histogram::bounds.size(); ++i) {
+                cumulative += h.bucket(i);
+                fmt::format_to(it, "dualstore_operation_duration_seconds_bucket{{{},le=\"{:g}\"}} {}\n",
+                               labels, detail::seconds(latency_histogram::bounds[i]), cumulative);
+            }
+            cumulative += h.bucket(latency_histogram::bounds.size());
+            fmt::format_to(it, "dualstore_operation_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n",
+                           labels, cumulative);
+            fmt::format_to(it, "dualstore_operation_duration_seconds_sum{{{}}} {:g}\n", labels,
+                           detail::seconds(h.sum().count()));
+            fmt::format_to(it, "dualstore_operation_duration_seconds_count{{{}}} {}\n", labels,
+                           cumulative);
+        }
+    }
+
+    detail::prometheus_header(out, "dualstore_shadow_mismatches_total", "counter",
+                              "Shadow reads whose two answers differed.");
+    fmt::format_to(it, "dualstore_shadow_mismatches_total {}\n", m.mismatches());
+    detail::prometheus_header(out, "dualstore_sink_errors_total", "counter",
+                              "Failed secondary writes the failure sink could not record.");
+    fmt::format_to(it, "dualstore_sink_errors_total {}\n", m.sink_errors());
+    detail::prometheus_header(out, "dualstore_retry_queue_depth", "gauge",
+                              "Entries waiting in the retry queue.");
+    fmt::format_to(it, "dualstore_retry_queue_depth {}\n", m.queue_depth());
+
+    if (const auto current = m.current_stage()) {
+        detail::prometheus_header(out, "dualstore_migration_stage", "gauge",
+                                  "The migration's stage: 1 for the current one.");
+        for (auto s : all_stages) {
+            fmt::format_to(it, "dualstore_migration_stage{{stage=\"{}\"}} {}\n", s,
+                           s == *current ? 1 : 0);
+        }
+    }
+    detail::prometheus_header(out, "dualstore_stage_changes_total", "counter",
+                              "Migration stage changes.");
+    fmt::format_to(it, "dualstore_stage_changes_total {}\n", m.stage_changes());
+
+    if (const auto cold = m.cold_latency()) {
+        detail::prometheus_header(out, "dualstore_first_operation_seconds", "gauge",
+                                  "Duration of the first operation seen (the cold start).");
+        fmt::format_to(it, "dualstore_first_operation_seconds {:g}\n",
+                       detail::seconds(cold->count()));
+    }
+    detail::prometheus_header(out, "dualstore_warm", "gauge",
+                              "1 once the first operation has been seen.");
+    fmt::format_to(it, "dualstore_warm {}\n", m.warm() ? 1 : 0);
+    return out;
+}
+
+}  // namespace dualstore::observe
