@@ -1,0 +1,53 @@
+#pragma once
+/// \file
+/// `memory_lease_lock`: leases within one process (tests, single instances).
+
+#include <dualstore/detail/lease_token.hpp>
+#include <dualstore/lease_lock.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dualstore {
+
+/// A thread-safe `lease_lock` in memory, on an injectable clock.
+class memory_lease_lock {
+public:
+    /// The clock leases lapse on; empty means `system_clock::now`.
+    using clock_fn = std::function<std::chrono::system_clock::time_point()>;
+
+    /// A lock on `clock`.
+    explicit memory_lease_lock(clock_fn clock = {}) : clock_(std::move(clock)) {}
+
+    /// Grants `name` for `duration` unless someone holds it.
+    std::optional<lease> try_acquire(std::string_view name, std::chrono::milliseconds duration) {
+        const auto now = clock_ ? clock_() : std::chrono::system_clock::now();
+        const std::lock_guard lock(mutex_);
+        const auto found = leases_.find(name);
+        if (found != leases_.end() && found->second.expires_at > now) return std::nullopt;
+        lease granted{std::string(name), detail::new_lease_token(), now + duration};
+        leases_.insert_or_assign(std::string(name), granted);
+        return granted;
+    }
+
+    /// Releases `held` if its token still owns the lease.
+    bool release(const lease& held) {
+        const std::lock_guard lock(mutex_);
+        const auto found = leases_.find(held.name);
+        if (found == leases_.end() || found->second.token != held.token) return false;
+        leases_.erase(found);
+        return true;
+    }
+
+private:
+    clock_fn clock_;
+    std::mutex mutex_;
+    std::map<std::string, lease, std::less<>> leases_;
+};
+
+}  // namespace dualstore

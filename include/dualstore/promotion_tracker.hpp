@@ -1,0 +1,142 @@
+#pragma once
+/// \file
+/// `promotion_tracker`: the state machine that turns reconciliation runs into
+/// "alert" and "ready to promote", persisted so it survives restarts.
+
+#include <dualstore/concepts.hpp>
+#include <dualstore/error.hpp>
+
+#include <fmt/format.h>
+
+#include <array>
+#include <charconv>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace dualstore {
+
+/// When drift is a breach, and how many runs make an alert or a promotion.
+struct breach_rule {
+    /// A run breaches when drifted / sampled exceeds this ratio (0.1%).
+    double threshold = 0.001;
+    /// Consecutive breaching runs that raise an alert.
+    unsigned breaches_to_alert = 2;
+    /// Consecutive clean runs after which the new store is ready to promote.
+    unsigned clean_runs_to_promote = 3;
+};
+
+/// The states of a promotion.
+enum class promotion_state {
+    observing,         ///< clean so far, not yet long enough to promote
+    breached,          ///< the last run breached, fewer than `breaches_to_alert` in a row
+    alerting,          ///< `breaches_to_alert` or more breaching runs in a row
+    ready_to_promote,  ///< `clean_runs_to_promote` or more clean runs in a row
+};
+
+/// The name of a state ("ready_to_promote").
+[[nodiscard]] constexpr std::string_view to_string(promotion_state s) noexcept {
+    constexpr std::array<std::string_view, 4> names{"observing", "breached", "alerting",
+                                                    "ready_to_promote"};
+    return names[static_cast<std::size_t>(s)];
+}
+
+/// A change of promotion state.
+struct promotion_transition {
+    std::string name;       ///< the tracked reconciler
+    promotion_state from;   ///< the state before the run
+    promotion_state to;     ///< the state after it
+};
+
+/// Tracks one reconciler's runs: any breach resets the clean streak (state
+/// `breached`, or `alerting` once `breaches_to_alert` breaches are
+/// consecutive); any clean run resets the breach count (state `observing`,
+/// or `ready_to_promote` once `clean_runs_to_promote` clean runs are
+/// consecutive). The state is stored in `Store` (a `kv_store` of strings)
+/// under `dualstore:promotion:<name>` after every run and read back on
+/// construction, so a restarted service resumes it. Every transition (a
+/// change of state) goes to the callback.
+template <kv_store Store>
+class promotion_tracker {
+public:
+    /// Called with each transition.
+    using on_transition = std::function<void(const promotion_transition&)>;
+
+    /// The tracker of `name` persisted in `store`; resumes a stored state.
+    promotion_tracker(Store& store, std::string name, breach_rule rule = {},
+                      on_transition notify = {})
+        : store_(store), name_(std::move(name)), rule_(rule), notify_(std::move(notify)) {
+        if (const auto saved = store_.get(key())) decode(*saved);
+    }
+
+    /// Records one run; returns the new state.
+    promotion_state record(bool breached) {
+        const auto before = state_;
+        if (breached) {
+            clean_ = 0;
+            ++breaches_;
+            state_ = breaches_ >= rule_.breaches_to_alert ? promotion_state::alerting
+                                                          : promotion_state::breached;
+        } else {
+            breaches_ = 0;
+            ++clean_;
+            state_ = clean_ >= rule_.clean_runs_to_promote ? promotion_state::ready_to_promote
+                                                           : promotion_state::observing;
+        }
+        store_.put(key(), fmt::format("v1 {} {} {}", static_cast<int>(state_), breaches_, clean_));
+        if (state_ != before && notify_) notify_({name_, before, state_});
+        return state_;
+    }
+
+    /// The current state.
+    [[nodiscard]] promotion_state state() const noexcept { return state_; }
+    /// Breaching runs in a row.
+    [[nodiscard]] unsigned consecutive_breaches() const noexcept { return breaches_; }
+    /// Clean runs in a row.
+    [[nodiscard]] unsigned clean_streak() const noexcept { return clean_; }
+
+private:
+    [[nodiscard]] std::string key() const { return "dualstore:promotion:" + name_; }
+
+    void decode(std::string_view text) {
+        unsigned values[3]{};
+        if (!text.starts_with("v1 ")) {
+            throw error(fmt::format("dualstore: promotion state of '{}' has an unknown format: {:?}",
+                                    name_, text));
+        }
+        text.remove_prefix(3);
+        for (auto& v : values) {
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+            if (ec != std::errc{} || v > 1'000'000) {
+                throw error(fmt::format("dualstore: promotion state of '{}' is corrupt", name_));
+            }
+            text.remove_prefix(static_cast<std::size_t>(end - text.data()));
+            if (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+        }
+        if (values[0] > 3) throw error(fmt::format("dualstore: promotion state of '{}' is corrupt", name_));
+        state_ = static_cast<promotion_state>(values[0]);
+        breaches_ = values[1];
+        clean_ = values[2];
+    }
+
+    Store& store_;
+    std::string name_;
+    breach_rule rule_;
+    on_transition notify_;
+    promotion_state state_ = promotion_state::observing;
+    unsigned breaches_ = 0;
+    unsigned clean_ = 0;
+};
+
+}  // namespace dualstore
+
+/// Prints a promotion state by name.
+template <>
+struct fmt::formatter<dualstore::promotion_state> : fmt::formatter<std::string_view> {
+    template <class Context>
+    auto format(dualstore::promotion_state s, Context& ctx) const {
+        return fmt::formatter<std::string_view>::format(dualstore::to_string(s), ctx);
+    }
+};

@@ -1,0 +1,277 @@
+// kv_reconciler, reconcile_harness, promotion_tracker and the lease locks.
+
+#include "support.hpp"
+
+#include <dualstore/kv_lease_lock.hpp>
+#include <dualstore/kv_reconciler.hpp>
+#include <dualstore/memory_lease_lock.hpp>
+#include <dualstore/reconcile_harness.hpp>
+
+#include <atomic>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+/// Two stores with `n` equal keys, then the given drift.
+struct drifted_pair {
+    kv primary, secondary;
+    explicit drifted_pair(int n) {
+        for (int i = 0; i < n; ++i) {
+            const auto key = fmt::format("k{:06}", i);
+            primary.put(key, "v");
+            secondary.put(key, "v");
+        }
+    }
+};
+
+/// Counts the items of every scan page, to prove memory stays bounded.
+struct page_counting_store {
+    using key_type = std::string;
+    using mapped_type = std::string;
+    using cursor_type = kv::cursor_type;
+    kv& inner;
+    std::size_t largest_page = 0;
+    std::optional<std::string> get(const std::string& k) { return inner.get(k); }
+    void put(const std::string& k, const std::string& v) { inner.put(k, v); }
+    bool erase(const std::string& k) { return inner.erase(k); }
+    auto scan(const cursor_type& c, std::size_t n) {
+        auto page = inner.scan(c, n);
+        largest_page = std::max(largest_page, page.items.size());
+        return page;
+    }
+};
+
+struct event_counter {
+    std::size_t runs = 0, drifts = 0, promotions = 0, breaches = 0;
+    void on(const ds::observe::reconcile_run_event& e) {
+        ++runs;
+        breaches += e.breach ? 1 : 0;
+    }
+    void on(const ds::observe::drift_event&) { ++drifts; }
+    void on(const ds::observe::promotion_event&) { ++promotions; }
+};
+
+}  // namespace
+
+TEST_CASE("kv_reconciler: finds every kind of drift with the right reason and VDiff counts",
+          "[reconcile]") {
+    drifted_pair stores(50);
+    stores.secondary.erase("k000001");          // missing in secondary
+    stores.secondary.put("only-secondary", "x");  // missing in primary
+    stores.secondary.put("k000002", "changed");  // values differ
+    ds::kv_reconciler r{stores.primary, stores.secondary, {.name = "orders", .seed = 7}};
+    static_assert(ds::reconciler<decltype(r)>);
+
+    const auto keys = r.list_sample_keys(ds::reconcile_mode::full, 1000);
+    CHECK(keys.size() == 51);  // 50 + the secondary's extra key
+    CHECK(r.population() == 51);
+    std::map<std::string, ds::drift_reason> found;
+    for (const auto& key : keys) {
+        const auto verdict = r.reconcile(key);
+        if (!verdict.in_sync) found[key] = verdict.reason;
+    }
+    CHECK(found == std::map<std::string, ds::drift_reason>{
+                       {"k000001", ds::drift_reason::missing_in_secondary},
+                       {"k000002", ds::drift_reason::values_differ},
+                       {"only-secondary", ds::drift_reason::missing_in_primary}});
+    CHECK(r.counts() == ds::vdiff_counts{.matching = 48, .mismatched = 1, .extra_in_primary = 1,
+                                         .extra_in_secondary = 1, .errors = 0});
+}
+
+TEST_CASE("kv_reconciler: samples uniformly in bounded memory and caps full runs", "[reconcile]") {
+    drifted_pair stores(5000);
+    page_counting_store primary{stores.primary};
+    ds::kv_reconciler r{primary, stores.secondary, {.seed = 1, .page_size = 64}};
+    const auto sample = r.list_sample_keys(ds::reconcile_mode::sampled, 100);
+    CHECK(sample.size() == 100);
+    CHECK(std::set<std::string>(sample.begin(), sample.end()).size() == 100);
+    CHECK(primary.largest_page <= 64);
+    // Uniform: keys come from the whole range, not only its start.
+    CHECK(std::ranges::count_if(sample, [](const auto& k) { return k >= "k002500"; }) > 20);
+    CHECK(r.list_sample_keys(ds::reconcile_mode::full, 300).size() == 300);
+}
+
+TEST_CASE("kv_reconciler: optional repair from the primary, errors counted not thrown",
+          "[reconcile]") {
+    drifted_pair stores(5);
+    stores.secondary.put("k000000", "stale");
+    ds::kv_reconciler repairing{stores.primary, stores.secondary, {.repair = true}};
+    const auto verdict = repairing.reconcile("k000000");
+    CHECK_FALSE(verdict.in_sync);
+    CHECK(verdict.repaired);
+    CHECK(stores.secondary.get("k000000") == "v");
+
+    flaky broken{stores.secondary};
+    broken.fail_always();
+    ds::kv_reconciler failing{stores.primary, broken};
+    const auto error = failing.reconcile("k000001");
+    CHECK(error.reason == ds::drift_reason::error);
+    CHECK_THAT(error.detail, Catch::Matchers::Contains("injected fault"));
+    CHECK(failing.counts().errors == 1);
+}
+
+TEST_CASE("digest_equal: compares by digest", "[reconcile]") {
+    CHECK(ds::digest_equal{}("abc", "abc"));
+    CHECK_FALSE(ds::digest_equal{}("abc", "abd"));
+    drifted_pair stores(3);
+    stores.secondary.put("k000001", "w");
+    ds::kv_reconciler r{stores.primary, stores.secondary, {}, ds::digest_equal{}};
+    CHECK(r.reconcile("k000001").reason == ds::drift_reason::values_differ);
+}
+
+TEST_CASE("reconcile_harness: fraction, floor and budget decide the sample size", "[reconcile]") {
+    drifted_pair stores(10'000);
+    kv state;
+    ds::kv_reconciler r{stores.primary, stores.secondary, {.seed = 3}};
+    SECTION("1% of 10000") {
+        ds::reconcile_harness h{state, ds::reconcile_options{.seed = 1}, ds::observe::none{}, r};
+        CHECK(h.run(ds::reconcile_mode::sampled).reports.at(0).sampled == 100);
+    }
+    SECTION("the floor when 1% is fewer") {
+        ds::reconcile_harness h{state, ds::reconcile_options{.fraction = 0.0001, .seed = 1},
+                                ds::observe::none{}, r};
+        CHECK(h.run(ds::reconcile_mode::sampled).reports.at(0).sampled == 20);
+    }
+    SECTION("the budget caps both modes") {
+        ds::reconcile_harness h{state, ds::reconcile_options{.fraction = 0.5, .budget = 300, .seed = 1},
+                                ds::observe::none{}, r};
+        CHECK(h.run(ds::reconcile_mode::sampled).reports.at(0).sampled == 300);
+        CHECK(h.run(ds::reconcile_mode::full).reports.at(0).sampled == 300);
+    }
+}
+
+TEST_CASE("reconcile_harness: breach after 2 consecutive breaching runs, promotion after clean "
+          "runs, events for each",
+          "[reconcile][promotion]") {
+    drifted_pair stores(100);
+    kv state;
+    event_counter events;
+    ds::kv_reconciler r{stores.primary, stores.secondary, {.name = "orders"}};
+    ds::reconcile_harness h{state, ds::reconcile_options{.rule = {.threshold = 0.001,
+                                                                  .breaches_to_alert = 2,
+                                                                  .clean_runs_to_promote = 2}},
+                            ds::observe::with(events), r};
+    const auto full = [&] { return h.run(ds::reconcile_mode::full).reports.at(0); };
+
+    CHECK(full().state == ds::promotion_state::observing);
+    CHECK(full().state == ds::promotion_state::ready_to_promote);
+    stores.secondary.put("k000010", "drift");
+    auto report = full();
+    CHECK(report.drifted == 1);
+    CHECK(report.breach);
+    CHECK(report.state == ds::promotion_state::breached);  // one breach: not yet an alert
+    CHECK(report.drift.at(0).key == "k000010");
+    CHECK(full().state == ds::promotion_state::alerting);  // two in a row
+    stores.secondary.put("k000010", "v");
+    CHECK(full().state == ds::promotion_state::observing);
+    stores.secondary.put("k000010", "drift");
+    CHECK(full().state == ds::promotion_state::breached);  // alternating never alerts
+    stores.secondary.put("k000010", "v");
+    CHECK(full().state == ds::promotion_state::observing);
+    CHECK(events.runs == 7);
+    CHECK(events.breaches == 3);
+    CHECK(events.drifts == 3);
+    CHECK(events.promotions == 6);  // every change of state
+    CHECK_THAT(fmt::format("{}", report), Catch::Matchers::StartsWith("orders: sampled 100, drifted 1"));
+}
+
+TEST_CASE("promotion_tracker: the state survives a restart and a corrupt state is an error",
+          "[promotion]") {
+    kv state;
+    {
+        ds::promotion_tracker tracker{state, "orders", ds::breach_rule{.breaches_to_alert = 2}};
+        tracker.record(true);
+        CHECK(tracker.state() == ds::promotion_state::breached);
+    }
+    ds::promotion_tracker resumed{state, "orders", ds::breach_rule{.breaches_to_alert = 2}};
+    CHECK(resumed.state() == ds::promotion_state::breached);
+    CHECK(resumed.consecutive_breaches() == 1);
+    CHECK(resumed.record(true) == ds::promotion_state::alerting);
+
+    state.put("dualstore:promotion:bad", "garbage");
+    CHECK_THROWS_AS((ds::promotion_tracker{state, "bad"}), ds::error);
+}
+
+TEST_CASE("reconcile_harness: a run whose lease is held elsewhere is skipped and says why",
+          "[reconcile][lease]") {
+    drifted_pair stores(10);
+    kv state;
+    ds::memory_lease_lock lock;
+    ds::kv_reconciler r{stores.primary, stores.secondary};
+    ds::reconcile_harness h{state, ds::reconcile_options{}, ds::observe::none{}, r};
+    h.guarded_by(lock);
+    const auto other = lock.try_acquire("dualstore:reconcile", std::chrono::minutes(1));
+    REQUIRE(other);
+    const auto skipped = h.run(ds::reconcile_mode::sampled);
+    CHECK(skipped.skipped);
+    CHECK_THAT(skipped.reason, Catch::Matchers::Contains("held by another instance"));
+    CHECK(skipped.reports.empty());
+    CHECK(lock.release(*other));
+    const auto ran = h.run(ds::reconcile_mode::sampled);
+    CHECK_FALSE(ran.skipped);
+    CHECK(ran.reports.size() == 1);
+    // The harness released its lease after the run.
+    CHECK(lock.try_acquire("dualstore:reconcile", std::chrono::minutes(1)));
+}
+
+TEMPLATE_TEST_CASE("lease locks: exclusive until released or lapsed; release needs the token",
+                   "[lease]", ds::memory_lease_lock, ds::kv_lease_lock<kv>) {
+    auto now = std::chrono::system_clock::time_point(std::chrono::hours(500'000));
+    const auto clock = [&] { return now; };
+    kv backing;
+    auto lock = [&] {
+        if constexpr (std::is_same_v<TestType, ds::memory_lease_lock>) {
+            return ds::memory_lease_lock{clock};
+        } else {
+            return ds::kv_lease_lock<kv>{backing, "lease:", clock};
+        }
+    }();
+    static_assert(ds::lease_lock<TestType>);
+
+    const auto first = lock.try_acquire("job", std::chrono::seconds(10));
+    REQUIRE(first);
+    CHECK(first->token.size() == 32);
+    CHECK_FALSE(lock.try_acquire("job", std::chrono::seconds(10)));
+    CHECK(lock.try_acquire("other-job", std::chrono::seconds(10)));
+
+    ds::lease forged = *first;
+    forged.token = "not-the-token";
+    CHECK_FALSE(lock.release(forged));
+    CHECK_FALSE(lock.try_acquire("job", std::chrono::seconds(10)));
+
+    now += std::chrono::seconds(11);  // the holder died; the lease lapsed
+    const auto second = lock.try_acquire("job", std::chrono::seconds(10));
+    REQUIRE(second);
+    CHECK(second->token != first->token);
+    CHECK_FALSE(lock.release(*first));  // the old holder cannot release the new lease
+    CHECK(lock.release(*second));
+    CHECK(lock.try_acquire("job", std::chrono::seconds(10)));
+}
+
+TEMPLATE_TEST_CASE("lease locks concurrency: of threads racing for a lease, exactly one wins",
+                   "[lease][concurrency]", ds::memory_lease_lock, ds::kv_lease_lock<kv>) {
+    kv backing;
+    auto lock = [&] {
+        if constexpr (std::is_same_v<TestType, ds::memory_lease_lock>) {
+            return ds::memory_lease_lock{};
+        } else {
+            return ds::kv_lease_lock<kv>{backing};
+        }
+    }();
+    for (int round = 0; round < 50; ++round) {
+        const auto name = fmt::format("job-{}", round);
+        std::atomic<int> winners{0};
+        {
+            std::vector<std::jthread> threads;
+            for (int t = 0; t < 4; ++t) {
+                threads.emplace_back([&] {
+                    if (lock.try_acquire(name, std::chrono::minutes(1))) ++winners;
+                });
+            }
+        }
+        CHECK(winners == 1);
+    }
+}
