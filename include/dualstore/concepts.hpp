@@ -9,6 +9,8 @@
 #include <optional>
 #include <ranges>
 #include <span>
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -88,6 +90,16 @@ concept batch_store =
              std::span<const std::pair<typename S::key_type, typename S::mapped_type>> items) {
         { s.get_many(keys) } -> std::same_as<std::vector<std::optional<typename S::mapped_type>>>;
         s.put_many(items);
+    };
+
+/// A scannable store whose cursors can be saved as bytes and restored, so a
+/// scan (a backfill) can resume in another process:
+/// `S::encode_cursor(c) -> std::string`, `S::decode_cursor(bytes) -> cursor_type`.
+template <class S>
+concept resumable_store =
+    scannable_store<S> && requires(const typename S::cursor_type& c, std::string_view bytes) {
+        { S::encode_cursor(c) } -> std::convertible_to<std::string>;
+        { S::decode_cursor(bytes) } -> std::same_as<typename S::cursor_type>;
     };
 
 /// The key and value types of a backend, when it has them.

@@ -4,6 +4,7 @@
 /// models every capability concept. The reference fake for tests.
 
 #include <dualstore/concepts.hpp>
+#include <dualstore/error.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -13,6 +14,8 @@
 #include <optional>
 #include <shared_mutex>
 #include <span>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -46,6 +49,21 @@ public:
     };
     /// The scan cursor (`scannable_store`); default-constructed = the start.
     using cursor_type = cursor;
+
+    /// `c` as bytes, for a checkpoint ("0": the start, "1" and a key: after it).
+    [[nodiscard]] static std::string encode_cursor(const cursor_type& c)
+        requires std::same_as<Key, std::string>
+    {
+        return c.after ? "1" + *c.after : std::string("0");
+    }
+    /// The cursor `encode_cursor` gave `text` for; throws `error` for other text.
+    [[nodiscard]] static cursor_type decode_cursor(std::string_view text)
+        requires std::same_as<Key, std::string>
+    {
+        if (text == "0") return {};
+        if (!text.empty() && text.front() == '1') return {std::string(text.substr(1))};
+        throw error("dualstore: memory_store: not a scan cursor");
+    }
     /// One page of a scan.
     using page_type = scan_page<Key, Value, cursor_type>;
 

@@ -1,0 +1,308 @@
+#pragma once
+/// \file
+/// `backfill(source, target, options[, mapping])`: copies a scannable store
+/// into another, page by page, in bounded memory; resumable, rate-limited,
+/// expiry-aware and safe beside live dual writes. A reverse backfill (after a
+/// cutover, to keep the way back open) is the same call with the stores swapped.
+
+#include <dualstore/concepts.hpp>
+#include <dualstore/error.hpp>
+#include <dualstore/rate_limiter.hpp>
+#include <dualstore/retry.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace dualstore {
+
+/// What a backfill does with a key the target already has.
+enum class conflict_rule {
+    /// Insert only when absent (`put_if_absent` where the target has it):
+    /// never overwrites, so a live write that reached the target first
+    /// always wins. The rule to use beside live dual writes.
+    keep_target,
+    /// Write every record. Beside live writes this can put an older value
+    /// over a newer one; use it on a target nobody writes yet.
+    overwrite,
+    /// Write when the record's version (the mapping's `version(value)`) is
+    /// greater than the target's. The read and the write are two steps: a
+    /// live write landing between them can still be overwritten by an
+    /// older version unless the target is written only by versioned writers.
+    newer_wins,
+};
+
+/// Where a backfill stands, for progress callbacks.
+struct backfill_progress {
+    std::size_t scanned = 0;              ///< records read from the source
+    std::size_t written = 0;              ///< records written to the target
+    std::size_t skipped = 0;              ///< present, expired or filtered out
+    std::chrono::nanoseconds elapsed{};   ///< since the start (of this run)
+    std::optional<std::size_t> total;     ///< the expected record count, when given
+    /// Records scanned per second.
+    [[nodiscard]] double rate() const noexcept {
+        const double s = std::chrono::duration<double>(elapsed).count();
+        return s > 0 ? static_cast<double>(scanned) / s : 0.0;
+    }
+    /// Time left at the current rate, when the total is known.
+    [[nodiscard]] std::optional<std::chrono::nanoseconds> eta() const noexcept {
+        if (!total || rate() <= 0) return std::nullopt;
+        const auto left = *total > scanned ? *total - scanned : 0;
+        return std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(left) / rate() * 1e9));
+    }
+};
+
+/// Where a backfill keeps its cursor between batches: `load()` the saved
+/// cursor bytes (nothing at the start), `save(bytes)` after each batch,
+/// `clear()` when the backfill completes.
+struct backfill_checkpoint {
+    std::function<std::optional<std::string>()> load;  ///< the saved cursor
+    std::function<void(const std::string&)> save;       ///< saves the cursor
+    std::function<void()> clear;                        ///< forgets it
+};
+
+/// A checkpoint kept under `key` in `store` (any `kv_store` of strings,
+/// held by reference): a killed backfill resumes where it stopped.
+template <kv_store Store>
+backfill_checkpoint checkpoint_in(Store& store, std::string key) {
+    return {[&store, key] { return store.get(key); },
+            [&store, key](const std::string& cursor) { store.put(key, cursor); },
+            [&store, key] { store.erase(key); }};
+}
+
+/// How a backfill runs.
+struct backfill_options {
+    /// Records per scan page and per write batch.
+    std::size_t batch_size = 500;
+    /// Records per second at most (0: unlimited).
+    double max_ops_per_second = 0;
+    /// Scan and report, write nothing.
+    bool dry_run = false;
+    /// Copy only keys starting with this (string-like keys).
+    std::string key_prefix{};
+    /// Copy only keys for which this says true (string-like keys).
+    std::function<bool(std::string_view)> key_filter{};
+    /// What to do with keys the target has.
+    conflict_rule conflict = conflict_rule::keep_target;
+    /// A record's remaining time to live is raised to at least this.
+    std::chrono::milliseconds min_ttl = std::chrono::seconds(60);
+    /// Where to keep the cursor (resumable stores only); empty: not kept.
+    std::optional<backfill_checkpoint> checkpoint{};
+    /// Called after each batch.
+    std::function<void(const backfill_progress&)> progress{};
+    /// The expected record count, for the progress ETA.
+    std::optional<std::size_t> total_hint{};
+    /// Stop after this many batches (the rest is left for a resumed run).
+    std::optional<std::size_t> max_batches{};
+    /// Throw at the first failed write (after counting it) instead of going on.
+    bool stop_on_error = false;
+    /// The clock and sleep of the rate limit and the durations.
+    retry::timer clock{};
+    /// The current time for expiry translation; empty means `system_clock::now`.
+    std::function<expiry_clock::time_point()> expiry_now{};
+};
+
+/// What a backfill did.
+struct backfill_report {
+    std::size_t scanned = 0;           ///< records read from the source
+    std::size_t written = 0;           ///< records written (or, in a dry run, that would be)
+    std::size_t skipped_present = 0;   ///< left alone because the target had the key
+    std::size_t skipped_expired = 0;   ///< expired at the source, not copied
+    std::size_t filtered_out = 0;      ///< excluded by the prefix, the filter or the mapping
+    std::size_t failed = 0;            ///< writes that threw
+    std::size_t batches = 0;           ///< batches done in this run
+    bool complete = false;             ///< the whole source was walked
+    std::chrono::nanoseconds duration{};  ///< this run's length
+};
+
+/// The identity mapping: same keys, same values, every record copied.
+struct identity_mapping {};
+
+namespace detail {
+
+template <class Mapping, class K>
+decltype(auto) map_key(const Mapping& m, const K& key) {
+    if constexpr (requires { m.key(key); }) return m.key(key);
+    else return (key);
+}
+
+template <class Mapping, class V>
+decltype(auto) map_value(const Mapping& m, const V& value) {
+    if constexpr (requires { m.value(value); }) return m.value(value);
+    else return (value);
+}
+
+}  // namespace detail
+
+/// Copies `source` into `target` per `options` (see `backfill_options`).
+/// `mapping` may rename keys (`key(k)`), convert values between the two
+/// sides' types (`value(v)`), drop records (`keep(k, v)` false) and give
+/// values a version for `conflict_rule::newer_wins` (`version(v)`). Each
+/// record is read from one page and written once per run; a failed write is
+/// counted and the run goes on (unless `stop_on_error`). With a checkpoint,
+/// the cursor is saved after each batch and a later call resumes from it.
+template <scannable_store Source, kv_store Target, class Mapping = identity_mapping>
+backfill_report backfill(Source& source, Target& target, const backfill_options& options,
+                         const Mapping& mapping = {}) {
+    using source_key = key_type_t<Source>;
+    using target_key = key_type_t<Target>;
+    using target_value = mapped_type_t<Target>;
+    constexpr bool string_keys = std::is_convertible_v<const source_key&, std::string_view>;
+    const auto started = options.clock.read_clock();
+    backfill_report report;
+    rate_limiter limiter(options.max_ops_per_second, options.batch_size, options.clock);
+    const auto now = [&] { return options.expiry_now ? options.expiry_now() : expiry_clock::now(); };
+
+    if constexpr (!requires(const target_value& v) { mapping.version(v); }) {
+        if (options.conflict == conflict_rule::newer_wins) {
+            throw error("dualstore: backfill: conflict_rule::newer_wins needs a mapping with "
+                        "version(value)");
+        }
+    }
+
+    std::optional<typename Source::cursor_type> cursor{typename Source::cursor_type{}};
+    if (options.checkpoint) {
+        if constexpr (resumable_store<Source>) {
+            if (const auto saved = options.checkpoint->load()) cursor = Source::decode_cursor(*saved);
+        } else {
+            throw error("dualstore: backfill: a checkpoint needs a source whose cursors can be "
+                        "saved (resumable_store: encode_cursor/decode_cursor)");
+        }
+    }
+
+    const auto keep = [&](const source_key& key, const auto& value) {
+        if constexpr (string_keys) {
+            const std::string_view k(key);
+            if (!options.key_prefix.empty() && !k.starts_with(options.key_prefix)) return false;
+            if (options.key_filter && !options.key_filter(k)) return false;
+        }
+        if constexpr (requires { mapping.keep(key, value); }) return static_cast<bool>(mapping.keep(key, value));
+        return true;
+    };
+
+    const auto write_one = [&](const target_key& key, const target_value& value,
+                               std::optional<std::chrono::milliseconds> ttl) {
+        if (options.dry_run) return true;
+        switch (options.conflict) {
+            case conflict_rule::keep_target:
+                if constexpr (conditional_store<Target>) {
+                    if (!ttl) return static_cast<bool>(target.put_if_absent(key, value));
+                }
+                if (target.get(key)) return false;
+                break;
+            case conflict_rule::newer_wins:
+                if constexpr (requires { mapping.version(value); }) {
+                    if (const auto current = target.get(key);
+                        current && !(mapping.version(*current) < mapping.version(value))) {
+                        return false;
+                    }
+                }
+                break;
+            case conflict_rule::overwrite:
+                break;
+        }
+        if constexpr (expiring_store<Target>) {
+            if (ttl) {
+                target.put(key, value, *ttl);
+                return true;
+            }
+        }
+        target.put(key, value);
+        return true;
+    };
+
+    // Overwrites without a time to live go to the target in one put_many per
+    // batch when it has batch operations.
+    [[maybe_unused]] const bool batched = options.conflict == conflict_rule::overwrite && !options.dry_run;
+    std::vector<std::pair<target_key, target_value>> pending;
+    while (cursor && (!options.max_batches || report.batches < *options.max_batches)) {
+        auto page = source.scan(*cursor, options.batch_size);
+        limiter.acquire(page.items.size());
+        for (auto& [key, value] : page.items) {
+            ++report.scanned;
+            if (!keep(key, value)) {
+                ++report.filtered_out;
+                continue;
+            }
+            std::optional<std::chrono::milliseconds> ttl;
+            if constexpr (expiring_store<Source>) {
+                if (const auto expires = source.expiry(key)) {
+                    const auto left = std::chrono::ceil<std::chrono::milliseconds>(*expires - now());
+                    if (left <= std::chrono::milliseconds::zero()) {
+                        ++report.skipped_expired;
+                        continue;
+                    }
+                    ttl = std::max(left, options.min_ttl);
+                }
+            }
+            try {
+                target_key mapped_key(detail::map_key(mapping, key));
+                target_value mapped_value(detail::map_value(mapping, value));
+                if constexpr (batch_store<Target>) {
+                    if (batched && !ttl) {
+                        pending.emplace_back(std::move(mapped_key), std::move(mapped_value));
+                        continue;
+                    }
+                }
+                ++(write_one(mapped_key, mapped_value, ttl) ? report.written : report.skipped_present);
+            } catch (...) {
+                ++report.failed;
+                if (options.stop_on_error) throw;
+            }
+        }
+        if (!pending.empty()) {
+            if constexpr (batch_store<Target>) {
+                try {
+                    target.put_many(std::span<const std::pair<target_key, target_value>>(pending));
+                    report.written += pending.size();
+                } catch (...) {
+                    report.failed += pending.size();
+                    if (options.stop_on_error) throw;
+                }
+            }
+            pending.clear();
+        }
+        cursor = std::move(page.next);
+        ++report.batches;
+        if constexpr (resumable_store<Source>) {
+            if (options.checkpoint && cursor && !options.dry_run) {
+                options.checkpoint->save(Source::encode_cursor(*cursor));
+            }
+        }
+        if (options.progress) {
+            options.progress({report.scanned, report.written,
+                              report.skipped_present + report.skipped_expired + report.filtered_out,
+                              options.clock.read_clock() - started, options.total_hint});
+        }
+    }
+    report.complete = !cursor;
+    if (report.complete && options.checkpoint && !options.dry_run) options.checkpoint->clear();
+    report.duration = options.clock.read_clock() - started;
+    return report;
+}
+
+}  // namespace dualstore
+
+/// Prints the report's counts and duration on one line.
+template <>
+struct fmt::formatter<dualstore::backfill_report> : fmt::formatter<std::string_view> {
+    template <class Context>
+    auto format(const dualstore::backfill_report& r, Context& ctx) const {
+        return fmt::format_to(ctx.out(),
+                              "scanned {}, written {}, skipped {} present and {} expired, "
+                              "filtered out {}, failed {}, {} in {:.3f} s",
+                              r.scanned, r.written, r.skipped_present, r.skipped_expired,
+                              r.filtered_out, r.failed, r.complete ? "complete" : "incomplete",
+                              std::chrono::duration<double>(r.duration).count());
+    }
+};

@@ -1,0 +1,290 @@
+// ds::backfill: completeness, idempotence, dry run, rate limit, checkpoint and
+// resume, expiry translation both ways, filters, mappings, conflict rules,
+// the stale-overwrite race, binary data, failures.
+
+#include "support.hpp"
+
+#include <dualstore/backfill.hpp>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+using namespace std::string_literals;
+
+void fill(kv& store, int n, const std::string& prefix = "k") {
+    for (int i = 0; i < n; ++i) store.put(fmt::format("{}{:05}", prefix, i), fmt::format("v{}", i));
+}
+
+/// Every key of `a` has the same value in `b`, and the other way round.
+bool same_content(kv& a, kv& b) {
+    const auto all = [](kv& s) {
+        std::map<std::string, std::string> items;
+        for (std::optional<kv::cursor_type> c{kv::cursor_type{}}; c;) {
+            auto page = s.scan(*c, 100);
+            for (auto& [k, v] : page.items) items.emplace(k, v);
+            c = page.next;
+        }
+        return items;
+    };
+    return all(a) == all(b);
+}
+
+}  // namespace
+
+TEST_CASE("backfill: copies everything; a second run under keep_target writes nothing",
+          "[backfill]") {
+    kv source, target;
+    fill(source, 1234);
+    const ds::backfill_options options{.batch_size = 100};
+    const auto first = ds::backfill(source, target, options);
+    CHECK(first.scanned == 1234);
+    CHECK(first.written == 1234);
+    CHECK(first.batches == 13);
+    CHECK(first.complete);
+    CHECK(same_content(source, target));
+
+    const auto second = ds::backfill(source, target, options);
+    CHECK(second.written == 0);
+    CHECK(second.skipped_present == 1234);
+    CHECK_THAT(fmt::format("{}", second),
+               Catch::Matchers::StartsWith("scanned 1234, written 0, skipped 1234 present"));
+}
+
+TEST_CASE("backfill: a dry run scans and reports but never touches the target", "[backfill]") {
+    kv source, inner;
+    fill(source, 50);
+    dst::recording_store target{inner, "target"};
+    const auto report = ds::backfill(source, target, {.batch_size = 8, .dry_run = true});
+    CHECK(report.scanned == 50);
+    CHECK(report.written == 50);  // would be written
+    CHECK(target.log().size() == 0);
+    CHECK(inner.get("k00000") == std::nullopt);
+}
+
+TEST_CASE("backfill: the rate limit holds within 5% over a simulated minute", "[backfill][rate]") {
+    kv source, target;
+    fill(source, 6000);
+    dst::manual_clock clock;
+    const auto report = ds::backfill(
+        source, target, {.batch_size = 50, .max_ops_per_second = 100, .clock = clock.timer()});
+    CHECK(report.written == 6000);
+    const double seconds = std::chrono::duration<double>(report.duration).count();
+    CHECK(seconds == Approx(60.0).epsilon(0.05));
+    CHECK(6000 / seconds == Approx(100.0).epsilon(0.05));
+}
+
+TEST_CASE("backfill: killed after n batches, resumes from its checkpoint; no key written twice",
+          "[backfill][checkpoint]") {
+    kv source, inner, checkpoints;
+    fill(source, 95);
+    dst::recording_store target{inner, "target"};
+    ds::backfill_options options{.batch_size = 10,
+                                 .checkpoint = ds::checkpoint_in(checkpoints, "orders-backfill")};
+    options.max_batches = 3;
+    const auto killed = ds::backfill(source, target, options);
+    CHECK(killed.written == 30);
+    CHECK_FALSE(killed.complete);
+    CHECK(checkpoints.get("orders-backfill") == "1k00029");
+
+    options.max_batches.reset();
+    const auto resumed = ds::backfill(source, target, options);
+    CHECK(resumed.scanned == 65);
+    CHECK(resumed.complete);
+    CHECK(checkpoints.get("orders-backfill") == std::nullopt);  // cleared when complete
+    CHECK(same_content(source, inner));
+    // Each key written exactly once over both runs.
+    std::set<std::string> written;
+    for (const auto& c : target.log().entries()) {
+        if (c.kind == dst::call_kind::put_if_absent) CHECK(written.insert(c.key).second);
+    }
+    CHECK(written.size() == 95);
+}
+
+TEST_CASE("backfill: a checkpoint on a source that cannot save cursors is an error",
+          "[backfill][checkpoint]") {
+    struct plain {
+        using key_type = std::string;
+        using mapped_type = std::string;
+        using cursor_type = kv::cursor_type;
+        kv inner;
+        std::optional<std::string> get(const std::string& k) { return inner.get(k); }
+        void put(const std::string& k, const std::string& v) { inner.put(k, v); }
+        bool erase(const std::string& k) { return inner.erase(k); }
+        auto scan(const cursor_type& c, std::size_t n) { return inner.scan(c, n); }
+    } source;
+    kv target, checkpoints;
+    CHECK_THROWS_WITH(ds::backfill(source, target, {.checkpoint = ds::checkpoint_in(checkpoints, "c")}),
+                      Catch::Matchers::Contains("resumable_store"));
+}
+
+TEST_CASE("backfill: expiry becomes a clamped TTL, expired records are skipped, both directions",
+          "[backfill][expiry]") {
+    auto now = ds::expiry_clock::time_point(std::chrono::hours(400'000));
+    const auto clock = [&] { return now; };
+    kv old_side{clock}, new_side{clock};
+    old_side.put("forever", "a");
+    old_side.put("soon", "b", std::chrono::seconds(10));     // 10 s left: clamped to 60 s
+    old_side.put("later", "c", std::chrono::minutes(30));    // kept as is
+    old_side.put("gone", "d", std::chrono::seconds(1));
+    now += std::chrono::seconds(2);                          // "gone" has expired
+
+    const ds::backfill_options options{.min_ttl = std::chrono::seconds(60), .expiry_now = clock};
+    const auto forward = ds::backfill(old_side, new_side, options);
+    CHECK(forward.written == 3);
+    CHECK(forward.skipped_expired == 0);  // an expired entry is not even scanned by memory_store
+    CHECK(new_side.expiry("forever") == std::nullopt);
+    CHECK(new_side.expiry("soon") == now + std::chrono::seconds(60));
+    CHECK(new_side.expiry("later") == now + std::chrono::minutes(30) - std::chrono::seconds(2));
+
+    // Reverse: the same call with the stores swapped, after the cutover.
+    kv back{clock};
+    new_side.put("new-only", "e", std::chrono::minutes(5));
+    const auto reverse = ds::backfill(new_side, back, options);
+    CHECK(reverse.written == 4);
+    CHECK(back.expiry("new-only") == now + std::chrono::minutes(5));
+    CHECK(back.expiry("forever") == std::nullopt);
+}
+
+TEST_CASE("backfill: skips and counts records that expire between scan and copy",
+          "[backfill][expiry]") {
+    auto now = ds::expiry_clock::time_point(std::chrono::hours(400'000));
+    kv source{[&] { return now; }}, target;
+    source.put("k", "v", std::chrono::seconds(5));
+    // The translation clock runs ahead of the source's: the record is expired by then.
+    const auto report = ds::backfill(
+        source, target, {.expiry_now = [&] { return now + std::chrono::seconds(6); }});
+    CHECK(report.skipped_expired == 1);
+    CHECK(target.get("k") == std::nullopt);
+}
+
+TEST_CASE("backfill: prefix and predicate filters, key renames and value conversion", "[backfill]") {
+    kv source;
+    fill(source, 10, "user:");
+    fill(source, 10, "order:");
+    dst::memory_store<std::string, std::size_t> target;  // another value type
+
+    struct to_lengths {
+        std::string key(const std::string& k) const { return "v2/" + k; }
+        std::size_t value(const std::string& v) const { return v.size(); }
+        bool keep(const std::string&, const std::string& v) const { return v != "v3"; }
+    };
+    const auto report = ds::backfill(
+        source, target,
+        {.key_prefix = "user:", .key_filter = [](std::string_view k) { return !k.ends_with("9"); }},
+        to_lengths{});
+    CHECK(report.scanned == 20);
+    CHECK(report.written == 8);        // user:0..8 minus user:3 (v3)
+    CHECK(report.filtered_out == 12);  // 10 orders, user:9, user:3
+    CHECK(target.get("v2/user:00000") == 2);
+    CHECK(target.get("user:00000") == std::nullopt);
+}
+
+TEST_CASE("backfill: conflict rules", "[backfill][conflict]") {
+    kv source, target;
+    source.put("a", "3:new");
+    source.put("b", "1:old");
+    target.put("a", "2:mid");
+    target.put("b", "2:mid");
+    struct versioned {
+        int version(const std::string& v) const { return v.front() - '0'; }
+    };
+    SECTION("keep_target") {
+        ds::backfill(source, target, {});
+        CHECK(target.get("a") == "2:mid");
+        CHECK(target.get("b") == "2:mid");
+    }
+    SECTION("overwrite") {
+        ds::backfill(source, target, {.conflict = ds::conflict_rule::overwrite});
+        CHECK(target.get("a") == "3:new");
+        CHECK(target.get("b") == "1:old");
+    }
+    SECTION("newer_wins") {
+        const auto r = ds::backfill(source, target, {.conflict = ds::conflict_rule::newer_wins}, versioned{});
+        CHECK(target.get("a") == "3:new");
+        CHECK(target.get("b") == "2:mid");
+        CHECK(r.skipped_present == 1);
+        CHECK_THROWS_WITH(ds::backfill(source, target, {.conflict = ds::conflict_rule::newer_wins}),
+                          Catch::Matchers::Contains("version(value)"));
+    }
+}
+
+TEST_CASE("backfill: a live write landing after the scan read an old value is never overwritten",
+          "[backfill][race]") {
+    // The classic bug: the backfill reads k=old, a live dual write then puts
+    // k=new in both stores, then the backfill writes k=old over it.
+    struct racing_source {
+        using key_type = std::string;
+        using mapped_type = std::string;
+        using cursor_type = kv::cursor_type;
+        kv& inner;
+        std::function<void()> after_scan;
+        std::optional<std::string> get(const std::string& k) { return inner.get(k); }
+        void put(const std::string& k, const std::string& v) { inner.put(k, v); }
+        bool erase(const std::string& k) { return inner.erase(k); }
+        auto scan(const cursor_type& c, std::size_t n) {
+            auto page = inner.scan(c, n);
+            if (after_scan) std::exchange(after_scan, {})();
+            return page;
+        }
+    };
+    kv old_data, new_data;
+    old_data.put("k", "old");
+    racing_source source{old_data, {}};
+    ds::dual_store live{old_data, new_data};
+    source.after_scan = [&] { live.put("k", "new"); };
+
+    const auto report = ds::backfill(source, new_data, {});  // keep_target
+    CHECK(new_data.get("k") == "new");
+    CHECK(report.skipped_present == 1);
+}
+
+TEST_CASE("backfill: overwrite uses put_many on batch stores; binary keys and 1 MiB values",
+          "[backfill][binary]") {
+    kv source, inner;
+    const std::string big(1 << 20, '\xff');
+    source.put("nul\0key"s, "va\0lue"s);
+    source.put("quote\"'\\", big);
+    dst::recording_store target{inner, "target"};
+    const auto report = ds::backfill(source, target, {.conflict = ds::conflict_rule::overwrite});
+    CHECK(report.written == 2);
+    CHECK(target.log().count("target", dst::call_kind::put_many) == 1);
+    CHECK(inner.get("nul\0key"s) == "va\0lue"s);
+    CHECK(inner.get("quote\"'\\") == big);
+}
+
+TEST_CASE("backfill: failed writes are counted and the run goes on, or stops on request",
+          "[backfill]") {
+    kv source, inner;
+    fill(source, 10);
+    flaky target{inner};
+    target.fail_keys({"k00003"});
+    const auto report = ds::backfill(source, target, {});
+    CHECK(report.failed == 1);
+    CHECK(report.written == 9);
+    CHECK_THROWS_AS(ds::backfill(source, target, {.stop_on_error = true}), dst::injected_fault);
+}
+
+TEST_CASE("backfill: progress after each batch with rate and ETA", "[backfill][progress]") {
+    kv source, target;
+    fill(source, 100);
+    dst::manual_clock clock;
+    std::vector<ds::backfill_progress> updates;
+    ds::backfill(source, target,
+                 {.batch_size = 25,
+                  .max_ops_per_second = 50,
+                  .progress = [&](const ds::backfill_progress& p) { updates.push_back(p); },
+                  .total_hint = 100,
+                  .clock = clock.timer()});
+    REQUIRE(updates.size() == 4);
+    CHECK(updates[1].scanned == 50);
+    CHECK(updates[1].written == 50);
+    // The first batch uses the bucket's initial burst; then 50 records/s.
+    CHECK(updates[3].elapsed == std::chrono::milliseconds(1500));
+    CHECK(updates[3].rate() == Approx(100.0 / 1.5));
+    REQUIRE(updates[1].eta());
+    CHECK(*updates[1].eta() > std::chrono::seconds(0));
+    CHECK(updates[3].eta() == std::chrono::nanoseconds(0));
+}
