@@ -17,10 +17,6 @@ from conan.tools.layout import basic_layout
 # adapter -> (Conan requirement or None for a system library, its CMake target)
 ADAPTERS = {
     "sqlite": ("sqlite3/3.40.1", "sqlite3::sqlite3"),
-    "postgresql": ("libpq/15.4", "libpq::libpq"),
-    "redis": ("hiredis/1.2.0", "hiredis::hiredis"),
-    "lmdb": ("lmdb/0.9.32", "lmdb::lmdb"),
-    "rocksdb": ("rocksdb/8.8.1", "rocksdb::rocksdb"),
     "gdbm": (None, None),  # no Conan package: links the system libgdbm
 }
 

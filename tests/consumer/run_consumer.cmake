@@ -39,6 +39,7 @@ if(MODE STREQUAL "install")
 elseif(MODE STREQUAL "find_package")
   # Only the private prefix: proves the installed package is complete.
   configure_build_run("-DCMAKE_PREFIX_PATH=${PREFIX}" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+  run("${BUILD_DIR}/app_adapters")  # the sqlite and gdbm components
 
 elseif(MODE STREQUAL "add_subdirectory")
   configure_build_run("-DDUALSTORE_SOURCE_DIR=${DUALSTORE_SOURCE_DIR}")

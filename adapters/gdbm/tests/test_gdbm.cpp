@@ -1,0 +1,62 @@
+// The GDBM adapter: the conformance suite, and its errors.
+
+#include "support.hpp"
+
+#include <dualstore/adapters/gdbm.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <tuple>
+#include <unistd.h>
+
+namespace {
+using gdbm = ds::adapters::gdbm_store;
+
+struct gdbm_factory {
+    using store = gdbm;
+    static constexpr bool scan_stable_under_writes = false;  // GDBM reorders buckets
+    std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                fmt::format("dualstore-gdbm-{}-{}", ::getpid(), counter()++);
+    gdbm_factory() { std::filesystem::create_directories(dir); }
+    ~gdbm_factory() {
+        std::error_code ignored;
+        std::filesystem::remove_all(dir, ignored);
+    }
+    gdbm_factory(const gdbm_factory&) = delete;
+    gdbm_factory& operator=(const gdbm_factory&) = delete;
+    static int& counter() {
+        static int n = 0;
+        return n;
+    }
+    std::unique_ptr<store> make() { return std::make_unique<store>((dir / "db.gdbm").string()); }
+};
+
+static_assert(ds::scannable_store<gdbm> && ds::resumable_store<gdbm> && ds::conditional_store<gdbm>);
+static_assert(!ds::expiring_store<gdbm> && !ds::batch_store<gdbm>);
+}  // namespace
+
+using conformance_factories = std::tuple<gdbm_factory>;
+#include "conformance/store_conformance.hpp"
+
+TEST_CASE("gdbm: a bad path is a clear error naming the engine, the path and the cause",
+          "[gdbm][errors]") {
+    CHECK_THROWS_WITH(gdbm("/nonexistent-dir/db.gdbm"),
+                      Catch::Matchers::Contains("gdbm: open \"/nonexistent-dir/db.gdbm\""));
+    CHECK_THROWS_AS(gdbm("/nonexistent-dir/db.gdbm"), ds::error);
+}
+
+TEST_CASE("gdbm: data survives reopening; a scan whose cursor key was erased throws",
+          "[gdbm]") {
+    gdbm_factory files;
+    const auto path = (files.dir / "db.gdbm").string();
+    {
+        gdbm g(path);
+        for (int i = 0; i < 10; ++i) g.put(fmt::format("k{}", i), "v");
+    }
+    gdbm g(path);
+    CHECK(g.get("k3") == "v");
+    auto page = g.scan({}, 3);
+    REQUIRE(page.next);
+    g.erase(*page.next->after);
+    CHECK_THROWS_WITH(g.scan(*page.next, 3), Catch::Matchers::Contains("cursor's key was erased"));
+}

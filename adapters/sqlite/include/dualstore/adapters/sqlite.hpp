@@ -1,0 +1,331 @@
+#pragma once
+/// \file
+/// `adapters::sqlite_store`: a key-value store in one SQLite table; the
+/// embedded default. Models every capability concept.
+
+#include <dualstore/concepts.hpp>
+#include <dualstore/detail/key_cursor.hpp>
+#include <dualstore/error.hpp>
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace dualstore::adapters {
+
+/// An error reported by SQLite: names the engine, the operation and the cause.
+class sqlite_error : public error {
+public:
+    using error::error;
+};
+
+/// How a `sqlite_store` opens its database.
+struct sqlite_options {
+    std::string table = "dualstore_kv";  ///< the table (created when missing)
+    std::chrono::milliseconds busy_timeout = std::chrono::seconds(5);  ///< wait for locks
+    bool wal = true;                     ///< journal_mode=WAL (not for ":memory:")
+    std::function<expiry_clock::time_point()> now{};  ///< the expiry clock (empty: system clock)
+};
+
+/// Keys and values (byte strings, stored as BLOBs) in the table `table` of
+/// the SQLite database at `path` (":memory:" for a private in-memory one).
+/// Writes go through prepared statements in WAL mode; `put_many` is one
+/// transaction; entries written with a time to live get an `expires_at`
+/// column (milliseconds since the epoch) and are invisible once it passes;
+/// `purge_expired()` deletes them. Scans walk the keys in byte order and
+/// resume after the last key returned, so a scan that runs while others
+/// write returns no key twice and every key present throughout.
+/// Thread-safe: one connection, its calls serialised by a mutex.
+class sqlite_store {
+public:
+    using key_type = std::string;    ///< keys are byte strings
+    using mapped_type = std::string;  ///< values are byte strings
+    using cursor_type = detail::key_cursor;  ///< resumes after the last key returned
+    /// The clock expiry is measured on; empty means `expiry_clock::now`.
+    using clock_function = std::function<expiry_clock::time_point()>;
+
+    /// How the store opens its database.
+    using options = sqlite_options;
+
+    /// Opens (creating when needed) the database at `path`. Throws
+    /// `sqlite_error` naming the path and SQLite's reason.
+    explicit sqlite_store(const std::string& path, options opts = {})
+        : options_(std::move(opts)), path_(path) {
+        sqlite3* db = nullptr;
+        const int rc = sqlite3_open_v2(path.c_str(), &db,
+                                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                           SQLITE_OPEN_NOMUTEX,
+                                       nullptr);
+        db_.reset(db);
+        if (rc != SQLITE_OK) {
+            throw sqlite_error(fmt::format("sqlite: open {:?}: {}", path,
+                                           db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+        }
+        sqlite3_busy_timeout(db, static_cast<int>(options_.busy_timeout.count()));
+        if (options_.wal && path != ":memory:") exec("PRAGMA journal_mode=WAL");
+        exec("PRAGMA synchronous=NORMAL");
+        const auto t = quoted_table();
+        exec(fmt::format("CREATE TABLE IF NOT EXISTS {} (k BLOB PRIMARY KEY NOT NULL, v BLOB NOT "
+                         "NULL, expires_at INTEGER) WITHOUT ROWID",
+                         t));
+        const auto live = "(expires_at IS NULL OR expires_at > ?9)";
+        get_ = prepare(fmt::format("SELECT v FROM {} WHERE k = ?1 AND {}", t, live));
+        put_ = prepare(fmt::format("INSERT INTO {} (k, v, expires_at) VALUES (?1, ?2, ?3) ON "
+                                   "CONFLICT(k) DO UPDATE SET v = excluded.v, expires_at = "
+                                   "excluded.expires_at",
+                                   t));
+        erase_ = prepare(fmt::format("DELETE FROM {} WHERE k = ?1", t));
+        insert_ = prepare(fmt::format(
+            "INSERT INTO {0} (k, v, expires_at) VALUES (?1, ?2, NULL) ON CONFLICT(k) DO UPDATE "
+            "SET v = excluded.v, expires_at = NULL WHERE {0}.expires_at IS NOT NULL AND "
+            "{0}.expires_at <= ?9",
+            t));
+        scan_ = prepare(fmt::format(
+            "SELECT k, v FROM {} WHERE (?1 IS NULL OR k > ?1) AND {} ORDER BY k LIMIT ?2", t, live));
+        expiry_ = prepare(fmt::format("SELECT expires_at FROM {} WHERE k = ?1 AND {}", t, live));
+        purge_ = prepare(fmt::format("DELETE FROM {} WHERE expires_at IS NOT NULL AND expires_at <= ?9", t));
+    }
+
+    /// The live value of `key`.
+    [[nodiscard]] std::optional<std::string> get(const std::string& key) {
+        const std::lock_guard lock(mutex_);
+        return get_locked(key);
+    }
+
+    /// Inserts or replaces `key` with no expiry.
+    void put(const std::string& key, const std::string& value) {
+        const std::lock_guard lock(mutex_);
+        put_locked(key, value, std::nullopt);
+    }
+
+    /// Inserts or replaces `key`, expiring after `ttl`.
+    void put(const std::string& key, const std::string& value, std::chrono::milliseconds ttl) {
+        const std::lock_guard lock(mutex_);
+        put_locked(key, value, now_ms() + ttl.count());
+    }
+
+    /// Erases `key`; whether a live entry was there.
+    bool erase(const std::string& key) {
+        const std::lock_guard lock(mutex_);
+        bool live = false;
+        {
+            statement check(*this, expiry_, "erase");  // a row here is a live entry
+            check.bind(1, key);
+            check.bind(9, now_ms());
+            live = check.step();
+        }
+        statement s(*this, erase_, "erase");
+        s.bind(1, key);
+        s.run();  // expired rows go too
+        return live;
+    }
+
+    /// Writes `key` only if it has no live entry (atomically); whether it wrote.
+    bool put_if_absent(const std::string& key, const std::string& value) {
+        const std::lock_guard lock(mutex_);
+        statement s(*this, insert_, "put_if_absent");
+        s.bind(1, key);
+        s.bind(2, value);
+        s.bind(9, now_ms());
+        s.run();
+        return sqlite3_changes(db_.get()) > 0;
+    }
+
+    /// The absolute expiry of the live entry `key`, if it has one.
+    [[nodiscard]] std::optional<expiry_clock::time_point> expiry(const std::string& key) {
+        const std::lock_guard lock(mutex_);
+        statement s(*this, expiry_, "expiry");
+        s.bind(1, key);
+        s.bind(9, now_ms());
+        if (!s.step() || sqlite3_column_type(expiry_.get(), 0) == SQLITE_NULL) return std::nullopt;
+        return expiry_clock::time_point(std::chrono::milliseconds(sqlite3_column_int64(expiry_.get(), 0)));
+    }
+
+    /// At most `limit` live entries after the cursor, in key order.
+    [[nodiscard]] scan_page<std::string, std::string, cursor_type> scan(const cursor_type& from,
+                                                                        std::size_t limit) {
+        const std::lock_guard lock(mutex_);
+        statement s(*this, scan_, "scan");
+        if (from.after) s.bind(1, *from.after);
+        sqlite3_bind_int64(scan_.get(), 2, static_cast<sqlite3_int64>(limit));
+        s.bind(9, now_ms());
+        scan_page<std::string, std::string, cursor_type> page;
+        while (s.step()) page.items.emplace_back(column(scan_.get(), 0), column(scan_.get(), 1));
+        if (limit > 0 && page.items.size() == limit) page.next = cursor_type{page.items.back().first};
+        if (limit == 0) page.next = from;
+        return page;
+    }
+
+    /// The live value of each key, in order, in one read transaction.
+    [[nodiscard]] std::vector<std::optional<std::string>> get_many(std::span<const std::string> keys) {
+        const std::lock_guard lock(mutex_);
+        transaction tx(*this, "BEGIN");
+        std::vector<std::optional<std::string>> values;
+        values.reserve(keys.size());
+        for (const auto& key : keys) values.push_back(get_locked(key));
+        tx.commit();
+        return values;
+    }
+
+    /// Writes every pair (no expiry) in one transaction: all or nothing.
+    void put_many(std::span<const std::pair<std::string, std::string>> items) {
+        const std::lock_guard lock(mutex_);
+        transaction tx(*this, "BEGIN IMMEDIATE");
+        for (const auto& [key, value] : items) put_locked(key, value, std::nullopt);
+        tx.commit();
+    }
+
+    /// Deletes the expired rows; returns how many.
+    std::size_t purge_expired() {
+        const std::lock_guard lock(mutex_);
+        statement s(*this, purge_, "purge_expired");
+        s.bind(9, now_ms());
+        s.run();
+        return static_cast<std::size_t>(sqlite3_changes(db_.get()));
+    }
+
+    /// Saves a cursor as bytes (for backfill checkpoints).
+    [[nodiscard]] static std::string encode_cursor(const cursor_type& c) { return cursor_type::encode(c); }
+    /// Restores a saved cursor.
+    [[nodiscard]] static cursor_type decode_cursor(std::string_view bytes) { return cursor_type::decode(bytes); }
+
+    /// The database path.
+    [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+private:
+    struct db_close {
+        void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+    };
+    struct stmt_finalize {
+        void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+    };
+    using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_finalize>;
+
+    /// One use of a prepared statement: binds, steps, and resets it after.
+    class statement {
+    public:
+        statement(sqlite_store& store, const stmt_ptr& stmt, const char* what)
+            : store_(store), stmt_(stmt.get()), what_(what) {}
+        statement(const statement&) = delete;
+        statement& operator=(const statement&) = delete;
+        ~statement() {
+            sqlite3_reset(stmt_);
+            sqlite3_clear_bindings(stmt_);
+        }
+        void bind(int index, std::string_view bytes) {
+            check(sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT));
+        }
+        void bind(int index, std::int64_t number) { check(sqlite3_bind_int64(stmt_, index, number)); }
+        /// Steps once: true when a row is there.
+        bool step() {
+            const int rc = sqlite3_step(stmt_);
+            if (rc == SQLITE_ROW) return true;
+            if (rc == SQLITE_DONE) return false;
+            store_.fail(what_);
+        }
+        void run() {
+            while (step()) {
+            }
+        }
+
+    private:
+        void check(int rc) {
+            if (rc != SQLITE_OK) store_.fail(what_);
+        }
+        sqlite_store& store_;
+        sqlite3_stmt* stmt_;
+        const char* what_;
+    };
+
+    /// A transaction rolled back unless committed.
+    class transaction {
+    public:
+        transaction(sqlite_store& store, const char* begin) : store_(store) { store_.exec(begin); }
+        transaction(const transaction&) = delete;
+        transaction& operator=(const transaction&) = delete;
+        void commit() {
+            store_.exec("COMMIT");
+            done_ = true;
+        }
+        ~transaction() {
+            if (!done_) sqlite3_exec(store_.db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+        }
+
+    private:
+        sqlite_store& store_;
+        bool done_ = false;
+    };
+
+    [[noreturn]] void fail(std::string_view what) const {
+        throw sqlite_error(fmt::format("sqlite: {} on {:?}: {}", what, path_, sqlite3_errmsg(db_.get())));
+    }
+
+    void exec(const std::string& sql) {
+        char* message = nullptr;
+        if (sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+            const std::string text = message ? message : "unknown error";
+            sqlite3_free(message);
+            throw sqlite_error(fmt::format("sqlite: {:?} on {:?}: {}", sql, path_, text));
+        }
+    }
+
+    stmt_ptr prepare(const std::string& sql) {
+        sqlite3_stmt* s = nullptr;
+        if (sqlite3_prepare_v3(db_.get(), sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) {
+            fail("prepare");
+        }
+        return stmt_ptr(s);
+    }
+
+    [[nodiscard]] std::string quoted_table() const {
+        std::string quoted = "\"";
+        for (const char c : options_.table) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+        return quoted + "\"";
+    }
+
+    [[nodiscard]] std::int64_t now_ms() const {
+        const auto now = options_.now ? options_.now() : expiry_clock::now();
+        return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    }
+
+    static std::string column(sqlite3_stmt* s, int i) {
+        const auto* data = static_cast<const char*>(sqlite3_column_blob(s, i));
+        const auto size = static_cast<std::size_t>(sqlite3_column_bytes(s, i));
+        return data ? std::string(data, size) : std::string();
+    }
+
+    std::optional<std::string> get_locked(const std::string& key) {
+        statement s(*this, get_, "get");
+        s.bind(1, key);
+        s.bind(9, now_ms());
+        if (!s.step()) return std::nullopt;
+        return column(get_.get(), 0);
+    }
+
+    void put_locked(const std::string& key, const std::string& value, std::optional<std::int64_t> expires) {
+        statement s(*this, put_, "put");
+        s.bind(1, key);
+        s.bind(2, value);
+        if (expires) s.bind(3, *expires);
+        s.run();
+    }
+
+    options options_;
+    std::string path_;
+    std::unique_ptr<sqlite3, db_close> db_;
+    stmt_ptr get_, put_, erase_, insert_, scan_, expiry_, purge_;
+    std::mutex mutex_;
+};
+
+}  // namespace dualstore::adapters

@@ -1,0 +1,98 @@
+// The SQLite adapter: the conformance suite on a file and in memory, and its errors.
+
+#include "support.hpp"
+
+#include <dualstore/adapters/sqlite.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <tuple>
+#include <unistd.h>
+
+namespace {
+using sqlite = ds::adapters::sqlite_store;
+
+/// A fresh database file per store, removed with the factory.
+struct sqlite_file_factory {
+    using store = sqlite;
+    static constexpr bool scan_stable_under_writes = true;
+    std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                fmt::format("dualstore-sqlite-{}-{}", ::getpid(), counter()++);
+    sqlite_file_factory() { std::filesystem::create_directories(dir); }
+    ~sqlite_file_factory() {
+        std::error_code ignored;
+        std::filesystem::remove_all(dir, ignored);
+    }
+    sqlite_file_factory(const sqlite_file_factory&) = delete;
+    sqlite_file_factory& operator=(const sqlite_file_factory&) = delete;
+    static int& counter() {
+        static int n = 0;
+        return n;
+    }
+    std::unique_ptr<store> make() { return std::make_unique<store>((dir / "db.sqlite").string()); }
+    std::unique_ptr<store> make_with_clock(sqlite::clock_function now) {
+        return std::make_unique<store>((dir / "db.sqlite").string(), sqlite::options{.now = std::move(now)});
+    }
+};
+
+struct sqlite_memory_factory {
+    using store = sqlite;
+    static constexpr bool scan_stable_under_writes = true;
+    std::unique_ptr<store> make() { return std::make_unique<store>(":memory:"); }
+    std::unique_ptr<store> make_with_clock(sqlite::clock_function now) {
+        return std::make_unique<store>(":memory:", sqlite::options{.now = std::move(now)});
+    }
+};
+
+static_assert(ds::scannable_store<sqlite> && ds::resumable_store<sqlite> &&
+              ds::expiring_store<sqlite> && ds::conditional_store<sqlite> && ds::batch_store<sqlite>);
+}  // namespace
+
+using conformance_factories = std::tuple<sqlite_file_factory, sqlite_memory_factory>;
+#include "conformance/store_conformance.hpp"
+
+TEST_CASE("sqlite: a bad path is a clear error naming the engine, the path and the cause",
+          "[sqlite][errors]") {
+    CHECK_THROWS_WITH(sqlite("/nonexistent-dir/sub/db.sqlite"),
+                      Catch::Matchers::Contains("sqlite: open \"/nonexistent-dir/sub/db.sqlite\"") &&
+                          Catch::Matchers::Contains("unable to open database file"));
+    CHECK_THROWS_AS(sqlite("/nonexistent-dir/sub/db.sqlite"), ds::error);
+}
+
+TEST_CASE("sqlite: data survives reopening; tables are separate; purge deletes expired rows",
+          "[sqlite]") {
+    sqlite_file_factory files;
+    const auto path = (files.dir / "db.sqlite").string();
+    auto now = ds::expiry_clock::time_point(std::chrono::hours(450'000));
+    {
+        sqlite a(path, {.now = [&] { return now; }});
+        sqlite b(path, {.table = "other \"table\""});
+        a.put("k", "in a");
+        a.put("short", "v", std::chrono::seconds(1));
+        b.put("k", "in b");
+    }
+    sqlite a(path, {.now = [&] { return now; }});
+    CHECK(a.get("k") == "in a");
+    CHECK(sqlite(path, {.table = "other \"table\""}).get("k") == "in b");
+    now += std::chrono::seconds(2);
+    CHECK(a.purge_expired() == 1);
+    CHECK(a.purge_expired() == 0);
+}
+
+TEST_CASE("sqlite: a locked database is a bounded, clear error; put_many is all or nothing",
+          "[sqlite][errors]") {
+    sqlite_file_factory files;
+    const auto path = (files.dir / "db.sqlite").string();
+    sqlite s(path, {.busy_timeout = std::chrono::milliseconds(50)});
+    sqlite3* other = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &other) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+    const std::vector<std::pair<std::string, std::string>> items{{"a", "1"}, {"b", "2"}};
+    CHECK_THROWS_WITH(s.put_many(items), Catch::Matchers::Contains("sqlite:") &&
+                                             Catch::Matchers::Contains("locked"));
+    sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+    sqlite3_close(other);
+    CHECK(s.get("a") == std::nullopt);
+    s.put_many(items);
+    CHECK(s.get("b") == "2");
+}

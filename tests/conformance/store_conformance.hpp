@@ -1,0 +1,208 @@
+#pragma once
+// The conformance suite every store passes: fakes and adapters alike.
+//
+// A test file defines factories and a tuple of them, then includes this file:
+//
+//   struct sqlite_factory {
+//       using store = ds::adapters::sqlite_store;
+//       static constexpr bool scan_stable_under_writes = true;  // see below
+//       std::unique_ptr<store> make();                    // a fresh, empty store
+//       // optional: std::unique_ptr<store> make_with_clock(clock_function);
+//   };
+//   using conformance_factories = std::tuple<sqlite_factory>;
+//   #include "conformance/store_conformance.hpp"
+//
+// Capability sections run when the store models the concept. The expiry
+// section needs make_with_clock (a store on a clock the test moves).
+// scan_stable_under_writes: whether a scan that runs while others write
+// returns every key present throughout exactly once (GDBM cannot promise it).
+
+#include "../support.hpp"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+using namespace std::string_literals;
+
+namespace conformance {
+
+/// Every key of a full scan with pages of `page` items, in order of return.
+template <class Store>
+std::vector<std::string> scan_keys(Store& s, std::size_t page, std::function<void()> between = {}) {
+    std::vector<std::string> keys;
+    std::optional<typename Store::cursor_type> cursor{typename Store::cursor_type{}};
+    while (cursor) {
+        auto p = s.scan(*cursor, page);
+        for (auto& [k, v] : p.items) keys.push_back(k);
+        cursor = p.next;
+        if (between) between();
+    }
+    return keys;
+}
+
+inline std::string key_of(int i) { return fmt::format("key-{:05}", i); }
+
+}  // namespace conformance
+
+TEMPLATE_LIST_TEST_CASE("conformance: get, put, erase", "[conformance]", conformance_factories) {
+    TestType factory;
+    auto store = factory.make();
+    CHECK(store->get("missing") == std::nullopt);
+    store->put("k", "v1");
+    CHECK(store->get("k") == "v1");
+    store->put("k", "v2");
+    CHECK(store->get("k") == "v2");
+    CHECK(store->erase("k"));
+    CHECK_FALSE(store->erase("k"));
+    CHECK(store->get("k") == std::nullopt);
+    store->put("empty", "");
+    CHECK(store->get("empty") == "");
+}
+
+TEMPLATE_LIST_TEST_CASE("conformance: binary keys and values, 1 MiB values", "[conformance]",
+                        conformance_factories) {
+    TestType factory;
+    auto store = factory.make();
+    const std::vector<std::pair<std::string, std::string>> items{
+        {"nul\0in key"s, "nul\0in value"s},
+        {"quotes'\"`", "back\\slash; DROP TABLE x; --"},
+        {"\xff\xfe\x80", std::string(1 << 20, '\0')},
+        {"big", std::string(1 << 20, 'x')},
+    };
+    for (const auto& [k, v] : items) store->put(k, v);
+    for (const auto& [k, v] : items) CHECK(store->get(k) == v);
+    auto keys = conformance::scan_keys(*store, 2);
+    CHECK(std::set<std::string>(keys.begin(), keys.end()).size() == items.size());
+    CHECK(std::ranges::count(keys, "nul\0in key"s) == 1);
+}
+
+TEMPLATE_LIST_TEST_CASE("conformance: a full scan returns every key once, whatever the page size",
+                        "[conformance][scan]", conformance_factories) {
+    TestType factory;
+    auto store = factory.make();
+    constexpr int n = 1000;
+    for (int i = 0; i < n; ++i) store->put(conformance::key_of(i), "v");
+    for (const std::size_t page : {std::size_t{1}, std::size_t{7}, std::size_t{1000}, std::size_t{5000}}) {
+        CAPTURE(page);
+        const auto keys = conformance::scan_keys(*store, page);
+        CHECK(keys.size() == n);
+        CHECK(std::set<std::string>(keys.begin(), keys.end()).size() == n);
+    }
+    CHECK(store->scan({}, 0).items.empty());
+}
+
+TEMPLATE_LIST_TEST_CASE("conformance: a scan resumes from a saved cursor", "[conformance][scan]",
+                        conformance_factories) {
+    using store_t = typename TestType::store;
+    if constexpr (ds::resumable_store<store_t>) {
+        TestType factory;
+        auto store = factory.make();
+        for (int i = 0; i < 50; ++i) store->put(conformance::key_of(i), "v");
+        auto first = store->scan({}, 20);
+        REQUIRE(first.next);
+        const std::string saved = store_t::encode_cursor(*first.next);
+        std::set<std::string> keys;
+        for (auto& [k, v] : first.items) keys.insert(k);
+        std::optional<typename store_t::cursor_type> cursor = store_t::decode_cursor(saved);
+        while (cursor) {
+            auto p = store->scan(*cursor, 20);
+            for (auto& [k, v] : p.items) CHECK(keys.insert(k).second);
+            cursor = p.next;
+        }
+        CHECK(keys.size() == 50);
+        CHECK_THROWS_AS(store_t::decode_cursor("not a cursor"), ds::error);
+    }
+}
+
+TEMPLATE_LIST_TEST_CASE("conformance: a scan while writing returns the keys present throughout "
+                        "exactly once",
+                        "[conformance][scan]", conformance_factories) {
+    if constexpr (TestType::scan_stable_under_writes) {
+        TestType factory;
+        auto store = factory.make();
+        for (int i = 0; i < 300; i += 2) store->put(conformance::key_of(i), "stable");
+        int next = 1;
+        const auto keys = conformance::scan_keys(*store, 16, [&] {
+            // Between pages: add odd keys, remove the previous odd key.
+            store->put(conformance::key_of(next), "transient");
+            if (next > 1) store->erase(conformance::key_of(next - 2));
+            next += 2;
+        });
+        std::map<std::string, int> seen;
+        for (const auto& k : keys) ++seen[k];
+        for (int i = 0; i < 300; i += 2) CHECK(seen[conformance::key_of(i)] == 1);
+        for (const auto& [k, count] : seen) CHECK(count == 1);
+    }
+}
+
+TEMPLATE_LIST_TEST_CASE("conformance: put_if_absent", "[conformance]", conformance_factories) {
+    if constexpr (ds::conditional_store<typename TestType::store>) {
+        TestType factory;
+        auto store = factory.make();
+        CHECK(store->put_if_absent("k", "first"));
+        CHECK_FALSE(store->put_if_absent("k", "second"));
+        CHECK(store->get("k") == "first");
+        store->erase("k");
+        CHECK(store->put_if_absent("k", "third"));
+    }
+}
+
+TEMPLATE_LIST_TEST_CASE("conformance: get_many and put_many", "[conformance]", conformance_factories) {
+    if constexpr (ds::batch_store<typename TestType::store>) {
+        TestType factory;
+        auto store = factory.make();
+        const std::vector<std::pair<std::string, std::string>> items{{"a", "1"}, {"b", "2"}, {"a", "3"}};
+        store->put_many(items);
+        const std::vector<std::string> keys{"a", "missing", "b"};
+        CHECK(store->get_many(keys) == std::vector<std::optional<std::string>>{"3", std::nullopt, "2"});
+    }
+}
+
+TEMPLATE_LIST_TEST_CASE("conformance: expiry", "[conformance][expiry]", conformance_factories) {
+    if constexpr (ds::expiring_store<typename TestType::store>) {
+        TestType factory;
+        auto now = ds::expiry_clock::time_point(std::chrono::hours(450'000));
+        auto store = factory.make_with_clock([&] { return now; });
+        store->put("ttl", "v", std::chrono::seconds(10));
+        store->put("forever", "v");
+        CHECK(store->expiry("ttl") == now + std::chrono::seconds(10));
+        CHECK(store->expiry("forever") == std::nullopt);
+        now += std::chrono::seconds(11);
+        CHECK(store->get("ttl") == std::nullopt);
+        CHECK(store->expiry("ttl") == std::nullopt);
+        CHECK_FALSE(store->erase("ttl"));
+        CHECK(conformance::scan_keys(*store, 10) == std::vector<std::string>{"forever"});
+        if constexpr (ds::conditional_store<typename TestType::store>) {
+            CHECK(store->put_if_absent("ttl", "again"));  // the expired entry does not count
+        }
+        store->put("ttl", "v");  // a plain put clears the expiry
+        CHECK(store->expiry("ttl") == std::nullopt);
+    }
+}
+
+TEMPLATE_LIST_TEST_CASE("conformance concurrency: threads writing and reading at once",
+                        "[conformance][concurrency]", conformance_factories) {
+    TestType factory;
+    auto store = factory.make();
+    constexpr int threads = 4;
+    constexpr int each = 200;
+    {
+        std::vector<std::jthread> workers;
+        for (int t = 0; t < threads; ++t) {
+            workers.emplace_back([&, t] {
+                for (int i = 0; i < each; ++i) {
+                    const auto key = fmt::format("t{}-{}", t, i);
+                    store->put(key, key);
+                    CHECK(store->get(key) == key);
+                }
+            });
+        }
+    }
+    CHECK(conformance::scan_keys(*store, 100).size() == threads * each);
+}
