@@ -1,13 +1,24 @@
 #pragma once
 /// \file
-/// Umbrella header: the whole core library.
+/// Umbrella header: the whole core library. The observers with heavier
+/// includes (`observe/metrics.hpp`, `observe/prometheus.hpp`,
+/// `observe/json_log.hpp`, `observe/progress_bar.hpp`), the test doubles
+/// (`testing/`) and the adapters (`adapters/`) are included on their own.
 
+#include <dualstore/backfill.hpp>
+#include <dualstore/backfill_plan.hpp>
 #include <dualstore/concepts.hpp>
+#include <dualstore/drain.hpp>
 #include <dualstore/dual_store.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/failure_sink.hpp>
 #include <dualstore/guard.hpp>
+#include <dualstore/kv_lease_lock.hpp>
+#include <dualstore/kv_reconciler.hpp>
+#include <dualstore/kv_retry_queue.hpp>
 #include <dualstore/lease_lock.hpp>
+#include <dualstore/memory_lease_lock.hpp>
+#include <dualstore/memory_retry_queue.hpp>
 #include <dualstore/migration.hpp>
 #include <dualstore/observe/events.hpp>
 #include <dualstore/observe/observer.hpp>
@@ -15,9 +26,14 @@
 #include <dualstore/operations.hpp>
 #include <dualstore/overloaded.hpp>
 #include <dualstore/policy.hpp>
+#include <dualstore/promotion_tracker.hpp>
+#include <dualstore/rate_limiter.hpp>
 #include <dualstore/read.hpp>
+#include <dualstore/reconcile_harness.hpp>
+#include <dualstore/reconciler.hpp>
 #include <dualstore/repair.hpp>
 #include <dualstore/retry.hpp>
+#include <dualstore/retry_queue.hpp>
 #include <dualstore/rollback.hpp>
 #include <dualstore/stage.hpp>
 #include <dualstore/thread_pool.hpp>
