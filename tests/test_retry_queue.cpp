@@ -44,17 +44,13 @@ ds::retry_entry entry_for(std::string key, ds::queue_clock::time_point due = t0)
 
 /// Each queue type under test, made fresh.
 struct memory_queue_maker {
-    static constexpr const char* name = "memory_retry_queue";
-    kv unused;
     ds::memory_retry_queue make() { return ds::memory_retry_queue{}; }
 };
 struct kv_queue_maker {
-    static constexpr const char* name = "kv_retry_queue<memory_store>";
     kv backing;
     ds::kv_retry_queue<kv&> make() { return ds::kv_retry_queue{backing, "q:"}; }
 };
 struct plain_queue_maker {
-    static constexpr const char* name = "kv_retry_queue<plain_store>";
     plain_store backing;
     ds::kv_retry_queue<plain_store&> make() { return ds::kv_retry_queue{backing, "q:"}; }
 };
