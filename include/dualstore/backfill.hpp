@@ -228,7 +228,9 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
     while (cursor && (!options.max_batches || report.batches < *options.max_batches)) {
         auto page = source.scan(*cursor, options.batch_size);
         limiter.acquire(page.items.size());
-        for (auto& [key, value] : page.items) {
+        for (auto& item : page.items) {
+            auto& key = item.first;  // not a structured binding: lambdas below capture it
+            auto& value = item.second;
             ++report.scanned;
             if (!keep(key, value)) {
                 ++report.filtered_out;
@@ -246,8 +248,15 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                 }
             }
             try {
-                target_key mapped_key(detail::map_key(mapping, key));
-                target_value mapped_value(detail::map_value(mapping, value));
+                // The page is ours: without a mapping its strings move to the target.
+                target_key mapped_key = [&]() -> target_key {
+                    if constexpr (std::is_same_v<Mapping, identity_mapping>) return std::move(key);
+                    else return target_key(detail::map_key(mapping, key));
+                }();
+                target_value mapped_value = [&]() -> target_value {
+                    if constexpr (std::is_same_v<Mapping, identity_mapping>) return std::move(value);
+                    else return target_value(detail::map_value(mapping, value));
+                }();
                 if constexpr (batch_store<Target>) {
                     if (batched && !ttl) {
                         pending.emplace_back(std::move(mapped_key), std::move(mapped_value));
