@@ -11,7 +11,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <exception>
+#include <filesystem>
+#include <unistd.h>
 #include <mutex>
 #include <string>
 #include <tuple>
@@ -61,3 +64,43 @@ std::exception_ptr thrown_by(Fn&& fn) {
     }
     return nullptr;
 }
+
+/// A scannable store with none of the optional capabilities (no
+/// put_if_absent, expiry or batch operations), over a memory_store.
+struct scan_only_store {
+    using key_type = std::string;
+    using mapped_type = std::string;
+    using cursor_type = kv::cursor_type;
+    kv inner;
+    std::optional<std::string> get(const std::string& k) { return inner.get(k); }
+    void put(const std::string& k, const std::string& v) { inner.put(k, v); }
+    bool erase(const std::string& k) { return inner.erase(k); }
+    auto scan(const cursor_type& c, std::size_t n) { return inner.scan(c, n); }
+};
+
+/// A fresh directory under the system's temporary directory, removed with the object.
+class temp_dir {
+public:
+    explicit temp_dir(std::string_view tag)
+        : path_(std::filesystem::temp_directory_path() /
+                fmt::format("dualstore-{}-{}-{}", tag, ::getpid(), next_number()++)) {
+        std::filesystem::create_directories(path_);
+    }
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+    ~temp_dir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    /// The directory.
+    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+    /// `name` inside it, as a string.
+    [[nodiscard]] std::string file(std::string_view name) const { return (path_ / name).string(); }
+
+private:
+    static std::atomic<int>& next_number() {
+        static std::atomic<int> n{0};
+        return n;
+    }
+    std::filesystem::path path_;
+};

@@ -105,16 +105,7 @@ TEST_CASE("backfill: killed after n batches, resumes from its checkpoint; no key
 
 TEST_CASE("backfill: a checkpoint on a source that cannot save cursors is an error",
           "[backfill][checkpoint]") {
-    struct plain {
-        using key_type = std::string;
-        using mapped_type = std::string;
-        using cursor_type = kv::cursor_type;
-        kv inner;
-        std::optional<std::string> get(const std::string& k) { return inner.get(k); }
-        void put(const std::string& k, const std::string& v) { inner.put(k, v); }
-        bool erase(const std::string& k) { return inner.erase(k); }
-        auto scan(const cursor_type& c, std::size_t n) { return inner.scan(c, n); }
-    } source;
+    scan_only_store source;
     kv target, checkpoints;
     CHECK_THROWS_WITH(ds::backfill(source, target, {.checkpoint = ds::checkpoint_in(checkpoints, "c")}),
                       Catch::Matchers::Contains("resumable_store"));

@@ -19,17 +19,7 @@ using namespace std::string_literals;
 
 const auto t0 = ds::queue_clock::time_point(std::chrono::seconds(1'800'000'000));
 
-/// A scannable store without put_if_absent: kv_retry_queue's unclaimed path.
-struct plain_store {
-    using key_type = std::string;
-    using mapped_type = std::string;
-    using cursor_type = kv::cursor_type;
-    kv inner;
-    std::optional<std::string> get(const std::string& k) { return inner.get(k); }
-    void put(const std::string& k, const std::string& v) { inner.put(k, v); }
-    bool erase(const std::string& k) { return inner.erase(k); }
-    auto scan(const cursor_type& c, std::size_t n) { return inner.scan(c, n); }
-};
+using plain_store = scan_only_store;  // kv_retry_queue's unclaimed path
 static_assert(ds::scannable_store<plain_store> && !ds::conditional_store<plain_store>);
 
 ds::retry_entry entry_for(std::string key, ds::queue_clock::time_point due = t0) {

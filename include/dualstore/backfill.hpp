@@ -44,11 +44,11 @@ enum class conflict_rule {
 
 /// Where a backfill stands, for progress callbacks.
 struct backfill_progress {
-    std::size_t scanned = 0;              ///< records read from the source
-    std::size_t written = 0;              ///< records written to the target
-    std::size_t skipped = 0;              ///< present, expired or filtered out
-    std::chrono::nanoseconds elapsed{};   ///< since the start (of this run)
-    std::optional<std::size_t> total;     ///< the expected record count, when given
+    std::size_t scanned = 0;             ///< records read from the source
+    std::size_t written = 0;             ///< records written to the target
+    std::size_t skipped = 0;             ///< present, expired or filtered out
+    std::chrono::nanoseconds elapsed{};  ///< since the start (of this run)
+    std::optional<std::size_t> total;    ///< the expected record count, when given
     /// Records scanned per second.
     [[nodiscard]] double rate() const noexcept {
         const double s = std::chrono::duration<double>(elapsed).count();
@@ -58,7 +58,8 @@ struct backfill_progress {
     [[nodiscard]] std::optional<std::chrono::nanoseconds> eta() const noexcept {
         if (!total || rate() <= 0) return std::nullopt;
         const auto left = *total > scanned ? *total - scanned : 0;
-        return std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(left) / rate() * 1e9));
+        return std::chrono::nanoseconds(
+            static_cast<std::int64_t>(static_cast<double>(left) / rate() * 1e9));
     }
 };
 
@@ -67,8 +68,8 @@ struct backfill_progress {
 /// `clear()` when the backfill completes.
 struct backfill_checkpoint {
     std::function<std::optional<std::string>()> load;  ///< the saved cursor
-    std::function<void(const std::string&)> save;       ///< saves the cursor
-    std::function<void()> clear;                        ///< forgets it
+    std::function<void(const std::string&)> save;      ///< saves the cursor
+    std::function<void()> clear;                       ///< forgets it
 };
 
 /// A checkpoint kept under `key` in `store` (any `kv_store` of strings,
@@ -114,14 +115,14 @@ struct backfill_options {
 
 /// What a backfill did.
 struct backfill_report {
-    std::size_t scanned = 0;           ///< records read from the source
-    std::size_t written = 0;           ///< records written (or, in a dry run, that would be)
-    std::size_t skipped_present = 0;   ///< left alone because the target had the key
-    std::size_t skipped_expired = 0;   ///< expired at the source, not copied
-    std::size_t filtered_out = 0;      ///< excluded by the prefix, the filter or the mapping
-    std::size_t failed = 0;            ///< writes that threw
-    std::size_t batches = 0;           ///< batches done in this run
-    bool complete = false;             ///< the whole source was walked
+    std::size_t scanned = 0;              ///< records read from the source
+    std::size_t written = 0;              ///< records written (or, in a dry run, that would be)
+    std::size_t skipped_present = 0;      ///< left alone because the target had the key
+    std::size_t skipped_expired = 0;      ///< expired at the source, not copied
+    std::size_t filtered_out = 0;         ///< excluded by the prefix, the filter or the mapping
+    std::size_t failed = 0;               ///< writes that threw
+    std::size_t batches = 0;              ///< batches done in this run
+    bool complete = false;                ///< the whole source was walked
     std::chrono::nanoseconds duration{};  ///< this run's length
 };
 
@@ -132,14 +133,18 @@ namespace detail {
 
 template <class Mapping, class K>
 decltype(auto) map_key(const Mapping& m, const K& key) {
-    if constexpr (requires { m.key(key); }) return m.key(key);
-    else return (key);
+    if constexpr (requires { m.key(key); })
+        return m.key(key);
+    else
+        return (key);
 }
 
 template <class Mapping, class V>
 decltype(auto) map_value(const Mapping& m, const V& value) {
-    if constexpr (requires { m.value(value); }) return m.value(value);
-    else return (value);
+    if constexpr (requires { m.value(value); })
+        return m.value(value);
+    else
+        return (value);
 }
 
 }  // namespace detail
@@ -161,22 +166,27 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
     const auto started = options.clock.read_clock();
     backfill_report report;
     rate_limiter limiter(options.max_ops_per_second, options.batch_size, options.clock);
-    const auto now = [&] { return options.expiry_now ? options.expiry_now() : expiry_clock::now(); };
+    const auto now = [&] {
+        return options.expiry_now ? options.expiry_now() : expiry_clock::now();
+    };
 
     if constexpr (!requires(const target_value& v) { mapping.version(v); }) {
         if (options.conflict == conflict_rule::newer_wins) {
-            throw error("dualstore: backfill: conflict_rule::newer_wins needs a mapping with "
-                        "version(value)");
+            throw error(
+                "dualstore: backfill: conflict_rule::newer_wins needs a mapping with "
+                "version(value)");
         }
     }
 
     std::optional<typename Source::cursor_type> cursor{typename Source::cursor_type{}};
     if (options.checkpoint) {
         if constexpr (resumable_store<Source>) {
-            if (const auto saved = options.checkpoint->load()) cursor = Source::decode_cursor(*saved);
+            if (const auto saved = options.checkpoint->load())
+                cursor = Source::decode_cursor(*saved);
         } else {
-            throw error("dualstore: backfill: a checkpoint needs a source whose cursors can be "
-                        "saved (resumable_store: encode_cursor/decode_cursor)");
+            throw error(
+                "dualstore: backfill: a checkpoint needs a source whose cursors can be "
+                "saved (resumable_store: encode_cursor/decode_cursor)");
         }
     }
 
@@ -186,7 +196,8 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
             if (!options.key_prefix.empty() && !k.starts_with(options.key_prefix)) return false;
             if (options.key_filter && !options.key_filter(k)) return false;
         }
-        if constexpr (requires { mapping.keep(key, value); }) return static_cast<bool>(mapping.keep(key, value));
+        if constexpr (requires { mapping.keep(key, value); })
+            return static_cast<bool>(mapping.keep(key, value));
         return true;
     };
 
@@ -223,7 +234,8 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
 
     // Overwrites without a time to live go to the target in one put_many per
     // batch when it has batch operations.
-    [[maybe_unused]] const bool batched = options.conflict == conflict_rule::overwrite && !options.dry_run;
+    [[maybe_unused]] const bool batched =
+        options.conflict == conflict_rule::overwrite && !options.dry_run;
     std::vector<std::pair<target_key, target_value>> pending;
     while (cursor && (!options.max_batches || report.batches < *options.max_batches)) {
         auto page = source.scan(*cursor, options.batch_size);
@@ -239,7 +251,8 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
             std::optional<std::chrono::milliseconds> ttl;
             if constexpr (expiring_store<Source>) {
                 if (const auto expires = source.expiry(key)) {
-                    const auto left = std::chrono::ceil<std::chrono::milliseconds>(*expires - now());
+                    const auto left =
+                        std::chrono::ceil<std::chrono::milliseconds>(*expires - now());
                     if (left <= std::chrono::milliseconds::zero()) {
                         ++report.skipped_expired;
                         continue;
@@ -250,12 +263,16 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
             try {
                 // The page is ours: without a mapping its strings move to the target.
                 target_key mapped_key = [&]() -> target_key {
-                    if constexpr (std::is_same_v<Mapping, identity_mapping>) return std::move(key);
-                    else return target_key(detail::map_key(mapping, key));
+                    if constexpr (std::is_same_v<Mapping, identity_mapping>)
+                        return std::move(key);
+                    else
+                        return target_key(detail::map_key(mapping, key));
                 }();
                 target_value mapped_value = [&]() -> target_value {
-                    if constexpr (std::is_same_v<Mapping, identity_mapping>) return std::move(value);
-                    else return target_value(detail::map_value(mapping, value));
+                    if constexpr (std::is_same_v<Mapping, identity_mapping>)
+                        return std::move(value);
+                    else
+                        return target_value(detail::map_value(mapping, value));
                 }();
                 if constexpr (batch_store<Target>) {
                     if (batched && !ttl) {
@@ -263,7 +280,8 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                         continue;
                     }
                 }
-                ++(write_one(mapped_key, mapped_value, ttl) ? report.written : report.skipped_present);
+                ++(write_one(mapped_key, mapped_value, ttl) ? report.written
+                                                            : report.skipped_present);
             } catch (...) {
                 ++report.failed;
                 if (options.stop_on_error) throw;

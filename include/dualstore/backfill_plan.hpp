@@ -39,8 +39,10 @@ struct plan_report {
 class backfill_plan {
 public:
     /// Adds a job; `after` names the jobs it depends on.
-    backfill_plan& add(std::string name, std::function<void()> job, std::vector<std::string> after = {}) {
-        if (jobs_.contains(name)) throw plan_error(fmt::format("dualstore: backfill_plan: job '{}' added twice", name));
+    backfill_plan& add(std::string name, std::function<void()> job,
+                       std::vector<std::string> after = {}) {
+        if (jobs_.contains(name))
+            throw plan_error(fmt::format("dualstore: backfill_plan: job '{}' added twice", name));
         jobs_.emplace(std::move(name), entry{std::move(job), std::move(after)});
         return *this;
     }
@@ -62,7 +64,9 @@ public:
             state[name] = 1;
             for (const auto& dep : jobs_.at(name).after) {
                 if (!jobs_.contains(dep)) {
-                    throw plan_error(fmt::format("dualstore: backfill_plan: job '{}' depends on unknown job '{}'", name, dep));
+                    throw plan_error(fmt::format(
+                        "dualstore: backfill_plan: job '{}' depends on unknown job '{}'", name,
+                        dep));
                 }
                 visit(dep);
             }
@@ -80,7 +84,8 @@ public:
         std::set<std::string> blocked;
         for (const auto& name : order()) {
             const auto& job = jobs_.at(name);
-            if (std::ranges::any_of(job.after, [&](const auto& dep) { return blocked.contains(dep); })) {
+            if (std::ranges::any_of(job.after,
+                                    [&](const auto& dep) { return blocked.contains(dep); })) {
                 blocked.insert(name);
                 report.not_started.push_back(name);
                 continue;

@@ -55,52 +55,52 @@ concept scan_page_of = requires(const Page& p) {
 /// resumed from it later. A full scan visits every key present for its whole
 /// duration exactly once.
 template <class S>
-concept scannable_store =
-    kv_store<S> && std::default_initializable<typename S::cursor_type> &&
+concept scannable_store = kv_store<S> && std::default_initializable<typename S::cursor_type> &&
     requires(S& s, const typename S::cursor_type& c, std::size_t limit) {
-        { s.scan(c, limit) } -> detail::scan_page_of<typename S::key_type, typename S::mapped_type,
-                                                     typename S::cursor_type>;
-    };
+    {
+        s.scan(c, limit)
+        } -> detail::scan_page_of<typename S::key_type, typename S::mapped_type,
+                                  typename S::cursor_type>;
+};
 
 /// A store whose entries can expire: `s.put(k, v, ttl)` writes with a time to
 /// live; `s.expiry(k)` is the absolute expiry of a live entry, `std::nullopt`
 /// when it has none or does not exist. Expired entries are invisible to reads.
 template <class S>
-concept expiring_store =
-    kv_store<S> && requires(S& s, const typename S::key_type& k,
-                            const typename S::mapped_type& v, std::chrono::milliseconds ttl) {
-        s.put(k, v, ttl);
-        { s.expiry(k) } -> std::same_as<std::optional<expiry_clock::time_point>>;
-    };
+concept expiring_store = kv_store<S> &&
+    requires(S& s, const typename S::key_type& k, const typename S::mapped_type& v,
+             std::chrono::milliseconds ttl) {
+    s.put(k, v, ttl);
+    { s.expiry(k) } -> std::same_as<std::optional<expiry_clock::time_point>>;
+};
 
 /// A store that can insert only when the key is absent, atomically:
 /// `put_if_absent` returns whether it wrote.
 template <class S>
-concept conditional_store =
-    kv_store<S> && requires(S& s, const typename S::key_type& k, const typename S::mapped_type& v) {
-        { s.put_if_absent(k, v) } -> std::convertible_to<bool>;
-    };
+concept conditional_store = kv_store<S> &&
+    requires(S& s, const typename S::key_type& k, const typename S::mapped_type& v) {
+    { s.put_if_absent(k, v) } -> std::convertible_to<bool>;
+};
 
 /// A store with batch operations: `get_many` answers one optional per key, in
 /// order; `put_many` writes every pair.
 template <class S>
-concept batch_store =
-    kv_store<S> &&
+concept batch_store = kv_store<S> &&
     requires(S& s, std::span<const typename S::key_type> keys,
              std::span<const std::pair<typename S::key_type, typename S::mapped_type>> items) {
-        { s.get_many(keys) } -> std::same_as<std::vector<std::optional<typename S::mapped_type>>>;
-        s.put_many(items);
-    };
+    { s.get_many(keys) } -> std::same_as<std::vector<std::optional<typename S::mapped_type>>>;
+    s.put_many(items);
+};
 
 /// A scannable store whose cursors can be saved as bytes and restored, so a
 /// scan (a backfill) can resume in another process:
 /// `S::encode_cursor(c) -> std::string`, `S::decode_cursor(bytes) -> cursor_type`.
 template <class S>
-concept resumable_store =
-    scannable_store<S> && requires(const typename S::cursor_type& c, std::string_view bytes) {
-        { S::encode_cursor(c) } -> std::convertible_to<std::string>;
-        { S::decode_cursor(bytes) } -> std::same_as<typename S::cursor_type>;
-    };
+concept resumable_store = scannable_store<S> &&
+    requires(const typename S::cursor_type& c, std::string_view bytes) {
+    { S::encode_cursor(c) } -> std::convertible_to<std::string>;
+    { S::decode_cursor(bytes) } -> std::same_as<typename S::cursor_type>;
+};
 
 /// The key and value types of a backend, when it has them.
 template <kv_store S>

@@ -42,7 +42,7 @@ struct drain_report {
     std::size_t repaired = 0;       ///< entries whose key now matches the primary (acknowledged)
     std::size_t still_failing = 0;  ///< entries whose repair failed and that will be tried again
     std::size_t dead_lettered = 0;  ///< entries moved aside after `max_attempts`
-    std::size_t skipped = 0;        ///< entries for a key already repaired in this run (acknowledged)
+    std::size_t skipped = 0;  ///< entries for a key already repaired in this run (acknowledged)
 
     /// Reports are equal when every count is.
     friend bool operator==(const drain_report&, const drain_report&) = default;
@@ -79,8 +79,8 @@ drain_report drain(Queue& queue, Primary& primary, Secondary& secondary,
                 const auto error = describe(std::current_exception());
                 const unsigned attempts = entry.attempts + 1;
                 if (attempts >= options.max_attempts) {
-                    queue.dead_letter(entry, fmt::format("repair failed {} times, last: {}",
-                                                         attempts, error));
+                    queue.dead_letter(
+                        entry, fmt::format("repair failed {} times, last: {}", attempts, error));
                     ++report.dead_lettered;
                 } else {
                     const auto delay = std::chrono::duration_cast<queue_clock::duration>(
@@ -105,7 +105,8 @@ template <>
 struct fmt::formatter<dualstore::drain_report> : fmt::formatter<std::string_view> {
     template <class Context>
     auto format(const dualstore::drain_report& r, Context& ctx) const {
-        return fmt::format_to(ctx.out(), "repaired {}, still failing {}, dead-lettered {}, skipped {}",
+        return fmt::format_to(ctx.out(),
+                              "repaired {}, still failing {}, dead-lettered {}, skipped {}",
                               r.repaired, r.still_failing, r.dead_lettered, r.skipped);
     }
 };

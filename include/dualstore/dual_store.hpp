@@ -93,8 +93,7 @@ public:
         : primary_(std::in_place, std::forward<PrimaryArg>(primary)),
           secondary_(std::in_place, std::forward<SecondaryArg>(secondary)),
           engine_(detail::make_engine<engine, write_policy, read_policy, retry_policy,
-                                      rollback_policy, sink_policy, observer_policy>(
-              policies...)) {
+                                      rollback_policy, sink_policy, observer_policy>(policies...)) {
         static_assert(detail::validate_policies<Args...>::value);
     }
 

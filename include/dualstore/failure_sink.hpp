@@ -68,8 +68,8 @@ on_secondary_failure(Q&) -> on_secondary_failure<queue_sink<Q>>;
 
 /// `on_secondary_failure{callable}` holds a copy of the callable.
 template <class Sink>
-    requires(!retry_queue<Sink>)
-on_secondary_failure(Sink) -> on_secondary_failure<Sink>;
+requires(!retry_queue<Sink>) on_secondary_failure(Sink)
+->on_secondary_failure<Sink>;
 
 /// No failure sink (the default): failures go to observers and the write result only.
 struct no_failure_sink {

@@ -41,7 +41,8 @@ public:
     using clock_fn = std::function<std::chrono::system_clock::time_point()>;
 
     /// Leases in `store` (held by reference) under `prefix`.
-    explicit kv_lease_lock(Store& store, std::string prefix = "dualstore:lease:", clock_fn clock = {})
+    explicit kv_lease_lock(Store& store,
+                           std::string prefix = "dualstore:lease:", clock_fn clock = {})
         : store_(store), prefix_(std::move(prefix)), clock_(std::move(clock)) {}
 
     /// Grants `name` for `duration` unless another holder's lease is live.
@@ -76,13 +77,14 @@ public:
 
 private:
     static std::string encode(const lease& l) {
-        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-            l.expires_at.time_since_epoch());
+        const auto ns =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(l.expires_at.time_since_epoch());
         return fmt::format("{}|{}", l.token, ns.count());
     }
 
     /// The token and expiry of a stored lease; an unreadable one counts as lapsed.
-    static std::pair<std::string, std::chrono::system_clock::time_point> decode(std::string_view v) {
+    static std::pair<std::string, std::chrono::system_clock::time_point> decode(
+        std::string_view v) {
         const auto bar = v.find('|');
         std::int64_t ns = 0;
         if (bar != std::string_view::npos) {

@@ -80,7 +80,9 @@ public:
     /// Reconciles `primary` against `secondary`, both held by reference.
     kv_reconciler(Primary& primary, Secondary& secondary, kv_reconciler_options options = {},
                   Equal equal = {})
-        : primary_(primary), secondary_(secondary), options_(std::move(options)),
+        : primary_(primary),
+          secondary_(secondary),
+          options_(std::move(options)),
           equal_(std::move(equal)),
           random_(options_.seed != 0 ? options_.seed : std::random_device{}()) {}
 
@@ -98,16 +100,18 @@ public:
                 keys.push_back(key);
             } else if (mode == reconcile_mode::sampled && budget > 0) {
                 // Reservoir sampling (algorithm R): each key kept with probability budget/seen.
-                const auto slot = std::uniform_int_distribution<std::uint64_t>(0, seen - 1)(random_);
+                const auto slot =
+                    std::uniform_int_distribution<std::uint64_t>(0, seen - 1)(random_);
                 if (slot < budget) keys[slot] = key;
             }
             return mode == reconcile_mode::sampled || keys.size() < budget;
         };
         detail::for_each_item(primary_, options_.page_size,
                               [&](const std::string& key, const auto&) { return offer(key); });
-        detail::for_each_item(secondary_, options_.page_size, [&](const std::string& key, const auto&) {
-            return primary_.get(key) ? true : offer(key);  // keys only the secondary has
-        });
+        detail::for_each_item(
+            secondary_, options_.page_size, [&](const std::string& key, const auto&) {
+                return primary_.get(key) ? true : offer(key);  // keys only the secondary has
+            });
         population_ = seen;
         return keys;
     }
@@ -139,7 +143,8 @@ public:
                 repair_key(primary_, secondary_, key);
                 result.repaired = true;
             } catch (...) {
-                result.detail = fmt::format("repair failed: {}", describe(std::current_exception()));
+                result.detail =
+                    fmt::format("repair failed: {}", describe(std::current_exception()));
             }
         }
         return result;
@@ -154,11 +159,21 @@ public:
 private:
     void count(drift_reason r) noexcept {
         switch (r) {
-            case drift_reason::none: ++matching_; break;
-            case drift_reason::values_differ: ++mismatched_; break;
-            case drift_reason::missing_in_secondary: ++extra_in_primary_; break;
-            case drift_reason::missing_in_primary: ++extra_in_secondary_; break;
-            case drift_reason::error: ++errors_; break;
+            case drift_reason::none:
+                ++matching_;
+                break;
+            case drift_reason::values_differ:
+                ++mismatched_;
+                break;
+            case drift_reason::missing_in_secondary:
+                ++extra_in_primary_;
+                break;
+            case drift_reason::missing_in_primary:
+                ++extra_in_secondary_;
+                break;
+            case drift_reason::error:
+                ++errors_;
+                break;
         }
     }
 

@@ -54,8 +54,10 @@ public:
     template <class StoreArg>
     explicit kv_retry_queue(StoreArg&& store, std::string prefix = "dualstore:retry:",
                             std::chrono::milliseconds claim_timeout = std::chrono::minutes(5))
-        : store_(std::in_place, std::forward<StoreArg>(store)), prefix_(std::move(prefix)),
-          claim_timeout_(claim_timeout), token_(detail::new_entry_id(queue_clock::now())) {}
+        : store_(std::in_place, std::forward<StoreArg>(store)),
+          prefix_(std::move(prefix)),
+          claim_timeout_(claim_timeout),
+          token_(detail::new_entry_id(queue_clock::now())) {}
 
     /// Adds `entry` (an identifier is assigned when it has none).
     void push(retry_entry entry) {

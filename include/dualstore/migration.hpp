@@ -79,7 +79,7 @@ public:
           engine_(detail::make_engine<engine, write_policy, read_policy, retry_policy,
                                       rollback_policy, sink_policy, observer_policy>(args...)),
           gate_(initial_stage(args...)) {
-        static_assert(((policy<Args> || std::is_same_v<Args, stage>) && ...),
+        static_assert(((policy<Args> || std::is_same_v<Args, stage>)&&...),
                       "dualstore: an argument of migration is neither a policy nor a stage");
         static_assert((std::size_t{0} + ... + std::size_t{std::is_same_v<Args, stage>}) <= 1,
                       "dualstore: migration takes at most one initial stage");
@@ -214,8 +214,8 @@ private:
         static_assert(std::is_same_v<std::remove_cvref_t<from_old>, std::remove_cvref_t<from_new>>,
                       "dualstore: migration::read: the operation must return the same type from "
                       "the old and the new store, since either may answer");
-        return staged([&]<bool, detail::read_mode Mode>(auto& primary, auto& secondary)
-                          -> std::remove_cvref_t<from_old> {
+        return staged([&]<bool, detail::read_mode Mode>(
+                          auto& primary, auto& secondary) -> std::remove_cvref_t<from_old> {
             return engine_.template read<Mode>(primary, secondary, key, op);
         });
     }

@@ -4,6 +4,7 @@
 /// failure sinks and observer events. Printable with fmt.
 
 #include <fmt/format.h>
+#include <dualstore/detail/named_formatter.hpp>
 
 #include <string_view>
 
@@ -27,11 +28,16 @@ enum class side {
 /// The lower-case name of an operation ("get", "put", ...).
 [[nodiscard]] constexpr std::string_view to_string(operation op) noexcept {
     switch (op) {
-        case operation::get: return "get";
-        case operation::put: return "put";
-        case operation::erase: return "erase";
-        case operation::read: return "read";
-        case operation::write: return "write";
+        case operation::get:
+            return "get";
+        case operation::put:
+            return "put";
+        case operation::erase:
+            return "erase";
+        case operation::read:
+            return "read";
+        case operation::write:
+            return "write";
     }
     return "unknown";
 }
@@ -49,15 +55,8 @@ enum class side {
 }  // namespace dualstore
 
 template <>
-struct fmt::formatter<dualstore::operation> : fmt::formatter<std::string_view> {
-    auto format(dualstore::operation op, format_context& ctx) const {
-        return fmt::formatter<std::string_view>::format(dualstore::to_string(op), ctx);
-    }
-};
+struct fmt::formatter<dualstore::operation>
+    : dualstore::detail::named_formatter<dualstore::operation> {};
 
 template <>
-struct fmt::formatter<dualstore::side> : fmt::formatter<std::string_view> {
-    auto format(dualstore::side s, format_context& ctx) const {
-        return fmt::formatter<std::string_view>::format(dualstore::to_string(s), ctx);
-    }
-};
+struct fmt::formatter<dualstore::side> : dualstore::detail::named_formatter<dualstore::side> {};

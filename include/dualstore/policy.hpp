@@ -34,7 +34,9 @@ struct is_known_category
 
 /// A type usable in a `dual_store` policy pack.
 template <class T>
-concept policy = requires { typename T::category; } &&
-                 detail::is_known_category<typename T::category>::value;
+concept policy = requires {
+    typename T::category;
+}
+&&detail::is_known_category<typename T::category>::value;
 
 }  // namespace dualstore

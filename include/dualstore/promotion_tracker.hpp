@@ -4,6 +4,7 @@
 /// "alert" and "ready to promote", persisted so it survives restarts.
 
 #include <dualstore/concepts.hpp>
+#include <dualstore/detail/named_formatter.hpp>
 #include <dualstore/error.hpp>
 
 #include <fmt/format.h>
@@ -45,9 +46,9 @@ enum class promotion_state {
 
 /// A change of promotion state.
 struct promotion_transition {
-    std::string name;       ///< the tracked reconciler
-    promotion_state from;   ///< the state before the run
-    promotion_state to;     ///< the state after it
+    std::string name;      ///< the tracked reconciler
+    promotion_state from;  ///< the state before the run
+    promotion_state to;    ///< the state after it
 };
 
 /// Tracks one reconciler's runs: any breach resets the clean streak (state
@@ -103,8 +104,8 @@ private:
     void decode(std::string_view text) {
         unsigned values[3]{};
         if (!text.starts_with("v1 ")) {
-            throw error(fmt::format("dualstore: promotion state of '{}' has an unknown format: {:?}",
-                                    name_, text));
+            throw error(fmt::format(
+                "dualstore: promotion state of '{}' has an unknown format: {:?}", name_, text));
         }
         text.remove_prefix(3);
         for (auto& v : values) {
@@ -115,7 +116,8 @@ private:
             text.remove_prefix(static_cast<std::size_t>(end - text.data()));
             if (!text.empty() && text.front() == ' ') text.remove_prefix(1);
         }
-        if (values[0] > 3) throw error(fmt::format("dualstore: promotion state of '{}' is corrupt", name_));
+        if (values[0] > 3)
+            throw error(fmt::format("dualstore: promotion state of '{}' is corrupt", name_));
         state_ = static_cast<promotion_state>(values[0]);
         breaches_ = values[1];
         clean_ = values[2];
@@ -134,9 +136,5 @@ private:
 
 /// Prints a promotion state by name.
 template <>
-struct fmt::formatter<dualstore::promotion_state> : fmt::formatter<std::string_view> {
-    template <class Context>
-    auto format(dualstore::promotion_state s, Context& ctx) const {
-        return fmt::formatter<std::string_view>::format(dualstore::to_string(s), ctx);
-    }
-};
+struct fmt::formatter<dualstore::promotion_state>
+    : dualstore::detail::named_formatter<dualstore::promotion_state> {};

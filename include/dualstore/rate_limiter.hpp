@@ -17,8 +17,11 @@ class rate_limiter {
 public:
     /// A bucket of `burst` tokens refilled at `rate` per second, on `clock`.
     rate_limiter(double rate, std::size_t burst, retry::timer clock = {})
-        : rate_(rate), burst_(static_cast<double>(std::max<std::size_t>(burst, 1))),
-          clock_(std::move(clock)), tokens_(burst_), last_(clock_.read_clock()) {}
+        : rate_(rate),
+          burst_(static_cast<double>(std::max<std::size_t>(burst, 1))),
+          clock_(std::move(clock)),
+          tokens_(burst_),
+          last_(clock_.read_clock()) {}
 
     /// Takes `n` tokens, waiting for them if needed.
     void acquire(std::size_t n) {

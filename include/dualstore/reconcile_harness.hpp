@@ -51,23 +51,23 @@ struct reconcile_options {
 
 /// One reconciler's run.
 struct reconcile_report {
-    std::string name;                   ///< the reconciler
-    reconcile_mode mode{};              ///< sampled or full
-    std::size_t sampled = 0;            ///< keys checked
-    std::size_t drifted = 0;            ///< keys out of sync
-    std::size_t errors = 0;             ///< checks that failed
-    std::size_t repaired = 0;           ///< drifted keys repaired
-    double ratio = 0;                   ///< drifted / sampled
-    bool breach = false;                ///< ratio above the rule's threshold
-    promotion_state state{};            ///< the promotion state after the run
+    std::string name;                     ///< the reconciler
+    reconcile_mode mode{};                ///< sampled or full
+    std::size_t sampled = 0;              ///< keys checked
+    std::size_t drifted = 0;              ///< keys out of sync
+    std::size_t errors = 0;               ///< checks that failed
+    std::size_t repaired = 0;             ///< drifted keys repaired
+    double ratio = 0;                     ///< drifted / sampled
+    bool breach = false;                  ///< ratio above the rule's threshold
+    promotion_state state{};              ///< the promotion state after the run
     std::chrono::nanoseconds duration{};  ///< the run's length
-    std::vector<sample_result> drift;   ///< the first drifted keys
+    std::vector<sample_result> drift;     ///< the first drifted keys
 };
 
 /// A harness run: every reconciler's report, or skipped with the reason.
 struct harness_run {
-    bool skipped = false;                  ///< true when the lease is held elsewhere
-    std::string reason;                    ///< why it was skipped
+    bool skipped = false;                   ///< true when the lease is held elsewhere
+    std::string reason;                     ///< why it was skipped
     std::vector<reconcile_report> reports;  ///< one per reconciler
 };
 
@@ -86,7 +86,8 @@ public:
     /// A harness over `reconcilers` (held by reference), its promotion state in `state`.
     reconcile_harness(StateStore& state, reconcile_options options, Observers observers,
                       Reconcilers&... reconcilers)
-        : options_(std::move(options)), observers_(std::move(observers)),
+        : options_(std::move(options)),
+          observers_(std::move(observers)),
           reconcilers_(reconcilers...),
           trackers_{make_tracker(state, std::string(reconcilers.name()))...},
           random_(options_.seed != 0 ? options_.seed : std::random_device{}()) {}
@@ -113,14 +114,15 @@ public:
             held = acquire_(options_.lease_name, options_.lease_duration);
             if (!held) {
                 result.skipped = true;
-                result.reason = fmt::format(
-                    "skipped: the lease '{}' is held by another instance", options_.lease_name);
+                result.reason = fmt::format("skipped: the lease '{}' is held by another instance",
+                                            options_.lease_name);
                 return result;
             }
         }
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             (result.reports.push_back(run_one(std::get<I>(reconcilers_), mode, I)), ...);
-        }(std::index_sequence_for<Reconcilers...>{});
+        }
+        (std::index_sequence_for<Reconcilers...>{});
         if (held) release_(*held);
         return result;
     }
@@ -130,10 +132,9 @@ public:
 
 private:
     promotion_tracker<StateStore> make_tracker(StateStore& state, std::string name) {
-        return promotion_tracker<StateStore>(state, std::move(name), options_.rule,
-                                             [this](const promotion_transition& t) {
-                                                 notify(observe::promotion_event{t});
-                                             });
+        return promotion_tracker<StateStore>(
+            state, std::move(name), options_.rule,
+            [this](const promotion_transition& t) { notify(observe::promotion_event{t}); });
     }
 
     template <class Event>
@@ -166,7 +167,8 @@ private:
             try {
                 verdict = r.reconcile(key);
             } catch (...) {
-                verdict = {key, false, drift_reason::error, describe(std::current_exception()), false};
+                verdict = {key, false, drift_reason::error, describe(std::current_exception()),
+                           false};
             }
             ++report.sampled;
             if (verdict.reason == drift_reason::error) {
@@ -177,7 +179,8 @@ private:
             ++report.drifted;
             report.repaired += verdict.repaired ? 1 : 0;
             notify(observe::drift_event{report.name, verdict});
-            if (report.drift.size() < options_.drift_kept) report.drift.push_back(std::move(verdict));
+            if (report.drift.size() < options_.drift_kept)
+                report.drift.push_back(std::move(verdict));
         }
         report.ratio = report.sampled == 0 ? 0.0
                                            : static_cast<double>(report.drifted) /

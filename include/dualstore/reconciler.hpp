@@ -4,6 +4,7 @@
 /// whether one key agrees between two stores.
 
 #include <fmt/format.h>
+#include <dualstore/detail/named_formatter.hpp>
 
 #include <concepts>
 #include <cstddef>
@@ -31,22 +32,27 @@ enum class drift_reason {
 /// The name of a reason ("missing_in_secondary").
 [[nodiscard]] constexpr std::string_view to_string(drift_reason r) noexcept {
     switch (r) {
-        case drift_reason::none: return "none";
-        case drift_reason::missing_in_secondary: return "missing_in_secondary";
-        case drift_reason::missing_in_primary: return "missing_in_primary";
-        case drift_reason::values_differ: return "values_differ";
-        case drift_reason::error: return "error";
+        case drift_reason::none:
+            return "none";
+        case drift_reason::missing_in_secondary:
+            return "missing_in_secondary";
+        case drift_reason::missing_in_primary:
+            return "missing_in_primary";
+        case drift_reason::values_differ:
+            return "values_differ";
+        case drift_reason::error:
+            return "error";
     }
     return "unknown";
 }
 
 /// The verdict on one key.
 struct sample_result {
-    std::string key;                         ///< the key checked (bytes)
-    bool in_sync = true;                     ///< whether both stores agree
+    std::string key;                           ///< the key checked (bytes)
+    bool in_sync = true;                       ///< whether both stores agree
     drift_reason reason = drift_reason::none;  ///< why not, if not
-    std::string detail;                      ///< more words (the error's text)
-    bool repaired = false;                   ///< whether the drift was repaired
+    std::string detail;                        ///< more words (the error's text)
+    bool repaired = false;                     ///< whether the drift was repaired
 };
 
 /// A reconciler: `name()`, `list_sample_keys(mode, budget)` (at most
@@ -55,7 +61,8 @@ struct sample_result {
 /// A drifted key is a result, never an exception; a reconciler that throws
 /// for one key is counted as an error and the run goes on.
 template <class R>
-concept reconciler = requires(R& r, reconcile_mode mode, std::size_t budget, const std::string& key) {
+concept reconciler = requires(R& r, reconcile_mode mode, std::size_t budget,
+                              const std::string& key) {
     { r.name() } -> std::convertible_to<std::string_view>;
     { r.list_sample_keys(mode, budget) } -> std::same_as<std::vector<std::string>>;
     { r.reconcile(key) } -> std::same_as<sample_result>;
@@ -65,9 +72,5 @@ concept reconciler = requires(R& r, reconcile_mode mode, std::size_t budget, con
 
 /// Prints a drift reason by name.
 template <>
-struct fmt::formatter<dualstore::drift_reason> : fmt::formatter<std::string_view> {
-    template <class Context>
-    auto format(dualstore::drift_reason r, Context& ctx) const {
-        return fmt::formatter<std::string_view>::format(dualstore::to_string(r), ctx);
-    }
-};
+struct fmt::formatter<dualstore::drift_reason>
+    : dualstore::detail::named_formatter<dualstore::drift_reason> {};

@@ -6,9 +6,10 @@
 /// twice, or after a newer live write, never writes an older value.
 
 #include <dualstore/concepts.hpp>
+#include <dualstore/detail/named_formatter.hpp>
 
-#include <chrono>
 #include <fmt/format.h>
+#include <chrono>
 #include <string_view>
 
 namespace dualstore {
@@ -19,13 +20,19 @@ enum class repair_action {
     erased,  ///< the primary lacks the key: it was erased from the secondary
 };
 
+/// The name of `a` ("wrote" or "erased").
+[[nodiscard]] constexpr std::string_view to_string(repair_action a) noexcept {
+    return a == repair_action::wrote ? "wrote" : "erased";
+}
+
 /// Copies the primary's current state of `key` to the secondary: its value
 /// when present (with its remaining time to live when both stores expire
 /// entries), or the key's absence. Exceptions from either store propagate.
 template <kv_store Primary, kv_store Secondary>
-    requires std::convertible_to<const key_type_t<Primary>&, key_type_t<Secondary>> &&
-             std::convertible_to<mapped_type_t<Primary>, mapped_type_t<Secondary>>
-repair_action repair_key(Primary& primary, Secondary& secondary, const key_type_t<Primary>& key) {
+requires std::convertible_to < const key_type_t<Primary>
+&, key_type_t < Secondary >>
+       &&std::convertible_to<mapped_type_t<Primary>, mapped_type_t<Secondary>> repair_action
+       repair_key(Primary& primary, Secondary& secondary, const key_type_t<Primary>& key) {
     auto value = primary.get(key);
     if (!value) {
         secondary.erase(key);
@@ -52,10 +59,5 @@ repair_action repair_key(Primary& primary, Secondary& secondary, const key_type_
 
 /// Prints `wrote` or `erased`.
 template <>
-struct fmt::formatter<dualstore::repair_action> : fmt::formatter<std::string_view> {
-    template <class Context>
-    auto format(dualstore::repair_action a, Context& ctx) const {
-        return fmt::formatter<std::string_view>::format(
-            a == dualstore::repair_action::wrote ? "wrote" : "erased", ctx);
-    }
-};
+struct fmt::formatter<dualstore::repair_action>
+    : dualstore::detail::named_formatter<dualstore::repair_action> {};

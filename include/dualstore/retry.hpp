@@ -65,9 +65,7 @@ struct fixed {
     timer clock{};
 
     /// The pause after the `failed`-th failed call (1-based).
-    [[nodiscard]] std::chrono::nanoseconds delay_after(unsigned /*failed*/) const {
-        return delay;
-    }
+    [[nodiscard]] std::chrono::nanoseconds delay_after(unsigned /*failed*/) const { return delay; }
 };
 
 /// Exponential backoff with full jitter: the pause after the n-th failure is

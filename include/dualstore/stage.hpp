@@ -3,6 +3,7 @@
 /// `stage`: where a `migration` stands, and `parse_stage` / `stage_from_env`
 /// to read one from configuration.
 
+#include <dualstore/detail/named_formatter.hpp>
 #include <dualstore/error.hpp>
 
 #include <fmt/format.h>
@@ -40,6 +41,11 @@ inline constexpr std::array all_stages{stage::off,  stage::dual_write, stage::sh
     return index < names.size() ? names[index] : std::string_view("invalid");
 }
 
+/// The name of `s` (for `fmt` and argument-dependent lookup).
+[[nodiscard]] constexpr std::string_view to_string(stage s) noexcept {
+    return stage_name(s);
+}
+
 /// The stage named by `text`: surrounding whitespace is ignored, case is
 /// ignored, and `-` is read as `_` ("Dual-Write" is `dual_write`). Anything
 /// else, empty text and numbers included, throws `invalid_stage`, whose
@@ -69,7 +75,8 @@ inline constexpr std::array all_stages{stage::off,  stage::dual_write, stage::sh
 /// The stage named by the environment variable `variable` (parsed by
 /// `parse_stage`). Throws `invalid_stage` when it is unset or names no stage.
 [[nodiscard]] inline stage stage_from_env(const char* variable) {
-    const char* value = std::getenv(variable);  // NOLINT(concurrency-mt-unsafe): read once at set-up
+    const char* value =
+        std::getenv(variable);  // NOLINT(concurrency-mt-unsafe): read once at set-up
     if (value == nullptr) {
         throw invalid_stage(fmt::format(
             "dualstore: environment variable {} is not set: set it to a stage name", variable));
@@ -93,9 +100,4 @@ inline constexpr std::array all_stages{stage::off,  stage::dual_write, stage::sh
 
 /// Prints a stage by name.
 template <>
-struct fmt::formatter<dualstore::stage> : fmt::formatter<std::string_view> {
-    template <class Context>
-    auto format(dualstore::stage s, Context& ctx) const {
-        return fmt::formatter<std::string_view>::format(dualstore::stage_name(s), ctx);
-    }
-};
+struct fmt::formatter<dualstore::stage> : dualstore::detail::named_formatter<dualstore::stage> {};

@@ -96,9 +96,10 @@ public:
 
     /// Refers to `executor`.
     template <class Executor>
-        requires(!std::is_same_v<std::remove_cvref_t<Executor>, executor_ref> &&
-                 requires(Executor& e, std::function<void()> f) { e.execute(std::move(f)); })
-    executor_ref(Executor& executor) noexcept  // NOLINT(google-explicit-constructor)
+    requires(!std::is_same_v<std::remove_cvref_t<Executor>, executor_ref> &&
+             requires(Executor & e, std::function<void()> f) { e.execute(std::move(f)); })
+        executor_ref(Executor& executor)
+    noexcept  // NOLINT(google-explicit-constructor)
         : target_(std::addressof(executor)), execute_([](void* target, std::function<void()> f) {
               static_cast<Executor*>(target)->execute(std::move(f));
           }) {}

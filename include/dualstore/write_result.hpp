@@ -2,6 +2,7 @@
 /// \file
 /// What a write did on each side.
 
+#include <dualstore/detail/named_formatter.hpp>
 #include <dualstore/error.hpp>
 
 #include <fmt/format.h>
@@ -17,6 +18,12 @@ enum class outcome {
     ok,       ///< written
     failed,   ///< failed after its last attempt
 };
+
+/// The name of an outcome ("skipped", "ok", "failed").
+[[nodiscard]] constexpr std::string_view to_string(outcome o) noexcept {
+    constexpr std::string_view names[] = {"skipped", "ok", "failed"};
+    return names[static_cast<int>(o)];
+}
 
 /// One side's part of a write.
 struct side_status {
@@ -60,11 +67,7 @@ struct erase_result : write_result {
 }  // namespace dualstore
 
 template <>
-struct fmt::formatter<dualstore::outcome> : fmt::formatter<std::string_view> {
-    auto format(dualstore::outcome o, format_context& ctx) const {
-        constexpr std::string_view names[] = {"skipped", "ok", "failed"};
-        return fmt::formatter<std::string_view>::format(names[static_cast<int>(o)], ctx);
-    }
+struct fmt::formatter<dualstore::outcome> : dualstore::detail::named_formatter<dualstore::outcome> {
 };
 
 template <>

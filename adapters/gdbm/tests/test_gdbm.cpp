@@ -4,10 +4,8 @@
 
 #include <dualstore/adapters/gdbm.hpp>
 
-#include <filesystem>
 #include <memory>
 #include <tuple>
-#include <unistd.h>
 
 namespace {
 using gdbm = ds::adapters::gdbm_store;
@@ -15,20 +13,8 @@ using gdbm = ds::adapters::gdbm_store;
 struct gdbm_factory {
     using store = gdbm;
     static constexpr bool scan_stable_under_writes = false;  // GDBM reorders buckets
-    std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                fmt::format("dualstore-gdbm-{}-{}", ::getpid(), counter()++);
-    gdbm_factory() { std::filesystem::create_directories(dir); }
-    ~gdbm_factory() {
-        std::error_code ignored;
-        std::filesystem::remove_all(dir, ignored);
-    }
-    gdbm_factory(const gdbm_factory&) = delete;
-    gdbm_factory& operator=(const gdbm_factory&) = delete;
-    static int& counter() {
-        static int n = 0;
-        return n;
-    }
-    std::unique_ptr<store> make() { return std::make_unique<store>((dir / "db.gdbm").string()); }
+    temp_dir dir{"gdbm"};
+    std::unique_ptr<store> make() { return std::make_unique<store>(dir.file("db.gdbm")); }
 };
 
 static_assert(ds::scannable_store<gdbm> && ds::resumable_store<gdbm> && ds::conditional_store<gdbm>);
@@ -48,7 +34,7 @@ TEST_CASE("gdbm: a bad path is a clear error naming the engine, the path and the
 TEST_CASE("gdbm: data survives reopening; a scan whose cursor key was erased throws",
           "[gdbm]") {
     gdbm_factory files;
-    const auto path = (files.dir / "db.gdbm").string();
+    const auto path = files.dir.file("db.gdbm");
     {
         gdbm g(path);
         for (int i = 0; i < 10; ++i) g.put(fmt::format("k{}", i), "v");

@@ -4,10 +4,8 @@
 
 #include <dualstore/adapters/sqlite.hpp>
 
-#include <filesystem>
 #include <memory>
 #include <tuple>
-#include <unistd.h>
 
 namespace {
 using sqlite = ds::adapters::sqlite_store;
@@ -16,22 +14,10 @@ using sqlite = ds::adapters::sqlite_store;
 struct sqlite_file_factory {
     using store = sqlite;
     static constexpr bool scan_stable_under_writes = true;
-    std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                fmt::format("dualstore-sqlite-{}-{}", ::getpid(), counter()++);
-    sqlite_file_factory() { std::filesystem::create_directories(dir); }
-    ~sqlite_file_factory() {
-        std::error_code ignored;
-        std::filesystem::remove_all(dir, ignored);
-    }
-    sqlite_file_factory(const sqlite_file_factory&) = delete;
-    sqlite_file_factory& operator=(const sqlite_file_factory&) = delete;
-    static int& counter() {
-        static int n = 0;
-        return n;
-    }
-    std::unique_ptr<store> make() { return std::make_unique<store>((dir / "db.sqlite").string()); }
+    temp_dir dir{"sqlite"};
+    std::unique_ptr<store> make() { return std::make_unique<store>(dir.file("db.sqlite")); }
     std::unique_ptr<store> make_with_clock(sqlite::clock_function now) {
-        return std::make_unique<store>((dir / "db.sqlite").string(), sqlite::options{.now = std::move(now)});
+        return std::make_unique<store>(dir.file("db.sqlite"), sqlite::options{.now = std::move(now)});
     }
 };
 
@@ -62,7 +48,7 @@ TEST_CASE("sqlite: a bad path is a clear error naming the engine, the path and t
 TEST_CASE("sqlite: data survives reopening; tables are separate; purge deletes expired rows",
           "[sqlite]") {
     sqlite_file_factory files;
-    const auto path = (files.dir / "db.sqlite").string();
+    const auto path = files.dir.file("db.sqlite");
     auto now = ds::expiry_clock::time_point(std::chrono::hours(450'000));
     {
         sqlite a(path, {.now = [&] { return now; }});
@@ -82,7 +68,7 @@ TEST_CASE("sqlite: data survives reopening; tables are separate; purge deletes e
 TEST_CASE("sqlite: a locked database is a bounded, clear error; put_many is all or nothing",
           "[sqlite][errors]") {
     sqlite_file_factory files;
-    const auto path = (files.dir / "db.sqlite").string();
+    const auto path = files.dir.file("db.sqlite");
     sqlite s(path, {.busy_timeout = std::chrono::milliseconds(50)});
     sqlite3* other = nullptr;
     REQUIRE(sqlite3_open(path.c_str(), &other) == SQLITE_OK);

@@ -123,17 +123,20 @@ inline bool same_failure(const std::exception_ptr& a, const std::exception_ptr& 
     return type_of(a) == type_of(b) && describe(a) == describe(b);
 }
 
-/// The policies of a dual store (the guard is a type only), and the operations over two stores passed
-/// in per call: `P` is the primary (it answers reads and its failures reach
-/// the caller), `S` the secondary. Holds no per-call state.
+/// The policies of a dual store (the guard is a type only), and the operations over two stores
+/// passed in per call: `P` is the primary (it answers reads and its failures reach the caller), `S`
+/// the secondary. Holds no per-call state.
 template <class WritePolicy, class ReadPolicy, class RetryPolicy, class RollbackPolicy,
           class SinkPolicy, class ObserverPolicy, class GuardPolicy>
 class dual_engine {
 public:
     dual_engine(WritePolicy write, ReadPolicy read, RetryPolicy retry, RollbackPolicy rollback,
                 SinkPolicy sink, ObserverPolicy observers)
-        : write_(std::move(write)), read_(std::move(read)), retry_(std::move(retry)),
-          rollback_(std::move(rollback)), sink_(std::move(sink)),
+        : write_(std::move(write)),
+          read_(std::move(read)),
+          retry_(std::move(retry)),
+          rollback_(std::move(rollback)),
+          sink_(std::move(sink)),
           observers_(std::move(observers)) {}
 
     static constexpr bool append_only_v = std::is_same_v<GuardPolicy, append_only>;
@@ -250,10 +253,9 @@ private:
         side_scope& operator=(const side_scope&) = delete;
         ~side_scope() {
             if constexpr (timed) {
-                engine_.notify(observe::operation_event{which_, kind_, status_.ok(),
-                                                        status_.attempts,
-                                                        std::chrono::steady_clock::now() -
-                                                            started_});
+                engine_.notify(
+                    observe::operation_event{which_, kind_, status_.ok(), status_.attempts,
+                                             std::chrono::steady_clock::now() - started_});
             }
         }
 
@@ -282,8 +284,7 @@ private:
     /// no key, or the sink threw.
     template <class Key>
     bool sink_failure(const Key* key, operation kind, const std::exception_ptr& error) noexcept {
-        if constexpr (std::is_same_v<SinkPolicy, no_failure_sink> ||
-                      std::is_same_v<Key, no_key>) {
+        if constexpr (std::is_same_v<SinkPolicy, no_failure_sink> || std::is_same_v<Key, no_key>) {
             return false;
         } else {
             static_assert(failure_sink<decltype(sink_.sink), Key>,
@@ -513,9 +514,9 @@ private:
             }
         }
         if (same || !sampled(read_.report)) return;
-        notify(observe::mismatch_event<Key, A, B>{
-            key, mine.value ? &*mine.value : nullptr, other.value ? &*other.value : nullptr,
-            mine.error, other.error, mine.latency, other.latency});
+        notify(observe::mismatch_event<Key, A, B>{key, mine.value ? &*mine.value : nullptr,
+                                                  other.value ? &*other.value : nullptr, mine.error,
+                                                  other.error, mine.latency, other.latency});
     }
 
     [[no_unique_address]] WritePolicy write_;

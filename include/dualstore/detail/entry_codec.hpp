@@ -68,9 +68,9 @@ public:
 
     std::string_view take(std::size_t n) {
         if (n > rest_.size()) {
-            throw decode_error(fmt::format(
-                "dualstore: retry entry truncated: {} more bytes expected, {} left", n,
-                rest_.size()));
+            throw decode_error(
+                fmt::format("dualstore: retry entry truncated: {} more bytes expected, {} left", n,
+                            rest_.size()));
         }
         const auto part = rest_.substr(0, n);
         rest_.remove_prefix(n);

@@ -117,9 +117,7 @@ public:
     /// Forwards `scan` (only over a `scannable_store`); throws what the hook or
     /// the backend throws.
     decltype(auto) scan(const typename forwarded_cursor<inner_type>::type& cursor,
-                        std::size_t limit)
-        requires scannable_store<inner_type>
-    {
+                        std::size_t limit) requires scannable_store<inner_type> {
         before_each(testing::call_kind::scan, std::span<const key_type>{});
         return inner().scan(cursor, limit);
     }
@@ -127,45 +125,39 @@ public:
     /// Forwards `put(key, value, ttl)` (only over an `expiring_store`); throws
     /// what the hook or the backend throws.
     decltype(auto) put(const key_type& key, const mapped_type& value,
-                       std::chrono::milliseconds ttl)
-        requires expiring_store<inner_type>
-    {
+                       std::chrono::milliseconds ttl) requires expiring_store<inner_type> {
         before_one(testing::call_kind::put_ttl, key);
         return inner().put(key, value, ttl);
     }
 
     /// Forwards `expiry` (only over an `expiring_store`); throws what the hook
     /// or the backend throws.
-    std::optional<expiry_clock::time_point> expiry(const key_type& key)
-        requires expiring_store<inner_type>
-    {
+    std::optional<expiry_clock::time_point> expiry(const key_type& key) requires
+        expiring_store<inner_type> {
         before_one(testing::call_kind::expiry, key);
         return inner().expiry(key);
     }
 
     /// Forwards `put_if_absent` (only over a `conditional_store`); throws what
     /// the hook or the backend throws.
-    bool put_if_absent(const key_type& key, const mapped_type& value)
-        requires conditional_store<inner_type>
-    {
+    bool put_if_absent(const key_type& key,
+                       const mapped_type& value) requires conditional_store<inner_type> {
         before_one(testing::call_kind::put_if_absent, key);
         return static_cast<bool>(inner().put_if_absent(key, value));
     }
 
     /// Forwards `get_many` (only over a `batch_store`); throws what the hook or
     /// the backend throws.
-    std::vector<std::optional<mapped_type>> get_many(std::span<const key_type> keys)
-        requires batch_store<inner_type>
-    {
+    std::vector<std::optional<mapped_type>> get_many(std::span<const key_type> keys) requires
+        batch_store<inner_type> {
         before_each(testing::call_kind::get_many, keys);
         return inner().get_many(keys);
     }
 
     /// Forwards `put_many` (only over a `batch_store`); throws what the hook or
     /// the backend throws.
-    decltype(auto) put_many(std::span<const std::pair<key_type, mapped_type>> items)
-        requires batch_store<inner_type>
-    {
+    decltype(auto) put_many(std::span<const std::pair<key_type, mapped_type>> items) requires
+        batch_store<inner_type> {
         before_each(testing::call_kind::put_many, items);
         return inner().put_many(items);
     }

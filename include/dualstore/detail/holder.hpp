@@ -15,7 +15,7 @@ template <class T>
 class holder {
 public:
     template <class... Args>
-        requires std::constructible_from<T, Args&&...>
+    requires std::constructible_from<T, Args&&...>
     explicit holder(std::in_place_t, Args&&... args) : value_(std::forward<Args>(args)...) {}
 
     T& get() noexcept { return value_; }

@@ -13,9 +13,13 @@
 namespace dualstore::detail {
 
 template <class S>
-concept has_key_type = requires { typename S::key_type; };
+concept has_key_type = requires {
+    typename S::key_type;
+};
 template <class S>
-concept has_mapped_type = requires { typename S::mapped_type; };
+concept has_mapped_type = requires {
+    typename S::mapped_type;
+};
 
 /// Names the backend in the instantiation context of a failed check.
 struct the_primary_backend {};
@@ -34,17 +38,22 @@ constexpr bool require_kv_store() {
     if constexpr (has_key_type<S> && has_mapped_type<S>) {
         using K = typename S::key_type;
         using V = typename S::mapped_type;
-        static_assert(requires(S& s, const K& k) {
-            { s.get(k) } -> std::same_as<std::optional<V>>;
-        }, "dualstore: backend does not model dualstore::kv_store: no member get(key) returning "
-           "std::optional<mapped_type>");
-        static_assert(requires(S& s, const K& k, const V& v) { s.put(k, v); },
-                      "dualstore: backend does not model dualstore::kv_store: no member "
-                      "put(key, value)");
-        static_assert(requires(S& s, const K& k) {
-            { s.erase(k) } -> std::convertible_to<bool>;
-        }, "dualstore: backend does not model dualstore::kv_store: no member erase(key) "
-           "returning bool");
+        static_assert(
+            requires(S & s, const K& k) {
+                { s.get(k) } -> std::same_as<std::optional<V>>;
+            },
+            "dualstore: backend does not model dualstore::kv_store: no member get(key) returning "
+            "std::optional<mapped_type>");
+        static_assert(
+            requires(S & s, const K& k, const V& v) { s.put(k, v); },
+            "dualstore: backend does not model dualstore::kv_store: no member "
+            "put(key, value)");
+        static_assert(
+            requires(S & s, const K& k) {
+                { s.erase(k) } -> std::convertible_to<bool>;
+            },
+            "dualstore: backend does not model dualstore::kv_store: no member erase(key) "
+            "returning bool");
     }
     return kv_store<S>;
 }

@@ -32,8 +32,8 @@ struct select_policy {
 };
 template <class Tag, class Default, class P, class... Ps>
 struct select_policy<Tag, Default, P, Ps...>
-    : std::conditional_t<std::is_same_v<typename category_of<P>::type, Tag>,
-                         std::type_identity<P>, select_policy<Tag, Default, Ps...>> {};
+    : std::conditional_t<std::is_same_v<typename category_of<P>::type, Tag>, std::type_identity<P>,
+                         select_policy<Tag, Default, Ps...>> {};
 
 /// The policy of category `Tag` in `Ps...`, or `Default`.
 template <class Tag, class Default, class... Ps>

@@ -55,8 +55,8 @@ decltype(auto) call_with_retry(const Policy& policy, side_status& status, Fn&& f
     } else {
         const unsigned limit = std::max(policy.attempts, 1U);
         const bool bounded_time = policy.max_elapsed > std::chrono::nanoseconds::zero();
-        const auto start = bounded_time ? policy.clock.read_clock()
-                                        : std::chrono::steady_clock::time_point{};
+        const auto start =
+            bounded_time ? policy.clock.read_clock() : std::chrono::steady_clock::time_point{};
         for (status.attempts = 1;; ++status.attempts) {
             std::chrono::nanoseconds delay{};
             std::exception_ptr error;
@@ -65,8 +65,9 @@ decltype(auto) call_with_retry(const Policy& policy, side_status& status, Fn&& f
             } catch (...) {
                 if (status.attempts < limit && retry_allowed(policy)) {
                     delay = policy.delay_after(status.attempts);
-                    const bool in_time = !bounded_time || policy.clock.read_clock() - start +
-                                                                  delay <= policy.max_elapsed;
+                    const bool in_time =
+                        !bounded_time ||
+                        policy.clock.read_clock() - start + delay <= policy.max_elapsed;
                     if (in_time) error = std::current_exception();
                 }
                 if (!error) {

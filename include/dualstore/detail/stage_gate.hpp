@@ -58,7 +58,8 @@ public:
             counter& c = counters_[epoch_of(seen) & 1U];
             c.active.fetch_add(1, std::memory_order_seq_cst);
             // Still the same epoch: a change that follows will wait for us.
-            if (state_.load(std::memory_order_seq_cst) == seen) return pass(*this, c, stage_of(seen));
+            if (state_.load(std::memory_order_seq_cst) == seen)
+                return pass(*this, c, stage_of(seen));
             c.active.fetch_sub(1, std::memory_order_release);
         }
     }
@@ -74,8 +75,8 @@ public:
     /// wait for itself) and `invalid_stage` for a value that names no stage.
     stage change(stage to) {
         if (static_cast<std::size_t>(to) >= all_stages.size()) {
-            throw invalid_stage(fmt::format("dualstore: set_stage: {} is not a stage",
-                                            static_cast<unsigned>(to)));
+            throw invalid_stage(
+                fmt::format("dualstore: set_stage: {} is not a stage", static_cast<unsigned>(to)));
         }
         for (const pass* p = innermost; p != nullptr; p = p->outer_) {
             if (&p->gate_ == this) {

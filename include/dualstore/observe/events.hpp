@@ -25,7 +25,8 @@ struct operation_event {
     dualstore::operation op;  ///< what was done
     bool ok;                  ///< false if it failed after its last attempt
     unsigned attempts;        ///< calls made, the first included
-    std::chrono::nanoseconds duration;  ///< from the first call to the end of the last, pauses included
+    std::chrono::nanoseconds
+        duration;  ///< from the first call to the end of the last, pauses included
 };
 
 /// A side's operation failed and will be tried again after `delay`.
@@ -50,10 +51,10 @@ struct secondary_failure_event {
 /// recorded and may be lost unless a reconciler finds it. Alert on this.
 template <class Key>
 struct sink_error_event {
-    const Key* key;                  ///< the key of the failed write
-    dualstore::operation op;         ///< what failed on the secondary
-    std::exception_ptr error;        ///< the secondary's error
-    std::exception_ptr sink_error;   ///< what the sink threw
+    const Key* key;                 ///< the key of the failed write
+    dualstore::operation op;        ///< what failed on the secondary
+    std::exception_ptr error;       ///< the secondary's error
+    std::exception_ptr sink_error;  ///< what the sink threw
 };
 
 /// A `write::dual_primary` write was rolled back on the primary (or the
@@ -73,13 +74,14 @@ struct rollback_event {
 /// or one side failing (or both failing differently).
 template <class Key, class PrimaryValue, class SecondaryValue = PrimaryValue>
 struct mismatch_event {
-    const Key* key;                       ///< the key, or null for a keyless generic read
-    const PrimaryValue* primary;          ///< the primary's answer; null when it failed
-    const SecondaryValue* secondary;      ///< the secondary's answer; null when it failed
-    std::exception_ptr primary_error;     ///< why the primary failed, if it did
-    std::exception_ptr secondary_error;   ///< why the secondary failed, if it did
-    std::chrono::nanoseconds primary_latency;    ///< the primary read's duration, retries included
-    std::chrono::nanoseconds secondary_latency;  ///< the secondary read's duration, retries included
+    const Key* key;                            ///< the key, or null for a keyless generic read
+    const PrimaryValue* primary;               ///< the primary's answer; null when it failed
+    const SecondaryValue* secondary;           ///< the secondary's answer; null when it failed
+    std::exception_ptr primary_error;          ///< why the primary failed, if it did
+    std::exception_ptr secondary_error;        ///< why the secondary failed, if it did
+    std::chrono::nanoseconds primary_latency;  ///< the primary read's duration, retries included
+    std::chrono::nanoseconds
+        secondary_latency;  ///< the secondary read's duration, retries included
 };
 
 /// A shadow comparator threw; the caller still got the primary's answer.

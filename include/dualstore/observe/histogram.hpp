@@ -17,9 +17,9 @@ class latency_histogram {
 public:
     /// The upper bounds of the finite buckets, in nanoseconds.
     static constexpr std::array<std::int64_t, 22> bounds{
-        1'000,       2'500,       5'000,       10'000,        25'000,        50'000,
-        100'000,     250'000,     500'000,     1'000'000,     2'500'000,     5'000'000,
-        10'000'000,  25'000'000,  50'000'000,  100'000'000,   250'000'000,   500'000'000,
+        1'000,         2'500,         5'000,         10'000,        25'000,      50'000,
+        100'000,       250'000,       500'000,       1'000'000,     2'500'000,   5'000'000,
+        10'000'000,    25'000'000,    50'000'000,    100'000'000,   250'000'000, 500'000'000,
         1'000'000'000, 2'500'000'000, 5'000'000'000, 10'000'000'000};
 
     /// Counts one duration.
@@ -63,7 +63,8 @@ public:
                 const double low = i == 0 ? 0.0 : static_cast<double>(bounds[i - 1]);
                 const double high = static_cast<double>(bounds[i]);
                 const double within = (rank - seen) / in_bucket;
-                return std::chrono::nanoseconds(static_cast<std::int64_t>(low + within * (high - low)));
+                return std::chrono::nanoseconds(
+                    static_cast<std::int64_t>(low + within * (high - low)));
             }
             seen += in_bucket;
         }

@@ -33,11 +33,21 @@ namespace dualstore::observe {
     for (const char c : text) {
         const auto byte = static_cast<unsigned char>(c);
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (byte < 0x20 || byte >= 0x7F) {
                     fmt::format_to(std::back_inserter(out), "\\u{:04x}", byte);
@@ -87,31 +97,38 @@ public:
     /// The failure sink threw: the failed write may be lost.
     template <class Key>
     void on(const sink_error_event<Key>& e) {
-        write("error", "sink_error",
-              fmt::format(R"("op":"{}","key":{},"error":{},"sink_error":{},"note":"the failed secondary write was not recorded and may be lost")",
-                          e.op, key(e.key), error(e.error), error(e.sink_error)));
+        write(
+            "error", "sink_error",
+            fmt::format(
+                R"("op":"{}","key":{},"error":{},"sink_error":{},"note":"the failed secondary write was not recorded and may be lost")",
+                e.op, key(e.key), error(e.error), error(e.sink_error)));
     }
     /// A rolled-back primary write.
     template <class Key>
     void on(const rollback_event<Key>& e) {
-        write(e.restored() ? "warn" : "error", "rollback",
-              fmt::format(R"("op":"{}","key":{},"cause":{},"restored":{}{})", e.op, key(e.key),
-                          error(e.cause), e.restored(),
-                          e.restored() ? "" : fmt::format(R"(,"restore_error":{})", error(e.restore_error))));
+        write(
+            e.restored() ? "warn" : "error", "rollback",
+            fmt::format(
+                R"("op":"{}","key":{},"cause":{},"restored":{}{})", e.op, key(e.key),
+                error(e.cause), e.restored(),
+                e.restored() ? "" : fmt::format(R"(,"restore_error":{})", error(e.restore_error))));
     }
     /// A shadow mismatch.
     template <class Key, class P, class S>
     void on(const mismatch_event<Key, P, S>& e) {
-        write("warn", "mismatch",
-              fmt::format(R"("key":{},"primary":{},"secondary":{},"primary_ms":{:.3f},"secondary_ms":{:.3f})",
-                          key(e.key), answer(e.primary, e.primary_error),
-                          answer(e.secondary, e.secondary_error), ms(e.primary_latency),
-                          ms(e.secondary_latency)));
+        write(
+            "warn", "mismatch",
+            fmt::format(
+                R"("key":{},"primary":{},"secondary":{},"primary_ms":{:.3f},"secondary_ms":{:.3f})",
+                key(e.key), answer(e.primary, e.primary_error),
+                answer(e.secondary, e.secondary_error), ms(e.primary_latency),
+                ms(e.secondary_latency)));
     }
     /// A comparator that threw.
     template <class Key>
     void on(const shadow_error_event<Key>& e) {
-        write("warn", "shadow_error", fmt::format(R"("key":{},"error":{})", key(e.key), error(e.error)));
+        write("warn", "shadow_error",
+              fmt::format(R"("key":{},"error":{})", key(e.key), error(e.error)));
     }
     /// A stage change.
     void on(const stage_change_event& e) {

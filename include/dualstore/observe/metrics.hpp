@@ -36,8 +36,8 @@ inline constexpr std::array all_outcomes{outcome_kind::ok, outcome_kind::failed,
 
 /// The name of an outcome ("rolled_back").
 [[nodiscard]] constexpr std::string_view to_string(outcome_kind o) noexcept {
-    constexpr std::array<std::string_view, all_outcomes.size()> names{
-        "ok", "failed", "retried", "rolled_back", "enqueued"};
+    constexpr std::array<std::string_view, all_outcomes.size()> names{"ok", "failed", "retried",
+                                                                      "rolled_back", "enqueued"};
     return names[static_cast<std::size_t>(o)];
 }
 
@@ -98,8 +98,7 @@ public:
 
     /// How many operations of `op` on `s` had outcome `o`.
     [[nodiscard]] std::uint64_t count(operation op, side s, outcome_kind o) const noexcept {
-        return counters_[index(op, s)][static_cast<std::size_t>(o)].load(
-            std::memory_order_relaxed);
+        return counters_[index(op, s)][static_cast<std::size_t>(o)].load(std::memory_order_relaxed);
     }
     /// The durations of `op` on `s`.
     [[nodiscard]] const latency_histogram& latency(operation op, side s) const noexcept {

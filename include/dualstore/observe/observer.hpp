@@ -13,7 +13,9 @@ namespace dualstore::observe {
 
 /// Whether `Observer` has a hook for `Event`.
 template <class Observer, class Event>
-concept observes = requires(Observer& o, const Event& e) { o.on(e); };
+concept observes = requires(Observer& o, const Event& e) {
+    o.on(e);
+};
 
 /// The observer policy: a set of observers held by reference. Thread-safety
 /// of the hooks is the observers' own: a dual store may call them from

@@ -17,7 +17,10 @@ template <class T>
     if (value == nullptr) return "<absent>";
     if constexpr (fmt::is_formattable<T>::value) {
         return fmt::format("{}", *value);
-    } else if constexpr (requires { value->has_value(); **value; }) {
+    } else if constexpr (requires {
+                             value->has_value();
+                             **value;
+                         }) {
         return value->has_value() ? printable(&**value) : std::string("<none>");
     } else {
         return "<unprintable>";

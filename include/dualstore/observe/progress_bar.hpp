@@ -8,13 +8,13 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
 #include <chrono>
 #include <cstdio>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unistd.h>
 #include <utility>
 
 namespace dualstore::observe {
@@ -28,13 +28,16 @@ public:
     /// Prints to `out`, as a terminal when `out` is one.
     explicit progress_bar(std::string label, std::FILE* out = stderr,
                           std::chrono::nanoseconds interval = std::chrono::seconds(1))
-        : progress_bar(std::move(label), [out](std::string_view s) { fmt::print(out, "{}", s); },
-                       ::isatty(::fileno(out)) == 1, interval) {}
+        : progress_bar(
+              std::move(label), [out](std::string_view s) { fmt::print(out, "{}", s); },
+              ::isatty(::fileno(out)) == 1, interval) {}
 
     /// Prints through `write`, as a terminal or not.
     progress_bar(std::string label, writer write, bool terminal,
                  std::chrono::nanoseconds interval = std::chrono::seconds(1))
-        : label_(std::move(label)), write_(std::move(write)), terminal_(terminal),
+        : label_(std::move(label)),
+          write_(std::move(write)),
+          terminal_(terminal),
           interval_(interval) {}
 
     /// Shows `p` (a redraw on a terminal, a line when `interval` has passed otherwise).
@@ -58,10 +61,12 @@ public:
     [[nodiscard]] std::string line(const backfill_progress& p) const {
         std::string text = label_;
         if (p.total && *p.total > 0) {
-            const double done = std::min(1.0, static_cast<double>(p.scanned) / static_cast<double>(*p.total));
+            const double done =
+                std::min(1.0, static_cast<double>(p.scanned) / static_cast<double>(*p.total));
             const auto filled = static_cast<std::size_t>(done * bar_width);
-            text += fmt::format(" [{}{}] {:3.0f}% {}/{}", std::string(filled, '#'),
-                                std::string(bar_width - filled, ' '), done * 100, p.scanned, *p.total);
+            text +=
+                fmt::format(" [{}{}] {:3.0f}% {}/{}", std::string(filled, '#'),
+                            std::string(bar_width - filled, ' '), done * 100, p.scanned, *p.total);
         } else {
             text += fmt::format(" {} scanned", p.scanned);
         }

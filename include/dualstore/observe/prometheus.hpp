@@ -23,7 +23,9 @@ inline void prometheus_header(std::string& out, std::string_view name, std::stri
     fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 
-inline double seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
+inline double seconds(std::int64_t ns) {
+    return static_cast<double>(ns) / 1e9;
+}
 
 }  // namespace detail
 
@@ -40,8 +42,9 @@ inline double seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
     auto it = std::back_inserter(out);
     const auto used = [&](operation op, side s) { return m.latency(op, s).count() > 0; };
 
-    detail::prometheus_header(out, "dualstore_operations_total", "counter",
-                              "Operations of each store side by outcome (retried counts attempts).");
+    detail::prometheus_header(
+        out, "dualstore_operations_total", "counter",
+        "Operations of each store side by outcome (retried counts attempts).");
     for (auto op : all_operations) {
         for (auto s : all_sides) {
             for (auto o : all_outcomes) {
@@ -65,7 +68,8 @@ inline double seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
             std::uint64_t cumulative = 0;
             for (std::size_t i = 0; i < latency_histogram::bounds.size(); ++i) {
                 cumulative += h.bucket(i);
-                fmt::format_to(it, "dualstore_operation_duration_seconds_bucket{{{},le=\"{:g}\"}} {}\n",
+                fmt::format_to(it,
+                               "dualstore_operation_duration_seconds_bucket{{{},le=\"{:g}\"}} {}\n",
                                labels, detail::seconds(latency_histogram::bounds[i]), cumulative);
             }
             cumulative += h.bucket(latency_histogram::bounds.size());

@@ -24,8 +24,8 @@ struct reconcile_run_event {
 
 /// A key found out of sync.
 struct drift_event {
-    std::string_view name;         ///< the reconciler
-    const sample_result& result;   ///< the verdict (key, reason, repaired)
+    std::string_view name;        ///< the reconciler
+    const sample_result& result;  ///< the verdict (key, reason, repaired)
 };
 
 /// A reconciler's promotion state changed.

@@ -4,6 +4,7 @@
 /// store was called. Printable with fmt.
 
 #include <fmt/format.h>
+#include <dualstore/detail/named_formatter.hpp>
 
 #include <string_view>
 
@@ -26,15 +27,24 @@ enum class call_kind {
 /// "put_ttl", ...).
 [[nodiscard]] constexpr std::string_view to_string(call_kind kind) noexcept {
     switch (kind) {
-        case call_kind::get: return "get";
-        case call_kind::put: return "put";
-        case call_kind::put_ttl: return "put_ttl";
-        case call_kind::erase: return "erase";
-        case call_kind::scan: return "scan";
-        case call_kind::expiry: return "expiry";
-        case call_kind::put_if_absent: return "put_if_absent";
-        case call_kind::get_many: return "get_many";
-        case call_kind::put_many: return "put_many";
+        case call_kind::get:
+            return "get";
+        case call_kind::put:
+            return "put";
+        case call_kind::put_ttl:
+            return "put_ttl";
+        case call_kind::erase:
+            return "erase";
+        case call_kind::scan:
+            return "scan";
+        case call_kind::expiry:
+            return "expiry";
+        case call_kind::put_if_absent:
+            return "put_if_absent";
+        case call_kind::get_many:
+            return "get_many";
+        case call_kind::put_many:
+            return "put_many";
     }
     return "unknown";
 }
@@ -47,11 +57,13 @@ enum class call_kind {
         case call_kind::put_ttl:
         case call_kind::erase:
         case call_kind::put_if_absent:
-        case call_kind::put_many: return true;
+        case call_kind::put_many:
+            return true;
         case call_kind::get:
         case call_kind::scan:
         case call_kind::expiry:
-        case call_kind::get_many: return false;
+        case call_kind::get_many:
+            return false;
     }
     return false;
 }
@@ -60,8 +72,5 @@ enum class call_kind {
 
 /// Formats a `call_kind` as its name.
 template <>
-struct fmt::formatter<dualstore::testing::call_kind> : fmt::formatter<std::string_view> {
-    auto format(dualstore::testing::call_kind kind, format_context& ctx) const {
-        return fmt::formatter<std::string_view>::format(dualstore::testing::to_string(kind), ctx);
-    }
-};
+struct fmt::formatter<dualstore::testing::call_kind>
+    : dualstore::detail::named_formatter<dualstore::testing::call_kind> {};

@@ -24,15 +24,15 @@ namespace dualstore::testing {
 /// fmt when they are formattable.
 class counting_observer {
 public:
-    std::atomic<std::size_t> operations{0};         ///< operation_event count
-    std::atomic<std::size_t> failed_operations{0};  ///< operation_event with ok == false
-    std::atomic<std::size_t> retries{0};            ///< retry_event count
-    std::atomic<std::size_t> secondary_failures{0}; ///< secondary_failure_event count
-    std::atomic<std::size_t> sink_errors{0};        ///< sink_error_event count
-    std::atomic<std::size_t> rollbacks{0};          ///< rollback_event with the primary restored
-    std::atomic<std::size_t> failed_rollbacks{0};   ///< rollback_event whose restore failed
-    std::atomic<std::size_t> mismatches{0};         ///< mismatch_event count
-    std::atomic<std::size_t> shadow_errors{0};      ///< shadow_error_event count
+    std::atomic<std::size_t> operations{0};          ///< operation_event count
+    std::atomic<std::size_t> failed_operations{0};   ///< operation_event with ok == false
+    std::atomic<std::size_t> retries{0};             ///< retry_event count
+    std::atomic<std::size_t> secondary_failures{0};  ///< secondary_failure_event count
+    std::atomic<std::size_t> sink_errors{0};         ///< sink_error_event count
+    std::atomic<std::size_t> rollbacks{0};           ///< rollback_event with the primary restored
+    std::atomic<std::size_t> failed_rollbacks{0};    ///< rollback_event whose restore failed
+    std::atomic<std::size_t> mismatches{0};          ///< mismatch_event count
+    std::atomic<std::size_t> shadow_errors{0};       ///< shadow_error_event count
 
     void on(const observe::operation_event& e) {
         ++operations;

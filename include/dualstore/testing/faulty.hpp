@@ -37,9 +37,12 @@ enum class fault_on {
 /// Whether a rule for `on` applies to a call of `kind`.
 [[nodiscard]] constexpr bool applies(fault_on on, call_kind kind) noexcept {
     switch (on) {
-        case fault_on::all: return true;
-        case fault_on::reads: return !is_write(kind);
-        case fault_on::writes: return is_write(kind);
+        case fault_on::all:
+            return true;
+        case fault_on::reads:
+            return !is_write(kind);
+        case fault_on::writes:
+            return is_write(kind);
     }
     return false;
 }
@@ -49,8 +52,8 @@ class injected_fault : public error {
 public:
     /// A fault injected into a call of `kind`.
     explicit injected_fault(call_kind kind)
-        : error(fmt::format("dualstore: injected fault: testing::faulty failed {} on purpose",
-                            kind)),
+        : error(
+              fmt::format("dualstore: injected fault: testing::faulty failed {} on purpose", kind)),
           kind_(kind) {}
 
     /// The call that was made to fail.
@@ -209,8 +212,7 @@ private:
         if (rules_.rate.p > 0.0 && applies(rules_.rate.on, kind)) {
             // 53 random bits as a double in [0, 1): the same on every platform,
             // unlike std::bernoulli_distribution.
-            const double draw =
-                static_cast<double>(rules_.rate.generator() >> 11) * 0x1.0p-53;
+            const double draw = static_cast<double>(rules_.rate.generator() >> 11) * 0x1.0p-53;
             return draw < rules_.rate.p;
         }
         return false;

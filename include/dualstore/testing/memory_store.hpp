@@ -51,15 +51,13 @@ public:
     using cursor_type = cursor;
 
     /// `c` as bytes, for a checkpoint ("0": the start, "1" and a key: after it).
-    [[nodiscard]] static std::string encode_cursor(const cursor_type& c)
-        requires std::same_as<Key, std::string>
-    {
+    [[nodiscard]] static std::string encode_cursor(
+        const cursor_type& c) requires std::same_as<Key, std::string> {
         return c.after ? "1" + *c.after : std::string("0");
     }
     /// The cursor `encode_cursor` gave `text` for; throws `error` for other text.
-    [[nodiscard]] static cursor_type decode_cursor(std::string_view text)
-        requires std::same_as<Key, std::string>
-    {
+    [[nodiscard]] static cursor_type decode_cursor(
+        std::string_view text) requires std::same_as<Key, std::string> {
         if (text == "0") return {};
         if (!text.empty() && text.front() == '1') return {std::string(text.substr(1))};
         throw error("dualstore: memory_store: not a scan cursor");

@@ -39,8 +39,8 @@ public:
 /// Thread-safe: calls are serialised by a mutex.
 class gdbm_store {
 public:
-    using key_type = std::string;    ///< keys are byte strings
-    using mapped_type = std::string;  ///< values are byte strings
+    using key_type = std::string;            ///< keys are byte strings
+    using mapped_type = std::string;         ///< values are byte strings
     using cursor_type = detail::key_cursor;  ///< resumes after the last key returned
 
     /// Opens (creating when needed) the database file `path`. Throws
@@ -113,9 +113,13 @@ public:
     }
 
     /// Saves a cursor as bytes (for backfill checkpoints).
-    [[nodiscard]] static std::string encode_cursor(const cursor_type& c) { return cursor_type::encode(c); }
+    [[nodiscard]] static std::string encode_cursor(const cursor_type& c) {
+        return cursor_type::encode(c);
+    }
     /// Restores a saved cursor.
-    [[nodiscard]] static cursor_type decode_cursor(std::string_view bytes) { return cursor_type::decode(bytes); }
+    [[nodiscard]] static cursor_type decode_cursor(std::string_view bytes) {
+        return cursor_type::decode(bytes);
+    }
 
     /// The database file.
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
@@ -158,7 +162,8 @@ private:
     }
 
     [[noreturn]] void fail(std::string_view what) const {
-        throw gdbm_error(fmt::format("gdbm: {} on {:?}: {}", what, path_, gdbm_db_strerror(db_.get())));
+        throw gdbm_error(
+            fmt::format("gdbm: {} on {:?}: {}", what, path_, gdbm_db_strerror(db_.get())));
     }
 
     std::string path_;

@@ -34,7 +34,7 @@ public:
 struct sqlite_options {
     std::string table = "dualstore_kv";  ///< the table (created when missing)
     std::chrono::milliseconds busy_timeout = std::chrono::seconds(5);  ///< wait for locks
-    bool wal = true;                     ///< journal_mode=WAL (not for ":memory:")
+    bool wal = true;                                  ///< journal_mode=WAL (not for ":memory:")
     std::function<expiry_clock::time_point()> now{};  ///< the expiry clock (empty: system clock)
 };
 
@@ -49,8 +49,8 @@ struct sqlite_options {
 /// Thread-safe: one connection, its calls serialised by a mutex.
 class sqlite_store {
 public:
-    using key_type = std::string;    ///< keys are byte strings
-    using mapped_type = std::string;  ///< values are byte strings
+    using key_type = std::string;            ///< keys are byte strings
+    using mapped_type = std::string;         ///< values are byte strings
     using cursor_type = detail::key_cursor;  ///< resumes after the last key returned
     /// The clock expiry is measured on; empty means `expiry_clock::now`.
     using clock_function = std::function<expiry_clock::time_point()>;
@@ -63,10 +63,9 @@ public:
     explicit sqlite_store(const std::string& path, options opts = {})
         : options_(std::move(opts)), path_(path) {
         sqlite3* db = nullptr;
-        const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                           SQLITE_OPEN_NOMUTEX,
-                                       nullptr);
+        const int rc = sqlite3_open_v2(
+            path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+            nullptr);
         db_.reset(db);
         if (rc != SQLITE_OK) {
             throw sqlite_error(fmt::format("sqlite: open {:?}: {}", path,
@@ -76,15 +75,17 @@ public:
         if (options_.wal && path != ":memory:") exec("PRAGMA journal_mode=WAL");
         exec("PRAGMA synchronous=NORMAL");
         const auto t = quoted_table();
-        exec(fmt::format("CREATE TABLE IF NOT EXISTS {} (k BLOB PRIMARY KEY NOT NULL, v BLOB NOT "
-                         "NULL, expires_at INTEGER) WITHOUT ROWID",
-                         t));
+        exec(
+            fmt::format("CREATE TABLE IF NOT EXISTS {} (k BLOB PRIMARY KEY NOT NULL, v BLOB NOT "
+                        "NULL, expires_at INTEGER) WITHOUT ROWID",
+                        t));
         const auto live = "(expires_at IS NULL OR expires_at > ?9)";
         get_ = prepare(fmt::format("SELECT v FROM {} WHERE k = ?1 AND {}", t, live));
-        put_ = prepare(fmt::format("INSERT INTO {} (k, v, expires_at) VALUES (?1, ?2, ?3) ON "
-                                   "CONFLICT(k) DO UPDATE SET v = excluded.v, expires_at = "
-                                   "excluded.expires_at",
-                                   t));
+        put_ =
+            prepare(fmt::format("INSERT INTO {} (k, v, expires_at) VALUES (?1, ?2, ?3) ON "
+                                "CONFLICT(k) DO UPDATE SET v = excluded.v, expires_at = "
+                                "excluded.expires_at",
+                                t));
         erase_ = prepare(fmt::format("DELETE FROM {} WHERE k = ?1", t));
         insert_ = prepare(fmt::format(
             "INSERT INTO {0} (k, v, expires_at) VALUES (?1, ?2, NULL) ON CONFLICT(k) DO UPDATE "
@@ -92,9 +93,11 @@ public:
             "{0}.expires_at <= ?9",
             t));
         scan_ = prepare(fmt::format(
-            "SELECT k, v FROM {} WHERE (?1 IS NULL OR k > ?1) AND {} ORDER BY k LIMIT ?2", t, live));
+            "SELECT k, v FROM {} WHERE (?1 IS NULL OR k > ?1) AND {} ORDER BY k LIMIT ?2", t,
+            live));
         expiry_ = prepare(fmt::format("SELECT expires_at FROM {} WHERE k = ?1 AND {}", t, live));
-        purge_ = prepare(fmt::format("DELETE FROM {} WHERE expires_at IS NOT NULL AND expires_at <= ?9", t));
+        purge_ = prepare(
+            fmt::format("DELETE FROM {} WHERE expires_at IS NOT NULL AND expires_at <= ?9", t));
     }
 
     /// The live value of `key`.
@@ -149,7 +152,8 @@ public:
         s.bind(1, key);
         s.bind(9, now_ms());
         if (!s.step() || sqlite3_column_type(expiry_.get(), 0) == SQLITE_NULL) return std::nullopt;
-        return expiry_clock::time_point(std::chrono::milliseconds(sqlite3_column_int64(expiry_.get(), 0)));
+        return expiry_clock::time_point(
+            std::chrono::milliseconds(sqlite3_column_int64(expiry_.get(), 0)));
     }
 
     /// At most `limit` live entries after the cursor, in key order.
@@ -162,13 +166,15 @@ public:
         s.bind(9, now_ms());
         scan_page<std::string, std::string, cursor_type> page;
         while (s.step()) page.items.emplace_back(column(scan_.get(), 0), column(scan_.get(), 1));
-        if (limit > 0 && page.items.size() == limit) page.next = cursor_type{page.items.back().first};
+        if (limit > 0 && page.items.size() == limit)
+            page.next = cursor_type{page.items.back().first};
         if (limit == 0) page.next = from;
         return page;
     }
 
     /// The live value of each key, in order, in one read transaction.
-    [[nodiscard]] std::vector<std::optional<std::string>> get_many(std::span<const std::string> keys) {
+    [[nodiscard]] std::vector<std::optional<std::string>> get_many(
+        std::span<const std::string> keys) {
         const std::lock_guard lock(mutex_);
         transaction tx(*this, "BEGIN");
         std::vector<std::optional<std::string>> values;
@@ -196,9 +202,13 @@ public:
     }
 
     /// Saves a cursor as bytes (for backfill checkpoints).
-    [[nodiscard]] static std::string encode_cursor(const cursor_type& c) { return cursor_type::encode(c); }
+    [[nodiscard]] static std::string encode_cursor(const cursor_type& c) {
+        return cursor_type::encode(c);
+    }
     /// Restores a saved cursor.
-    [[nodiscard]] static cursor_type decode_cursor(std::string_view bytes) { return cursor_type::decode(bytes); }
+    [[nodiscard]] static cursor_type decode_cursor(std::string_view bytes) {
+        return cursor_type::decode(bytes);
+    }
 
     /// The database path.
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
@@ -226,7 +236,9 @@ private:
         void bind(int index, std::string_view bytes) {
             check(sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT));
         }
-        void bind(int index, std::int64_t number) { check(sqlite3_bind_int64(stmt_, index, number)); }
+        void bind(int index, std::int64_t number) {
+            check(sqlite3_bind_int64(stmt_, index, number));
+        }
         /// Steps once: true when a row is there.
         bool step() {
             const int rc = sqlite3_step(stmt_);
@@ -268,7 +280,8 @@ private:
     };
 
     [[noreturn]] void fail(std::string_view what) const {
-        throw sqlite_error(fmt::format("sqlite: {} on {:?}: {}", what, path_, sqlite3_errmsg(db_.get())));
+        throw sqlite_error(
+            fmt::format("sqlite: {} on {:?}: {}", what, path_, sqlite3_errmsg(db_.get())));
     }
 
     void exec(const std::string& sql) {
@@ -282,7 +295,8 @@ private:
 
     stmt_ptr prepare(const std::string& sql) {
         sqlite3_stmt* s = nullptr;
-        if (sqlite3_prepare_v3(db_.get(), sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) {
+        if (sqlite3_prepare_v3(db_.get(), sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s,
+                               nullptr) != SQLITE_OK) {
             fail("prepare");
         }
         return stmt_ptr(s);
@@ -290,13 +304,15 @@ private:
 
     [[nodiscard]] std::string quoted_table() const {
         std::string quoted = "\"";
-        for (const char c : options_.table) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+        for (const char c : options_.table)
+            quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
         return quoted + "\"";
     }
 
     [[nodiscard]] std::int64_t now_ms() const {
         const auto now = options_.now ? options_.now() : expiry_clock::now();
-        return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+        return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch())
+            .count();
     }
 
     static std::string column(sqlite3_stmt* s, int i) {
@@ -313,7 +329,8 @@ private:
         return column(get_.get(), 0);
     }
 
-    void put_locked(const std::string& key, const std::string& value, std::optional<std::int64_t> expires) {
+    void put_locked(const std::string& key, const std::string& value,
+                    std::optional<std::int64_t> expires) {
         statement s(*this, put_, "put");
         s.bind(1, key);
         s.bind(2, value);
