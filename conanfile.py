@@ -17,6 +17,8 @@ from conan.tools.layout import basic_layout
 # adapter -> (Conan requirement or None for a system library, its CMake target)
 ADAPTERS = {
     "sqlite": ("sqlite3/3.40.1", "sqlite3::sqlite3"),
+    "postgresql": ("libpq/15.4", "libpq::libpq"),
+    "redis": ("hiredis/1.2.0", "hiredis::hiredis"),
     "gdbm": (None, None),  # no Conan package: links the system libgdbm
 }
 

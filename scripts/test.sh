@@ -2,7 +2,8 @@
 # THE test command (README and CI): installs dependencies, then builds and tests
 # dualstore under every preset: gcc, clang, asan (ASan+UBSan), tsan (tests whose
 # name contains "concurrency"), and release (builds the benchmarks and runs
-# each once briefly). Ends with "N passed, 0 failed"; exits non-zero at the
+# each once briefly). Starts Redis and PostgreSQL on loopback for the adapter
+# tests and stops them at the end. Ends with "N passed, 0 failed"; exits non-zero at the
 # first failure. Usage: scripts/test.sh [preset...]   (default: all of them)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -10,11 +11,17 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 section() { printf '\n========== %s ==========\n' "$*"; }
 
 # --- Servers ------------------------------------------------------------------
-# Placeholder: a later issue starts Redis and PostgreSQL here (on loopback,
-# non-default ports, see /work/shared/ENV.md), exports the variables the tests
-# read (DUALSTORE_REDIS_URL, DUALSTORE_PG_DSN) and stops them in stop_servers.
-start_servers() { :; }
-stop_servers() { :; }
+# Redis and PostgreSQL on loopback for the adapter tests (scripts/servers.sh),
+# stopped again on exit; the tests find them through these variables.
+start_servers() {
+  section "servers"
+  local line
+  while IFS= read -r line; do
+    export "${line?}"
+    echo "$line"
+  done < <(bash scripts/servers.sh start)
+}
+stop_servers() { bash scripts/servers.sh stop || true; }
 
 total=0
 

@@ -11,6 +11,8 @@
 // Run `migrate --help` for the flags.
 
 #include <dualstore/adapters/gdbm.hpp>
+#include <dualstore/adapters/postgresql.hpp>
+#include <dualstore/adapters/redis.hpp>
 #include <dualstore/adapters/sqlite.hpp>
 #include <dualstore/backfill.hpp>
 #include <dualstore/drain.hpp>
@@ -52,8 +54,8 @@ writer and reader threads keep using it. Needs no server.
 
   --old URL             the old store (default: gdbm:<work dir>/orders.gdbm)
   --new URL             the new store (default: sqlite:<work dir>/orders.sqlite)
-                        URLs: sqlite:PATH, gdbm:PATH (Redis and PostgreSQL
-                        adapters are not in this release)
+                        URLs: sqlite:PATH, gdbm:PATH, redis://host:port[/db],
+                        postgresql://user@host:port/db (a libpq URI)
   --work-dir DIR        where the default stores, the retry queue and the
                         migration state live (default: a fresh temporary dir)
   --orders N            orders in the old store before the migration (20000)
@@ -121,7 +123,8 @@ settings parse(int argc, char** argv) {
     return s;
 }
 
-using any_store = std::variant<ds::adapters::gdbm_store, ds::adapters::sqlite_store>;
+using any_store = std::variant<ds::adapters::gdbm_store, ds::adapters::sqlite_store,
+                               ds::adapters::redis_store, ds::adapters::postgresql_store>;
 
 /// Opens the store a URL names.
 void open(std::string_view url, std::optional<any_store>& out) {
@@ -132,11 +135,14 @@ void open(std::string_view url, std::optional<any_store>& out) {
         out.emplace(std::in_place_type<ds::adapters::sqlite_store>, rest);
     } else if (scheme == "gdbm" && !rest.empty()) {
         out.emplace(std::in_place_type<ds::adapters::gdbm_store>, rest);
-    } else if (scheme == "redis" || scheme == "postgresql" || scheme == "postgres") {
-        throw usage_error(fmt::format("{:?}: the {} adapter is not in this release; use sqlite:PATH "
-                                      "or gdbm:PATH", url, scheme));
+    } else if (scheme == "redis") {
+        out.emplace(std::in_place_type<ds::adapters::redis_store>, url,
+                    ds::adapters::redis_options{.key_prefix = "orders:"});
+    } else if (scheme == "postgresql" || scheme == "postgres") {
+        out.emplace(std::in_place_type<ds::adapters::postgresql_store>, std::string(url),
+                    ds::adapters::postgresql_options{.table = "orders"});
     } else {
-        throw usage_error(fmt::format("{:?}: not a store URL (sqlite:PATH or gdbm:PATH)", url));
+        throw usage_error(fmt::format("{:?}: not a store URL (sqlite:PATH, gdbm:PATH, redis://..., postgresql://...)", url));
     }
 }
 

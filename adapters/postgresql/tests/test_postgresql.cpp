@@ -1,0 +1,120 @@
+// The PostgreSQL adapter against a real server (DUALSTORE_PG_DSN;
+// scripts/test.sh starts one on 127.0.0.1:5440): the conformance suite,
+// the lease lock, errors and reconnection.
+
+#include "support.hpp"
+
+#include <dualstore/adapters/postgresql.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <thread>
+#include <tuple>
+
+namespace {
+using postgresql = ds::adapters::postgresql_store;
+
+/// The server's DSN; fails the test with how to get one when unset.
+std::string server_dsn() {
+    const char* dsn = std::getenv("DUALSTORE_PG_DSN");
+    if (dsn == nullptr) {
+        FAIL("DUALSTORE_PG_DSN is not set: run the tests through scripts/test.sh, which starts "
+             "a PostgreSQL server (or set it to a libpq DSN)");
+    }
+    return dsn;
+}
+
+/// A table no other test uses.
+std::string fresh_table() {
+    static std::atomic<int> n{0};
+    return fmt::format("t{}_{}", ::getpid(), n++);
+}
+
+struct postgresql_factory {
+    using store = postgresql;
+    static constexpr bool scan_stable_under_writes = true;  // keyset pagination
+    std::unique_ptr<store> make() { return std::make_unique<store>(server_dsn(), postgresql::options{.table = fresh_table()}); }
+    std::unique_ptr<store> make_with_clock(std::function<ds::expiry_clock::time_point()> now) {
+        return std::make_unique<store>(server_dsn(), postgresql::options{.table = fresh_table(), .now = std::move(now)});
+    }
+};
+
+static_assert(ds::resumable_store<postgresql> && ds::expiring_store<postgresql> &&
+              ds::conditional_store<postgresql> && ds::batch_store<postgresql> &&
+              ds::lease_lock<ds::adapters::postgresql_lease_lock>);
+}  // namespace
+
+using conformance_factories = std::tuple<postgresql_factory>;
+#include "conformance/store_conformance.hpp"
+
+TEST_CASE("postgresql: lease lock: one winner, compare-and-delete release, lapsed leases free",
+          "[postgresql][lease]") {
+    ds::adapters::postgresql_lease_lock lock(server_dsn(), fresh_table());
+    const auto held = lock.try_acquire("job", std::chrono::seconds(10));
+    REQUIRE(held);
+    CHECK_FALSE(lock.try_acquire("job", std::chrono::seconds(10)));
+    auto forged = *held;
+    forged.token = "someone else";
+    CHECK_FALSE(lock.release(forged));
+    CHECK(lock.release(*held));
+    const auto brief = lock.try_acquire("brief", std::chrono::milliseconds(50));
+    REQUIRE(brief);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto next = lock.try_acquire("brief", std::chrono::seconds(10));
+    REQUIRE(next);
+    CHECK_FALSE(lock.release(*brief));
+    CHECK(lock.release(*next));
+}
+
+TEST_CASE("postgresql concurrency: of instances racing for a lease, exactly one wins",
+          "[postgresql][lease][concurrency]") {
+    const auto table = fresh_table();
+    std::atomic<int> winners{0};
+    {
+        std::vector<std::jthread> instances;
+        for (int i = 0; i < 4; ++i) {
+            instances.emplace_back([&] {
+                ds::adapters::postgresql_lease_lock lock(server_dsn(), table);
+                if (lock.try_acquire("nightly", std::chrono::minutes(1))) ++winners;
+            });
+        }
+    }
+    CHECK(winners == 1);
+}
+
+TEST_CASE("postgresql: bad DSNs and an unreachable server are clear, bounded errors",
+          "[postgresql][errors]") {
+    CHECK_THROWS_WITH(postgresql("host=127.0.0.1 port"), Catch::Matchers::Contains("postgresql: bad DSN"));
+    CHECK_THROWS_WITH(postgresql("nosuchkey=1"), Catch::Matchers::Contains("postgresql: bad DSN") &&
+                                                     Catch::Matchers::Contains("nosuchkey"));
+    const auto start = std::chrono::steady_clock::now();
+    CHECK_THROWS_WITH(postgresql("host=127.0.0.1 port=1 connect_timeout=2"),
+                      Catch::Matchers::Contains("postgresql: connect"));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(4));
+    CHECK_THROWS_AS(postgresql("host=127.0.0.1 port=1 connect_timeout=2"), ds::error);
+}
+
+TEST_CASE("postgresql: a dropped connection is an error once, then the store reconnects",
+          "[postgresql][errors]") {
+    const auto table = fresh_table();
+    postgresql store(server_dsn(), {.table = table});
+    store.put("k", "v");
+    ds::adapters::postgresql_connection admin(server_dsn());
+    admin.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND "
+               "datname = current_database() AND backend_type = 'client backend'",
+               "terminate");
+    CHECK_THROWS_AS(store.get("k"), ds::adapters::postgresql_error);
+    CHECK(store.get("k") == "v");  // reconnected, statements prepared again
+}
+
+TEST_CASE("postgresql: purge deletes expired rows; put_many is one transaction", "[postgresql]") {
+    auto now = ds::expiry_clock::time_point(std::chrono::hours(450'000));
+    postgresql store(server_dsn(), {.table = fresh_table(), .now = [&] { return now; }});
+    store.put("a", "1", std::chrono::seconds(1));
+    now += std::chrono::seconds(2);
+    CHECK(store.purge_expired() == 1);
+    const std::vector<std::pair<std::string, std::string>> items{{"x", "1"}, {"y", "2"}};
+    store.put_many(items);
+    CHECK(store.get("y") == "2");
+}
