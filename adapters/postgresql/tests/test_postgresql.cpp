@@ -97,12 +97,13 @@ TEST_CASE("postgresql: bad DSNs and an unreachable server are clear, bounded err
 
 TEST_CASE("postgresql: a dropped connection is an error once, then the store reconnects",
           "[postgresql][errors]") {
-    const auto table = fresh_table();
-    postgresql store(server_dsn(), {.table = table});
+    // Only this store's connection is dropped (tests run in parallel): it is
+    // found by its application_name.
+    const auto name = fmt::format("dualstore_drop_{}", ::getpid());
+    postgresql store(server_dsn() + " application_name=" + name, {.table = fresh_table()});
     store.put("k", "v");
     ds::adapters::postgresql_connection admin(server_dsn());
-    admin.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND "
-               "datname = current_database() AND backend_type = 'client backend'",
+    admin.exec(fmt::format("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{}'", name),
                "terminate");
     CHECK_THROWS_AS(store.get("k"), ds::adapters::postgresql_error);
     CHECK(store.get("k") == "v");  // reconnected, statements prepared again
