@@ -2,7 +2,9 @@
 // event, for `promtool check metrics` (the ctest prometheus.promtool).
 
 #include <dualstore/dualstore.hpp>
+#include <dualstore/kv_reconciler.hpp>
 #include <dualstore/observe/metrics.hpp>
+#include <dualstore/reconcile_harness.hpp>
 #include <dualstore/observe/prometheus.hpp>
 #include <dualstore/testing/faulty.hpp>
 #include <dualstore/testing/memory_store.hpp>
@@ -27,5 +29,10 @@ int main() {
     std::ignore = store.get("k");
     store.erase("k");
     m.set_queue_depth(1);
+    kv state;
+    a.put("r", "1");  // one key to reconcile (missing in the secondary)
+    ds::kv_reconciler reconciler{a, b, {.name = "sample"}};
+    ds::reconcile_harness harness{state, ds::reconcile_options{}, ds::observe::with(m), reconciler};
+    harness.run(ds::reconcile_mode::full);
     fmt::print("{}", ds::observe::to_prometheus(m));
 }

@@ -2,7 +2,9 @@
 
 #include "support.hpp"
 
+#include <dualstore/kv_reconciler.hpp>
 #include <dualstore/memory_retry_queue.hpp>
+#include <dualstore/reconcile_harness.hpp>
 #include <dualstore/observe/metrics.hpp>
 #include <dualstore/observe/prometheus.hpp>
 
@@ -153,4 +155,31 @@ TEST_CASE("to_prometheus: counters, cumulative histogram buckets and gauges", "[
     }
     // Operations never used are left out.
     CHECK_THAT(text, !Catch::Matchers::Contains(R"(operation="erase")"));
+}
+
+TEST_CASE("metrics: the reconciliation signals: samples, drift, breaches, promotions, duration",
+          "[metrics][reconcile]") {
+    kv a, b, state;
+    for (int i = 0; i < 100; ++i) {
+        a.put(std::to_string(i), "v");
+        b.put(std::to_string(i), "v");
+    }
+    b.put("7", "drift");
+    ds::observe::metrics m;
+    ds::kv_reconciler r{a, b, {.name = "orders"}};
+    ds::reconcile_harness h{state, ds::reconcile_options{.rule = {.clean_runs_to_promote = 1}},
+                            ds::observe::with(m), r};
+    h.run(ds::reconcile_mode::full);  // breach
+    b.put("7", "v");
+    h.run(ds::reconcile_mode::full);  // clean: ready to promote
+    CHECK(m.reconcile_samples() == 200);
+    CHECK(m.reconcile_drift() == 1);
+    CHECK(m.reconcile_breaches() == 1);
+    CHECK(m.promotions() == 1);
+    CHECK(m.reconcile_duration().count() == 2);
+    const auto text = ds::observe::to_prometheus(m);
+    CHECK(sample(text, "dualstore_reconcile_samples_total") == 200);
+    CHECK(sample(text, "dualstore_promotions_total") == 1);
+    CHECK(sample(text, R"(dualstore_reconcile_duration_seconds_bucket{le="+Inf"})") == 2);
+    CHECK(sample(text, "dualstore_reconcile_duration_seconds_count") == 2);
 }

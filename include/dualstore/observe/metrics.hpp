@@ -7,6 +7,7 @@
 
 #include <dualstore/observe/events.hpp>
 #include <dualstore/observe/histogram.hpp>
+#include <dualstore/observe/reconcile_events.hpp>
 #include <dualstore/operation.hpp>
 #include <dualstore/stage.hpp>
 
@@ -91,6 +92,41 @@ public:
         stage_changes_.fetch_add(1, std::memory_order_relaxed);
     }
 
+    /// Counts a reconciliation run: samples, drift, breach, and its duration.
+    void on(const reconcile_run_event& e) noexcept {
+        reconcile_samples_.fetch_add(e.sampled, std::memory_order_relaxed);
+        reconcile_drift_.fetch_add(e.drifted, std::memory_order_relaxed);
+        if (e.breach) reconcile_breaches_.fetch_add(1, std::memory_order_relaxed);
+        reconcile_duration_.record(e.duration);
+    }
+    /// Counts a promotion-state change to `ready_to_promote`.
+    void on(const promotion_event& e) noexcept {
+        if (e.transition.to == promotion_state::ready_to_promote) {
+            promotions_.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+
+    /// Keys checked by reconciliation runs.
+    [[nodiscard]] std::uint64_t reconcile_samples() const noexcept {
+        return reconcile_samples_.load(std::memory_order_relaxed);
+    }
+    /// Keys found drifted by reconciliation runs.
+    [[nodiscard]] std::uint64_t reconcile_drift() const noexcept {
+        return reconcile_drift_.load(std::memory_order_relaxed);
+    }
+    /// Reconciliation runs that breached their rule.
+    [[nodiscard]] std::uint64_t reconcile_breaches() const noexcept {
+        return reconcile_breaches_.load(std::memory_order_relaxed);
+    }
+    /// Times a reconciler became ready to promote.
+    [[nodiscard]] std::uint64_t promotions() const noexcept {
+        return promotions_.load(std::memory_order_relaxed);
+    }
+    /// The durations of reconciliation runs.
+    [[nodiscard]] const latency_histogram& reconcile_duration() const noexcept {
+        return reconcile_duration_;
+    }
+
     /// Sets the retry queue depth gauge.
     void set_queue_depth(std::size_t depth) noexcept {
         queue_depth_.store(depth, std::memory_order_relaxed);
@@ -151,6 +187,9 @@ private:
     std::atomic<std::size_t> queue_depth_{0};
     std::atomic<int> stage_{-1};
     std::atomic<std::uint64_t> stage_changes_{0};
+    std::atomic<std::uint64_t> reconcile_samples_{0}, reconcile_drift_{0}, reconcile_breaches_{0},
+        promotions_{0};
+    latency_histogram reconcile_duration_{};
     std::atomic<bool> seen_first_{false};
     std::atomic<std::int64_t> cold_ns_{-1};
 };

@@ -27,6 +27,25 @@ inline double seconds(std::int64_t ns) {
     return static_cast<double>(ns) / 1e9;
 }
 
+/// The cumulative bucket, sum and count lines of histogram `h` as `name`,
+/// with `labels` ("k=\"v\",..." or empty).
+inline void prometheus_histogram(std::string& out, std::string_view name, const std::string& labels,
+                                 const latency_histogram& h) {
+    auto it = std::back_inserter(out);
+    const std::string with_le = labels.empty() ? std::string() : labels + ",";
+    const std::string braced = labels.empty() ? std::string() : "{" + labels + "}";
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < latency_histogram::bounds.size(); ++i) {
+        cumulative += h.bucket(i);
+        fmt::format_to(it, "{}_bucket{{{}le=\"{:g}\"}} {}\n", name, with_le,
+                       seconds(latency_histogram::bounds[i]), cumulative);
+    }
+    cumulative += h.bucket(latency_histogram::bounds.size());
+    fmt::format_to(it, "{}_bucket{{{}le=\"+Inf\"}} {}\n", name, with_le, cumulative);
+    fmt::format_to(it, "{}_sum{} {:g}\n", name, braced, seconds(h.sum().count()));
+    fmt::format_to(it, "{}_count{} {}\n", name, braced, cumulative);
+}
+
 }  // namespace detail
 
 /// The metrics as Prometheus text: `dualstore_operations_total` (counter by
@@ -35,7 +54,10 @@ inline double seconds(std::int64_t ns) {
 /// `dualstore_shadow_mismatches_total`, `dualstore_sink_errors_total`,
 /// `dualstore_retry_queue_depth`, `dualstore_migration_stage` (one series per
 /// stage, 1 for the current one), `dualstore_stage_changes_total`,
-/// `dualstore_first_operation_seconds` (the cold start) and `dualstore_warm`.
+/// `dualstore_first_operation_seconds` (the cold start), the reconciliation
+/// signals (`dualstore_reconcile_samples_total`, `_drift_total`,
+/// `_breaches_total`, `dualstore_promotions_total`,
+/// `dualstore_reconcile_duration_seconds`) and `dualstore_warm`.
 /// Series of an operation and side never used are left out.
 [[nodiscard]] inline std::string to_prometheus(const metrics& m) {
     std::string out;
@@ -63,22 +85,9 @@ inline double seconds(std::int64_t ns) {
     for (auto op : all_operations) {
         for (auto s : all_sides) {
             if (!used(op, s)) continue;
-            const auto& h = m.latency(op, s);
-            const auto labels = fmt::format("operation=\"{}\",side=\"{}\"", op, s);
-            std::uint64_t cumulative = 0;
-            for (std::size_t i = 0; i < latency_histogram::bounds.size(); ++i) {
-                cumulative += h.bucket(i);
-                fmt::format_to(it,
-                               "dualstore_operation_duration_seconds_bucket{{{},le=\"{:g}\"}} {}\n",
-                               labels, detail::seconds(latency_histogram::bounds[i]), cumulative);
-            }
-            cumulative += h.bucket(latency_histogram::bounds.size());
-            fmt::format_to(it, "dualstore_operation_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n",
-                           labels, cumulative);
-            fmt::format_to(it, "dualstore_operation_duration_seconds_sum{{{}}} {:g}\n", labels,
-                           detail::seconds(h.sum().count()));
-            fmt::format_to(it, "dualstore_operation_duration_seconds_count{{{}}} {}\n", labels,
-                           cumulative);
+            detail::prometheus_histogram(out, "dualstore_operation_duration_seconds",
+                                         fmt::format("operation=\"{}\",side=\"{}\"", op, s),
+                                         m.latency(op, s));
         }
     }
 
@@ -110,6 +119,23 @@ inline double seconds(std::int64_t ns) {
         fmt::format_to(it, "dualstore_first_operation_seconds {:g}\n",
                        detail::seconds(cold->count()));
     }
+    detail::prometheus_header(out, "dualstore_reconcile_samples_total", "counter",
+                              "Keys checked by reconciliation runs.");
+    fmt::format_to(it, "dualstore_reconcile_samples_total {}\n", m.reconcile_samples());
+    detail::prometheus_header(out, "dualstore_reconcile_drift_total", "counter",
+                              "Keys found out of sync by reconciliation runs.");
+    fmt::format_to(it, "dualstore_reconcile_drift_total {}\n", m.reconcile_drift());
+    detail::prometheus_header(out, "dualstore_reconcile_breaches_total", "counter",
+                              "Reconciliation runs whose drift broke the breach rule.");
+    fmt::format_to(it, "dualstore_reconcile_breaches_total {}\n", m.reconcile_breaches());
+    detail::prometheus_header(out, "dualstore_promotions_total", "counter",
+                              "Times a reconciler became ready to promote.");
+    fmt::format_to(it, "dualstore_promotions_total {}\n", m.promotions());
+    detail::prometheus_header(out, "dualstore_reconcile_duration_seconds", "histogram",
+                              "Duration of reconciliation runs.");
+    detail::prometheus_histogram(out, "dualstore_reconcile_duration_seconds", "",
+                                 m.reconcile_duration());
+
     detail::prometheus_header(out, "dualstore_warm", "gauge",
                               "1 once the first operation has been seen.");
     fmt::format_to(it, "dualstore_warm {}\n", m.warm() ? 1 : 0);
