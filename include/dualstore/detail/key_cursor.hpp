@@ -30,4 +30,17 @@ struct key_cursor {
     }
 };
 
+/// The `resumable_store` members of a store whose cursor is a `key_cursor`:
+/// derive from it.
+struct key_cursor_codec {
+    /// Saves a cursor as bytes (for backfill checkpoints).
+    [[nodiscard]] static std::string encode_cursor(const key_cursor& c) {
+        return key_cursor::encode(c);
+    }
+    /// Restores a saved cursor; throws `error` for other bytes.
+    [[nodiscard]] static key_cursor decode_cursor(std::string_view bytes) {
+        return key_cursor::decode(bytes);
+    }
+};
+
 }  // namespace dualstore::detail

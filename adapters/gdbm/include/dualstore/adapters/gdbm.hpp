@@ -37,7 +37,7 @@ public:
 /// where the old store's content is also copied by the dual writes). A scan
 /// whose cursor key was erased meanwhile throws rather than stop early.
 /// Thread-safe: calls are serialised by a mutex.
-class gdbm_store {
+class gdbm_store : public detail::key_cursor_codec {
 public:
     using key_type = std::string;            ///< keys are byte strings
     using mapped_type = std::string;         ///< values are byte strings
@@ -112,14 +112,6 @@ public:
         return page;
     }
 
-    /// Saves a cursor as bytes (for backfill checkpoints).
-    [[nodiscard]] static std::string encode_cursor(const cursor_type& c) {
-        return cursor_type::encode(c);
-    }
-    /// Restores a saved cursor.
-    [[nodiscard]] static cursor_type decode_cursor(std::string_view bytes) {
-        return cursor_type::decode(bytes);
-    }
 
     /// The database file.
     [[nodiscard]] const std::string& path() const noexcept { return path_; }

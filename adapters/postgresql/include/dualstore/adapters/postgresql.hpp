@@ -187,7 +187,7 @@ private:
 /// writers returns every key present throughout exactly once; `put_many` is
 /// one transaction; expired rows are invisible and `purge_expired()`
 /// deletes them. Thread-safe: one connection, calls serialised by a mutex.
-class postgresql_store {
+class postgresql_store : public detail::key_cursor_codec {
 public:
     using key_type = std::string;            ///< keys are byte strings
     using mapped_type = std::string;         ///< values are byte strings
@@ -333,14 +333,6 @@ public:
         return std::stoul(PQcmdTuples(r.get()));
     }
 
-    /// Saves a cursor as bytes (for backfill checkpoints).
-    [[nodiscard]] static std::string encode_cursor(const cursor_type& c) {
-        return cursor_type::encode(c);
-    }
-    /// Restores a saved cursor.
-    [[nodiscard]] static cursor_type decode_cursor(std::string_view bytes) {
-        return cursor_type::decode(bytes);
-    }
 
 private:
     /// A transaction rolled back unless committed.

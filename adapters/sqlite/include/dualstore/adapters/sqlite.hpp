@@ -47,7 +47,7 @@ struct sqlite_options {
 /// resume after the last key returned, so a scan that runs while others
 /// write returns no key twice and every key present throughout.
 /// Thread-safe: one connection, its calls serialised by a mutex.
-class sqlite_store {
+class sqlite_store : public detail::key_cursor_codec {
 public:
     using key_type = std::string;            ///< keys are byte strings
     using mapped_type = std::string;         ///< values are byte strings
@@ -201,14 +201,6 @@ public:
         return static_cast<std::size_t>(sqlite3_changes(db_.get()));
     }
 
-    /// Saves a cursor as bytes (for backfill checkpoints).
-    [[nodiscard]] static std::string encode_cursor(const cursor_type& c) {
-        return cursor_type::encode(c);
-    }
-    /// Restores a saved cursor.
-    [[nodiscard]] static cursor_type decode_cursor(std::string_view bytes) {
-        return cursor_type::decode(bytes);
-    }
 
     /// The database path.
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
