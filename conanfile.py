@@ -19,6 +19,7 @@ ADAPTERS = {
     "sqlite": ("sqlite3/3.40.1", "sqlite3::sqlite3"),
     "postgresql": ("libpq/15.4", "libpq::libpq"),
     "redis": ("hiredis/1.2.0", "hiredis::hiredis"),
+    "lmdb": ("lmdb/0.9.32", "lmdb::lmdb"),
     "gdbm": (None, None),  # no Conan package: links the system libgdbm
 }
 

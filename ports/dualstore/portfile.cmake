@@ -9,6 +9,7 @@ set(VCPKG_BUILD_TYPE release)  # header-only: nothing differs in debug
 vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
   FEATURES
     gdbm       DUALSTORE_REQUIRE_GDBM
+    lmdb       DUALSTORE_REQUIRE_LMDB
     postgresql DUALSTORE_REQUIRE_POSTGRESQL
     redis      DUALSTORE_REQUIRE_REDIS
     sqlite     DUALSTORE_REQUIRE_SQLITE)
