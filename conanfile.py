@@ -20,6 +20,7 @@ ADAPTERS = {
     "postgresql": ("libpq/15.4", "libpq::libpq"),
     "redis": ("hiredis/1.2.0", "hiredis::hiredis"),
     "lmdb": ("lmdb/0.9.32", "lmdb::lmdb"),
+    "rocksdb": ("rocksdb/8.8.1", "rocksdb::rocksdb"),
     "gdbm": (None, None),  # no Conan package: links the system libgdbm
 }
 

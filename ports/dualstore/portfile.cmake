@@ -12,6 +12,7 @@ vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
     lmdb       DUALSTORE_REQUIRE_LMDB
     postgresql DUALSTORE_REQUIRE_POSTGRESQL
     redis      DUALSTORE_REQUIRE_REDIS
+    rocksdb    DUALSTORE_REQUIRE_ROCKSDB
     sqlite     DUALSTORE_REQUIRE_SQLITE)
 
 vcpkg_cmake_configure(

@@ -1,0 +1,152 @@
+#pragma once
+/// \file
+/// `adapters::rocksdb_store`: a key-value store in a RocksDB database.
+/// Models kv, scannable (resumable), conditional and batch stores.
+
+#include <dualstore/concepts.hpp>
+#include <dualstore/detail/key_cursor.hpp>
+#include <dualstore/error.hpp>
+
+#include <fmt/format.h>
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace dualstore::adapters {
+
+/// An error reported by RocksDB: names the engine, the operation and the cause.
+class rocksdb_error : public error {
+public:
+    using error::error;
+};
+
+/// Keys and values (byte strings) in the RocksDB database directory `path`
+/// (created when missing). `put_many` is one `WriteBatch` (atomic),
+/// `get_many` one `MultiGet`. Scans walk keys in byte order with an
+/// iterator and resume after the last key returned, so a scan beside writers
+/// returns every key present throughout exactly once. RocksDB has no
+/// conditional write outside transactions: `put_if_absent` and `erase`'s
+/// "was it there" are atomic against the writes of this store object (its
+/// writes hold a mutex), not against another process writing the same
+/// database. Thread-safe.
+class rocksdb_store : public detail::key_cursor_codec {
+public:
+    using key_type = std::string;            ///< keys are byte strings
+    using mapped_type = std::string;         ///< values are byte strings
+    using cursor_type = detail::key_cursor;  ///< resumes after the last key returned
+
+    /// Opens (creating when needed) the database at `path`; throws `rocksdb_error`.
+    explicit rocksdb_store(const std::string& path) : path_(path) {
+        rocksdb::Options options;
+        options.create_if_missing = true;
+        rocksdb::DB* db = nullptr;
+        check(rocksdb::DB::Open(options, path, &db), "open");
+        db_.reset(db);
+    }
+
+    /// The value of `key`.
+    [[nodiscard]] std::optional<std::string> get(const std::string& key) {
+        std::string value;
+        const auto s = db_->Get(rocksdb::ReadOptions(), key, &value);
+        if (s.IsNotFound()) return std::nullopt;
+        check(s, "get");
+        return value;
+    }
+
+    /// Inserts or replaces `key`.
+    void put(const std::string& key, const std::string& value) {
+        const std::lock_guard lock(writes_);
+        check(db_->Put(rocksdb::WriteOptions(), key, value), "put");
+    }
+
+    /// Erases `key`; whether it was there.
+    bool erase(const std::string& key) {
+        const std::lock_guard lock(writes_);
+        const bool existed = get(key).has_value();
+        check(db_->Delete(rocksdb::WriteOptions(), key), "erase");
+        return existed;
+    }
+
+    /// Writes `key` only if absent; whether it wrote (see the class comment).
+    bool put_if_absent(const std::string& key, const std::string& value) {
+        const std::lock_guard lock(writes_);
+        if (get(key)) return false;
+        check(db_->Put(rocksdb::WriteOptions(), key, value), "put_if_absent");
+        return true;
+    }
+
+    /// The value of each key, in order (`MultiGet`).
+    [[nodiscard]] std::vector<std::optional<std::string>> get_many(
+        std::span<const std::string> keys) {
+        const std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+        std::vector<std::string> found;
+        const auto statuses = db_->MultiGet(rocksdb::ReadOptions(), slices, &found);
+        std::vector<std::optional<std::string>> values;
+        values.reserve(keys.size());
+        for (std::size_t i = 0; i < statuses.size(); ++i) {
+            if (statuses[i].IsNotFound()) {
+                values.emplace_back();
+            } else {
+                check(statuses[i], "get_many");
+                values.emplace_back(std::move(found[i]));
+            }
+        }
+        return values;
+    }
+
+    /// Writes every pair in one atomic `WriteBatch`.
+    void put_many(std::span<const std::pair<std::string, std::string>> items) {
+        rocksdb::WriteBatch batch;
+        for (const auto& [key, value] : items) check(batch.Put(key, value), "put_many");
+        const std::lock_guard lock(writes_);
+        check(db_->Write(rocksdb::WriteOptions(), &batch), "put_many");
+    }
+
+    /// At most `limit` entries after the cursor, in byte order of keys.
+    [[nodiscard]] scan_page<std::string, std::string, cursor_type> scan(const cursor_type& from,
+                                                                        std::size_t limit) {
+        scan_page<std::string, std::string, cursor_type> page;
+        if (limit == 0) {
+            page.next = from;
+            return page;
+        }
+        const std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+        if (from.after) {
+            it->Seek(*from.after);
+            if (it->Valid() && it->key() == rocksdb::Slice(*from.after)) it->Next();
+        } else {
+            it->SeekToFirst();
+        }
+        for (; it->Valid() && page.items.size() < limit; it->Next()) {
+            page.items.emplace_back(it->key().ToString(), it->value().ToString());
+        }
+        check(it->status(), "scan");
+        if (it->Valid()) page.next = cursor_type{page.items.back().first};
+        return page;
+    }
+
+    /// The database directory.
+    [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+private:
+    void check(const rocksdb::Status& s, std::string_view what) const {
+        if (!s.ok())
+            throw rocksdb_error(fmt::format("rocksdb: {} on {:?}: {}", what, path_, s.ToString()));
+    }
+
+    std::string path_;
+    std::unique_ptr<rocksdb::DB> db_;
+    std::mutex writes_;
+};
+
+}  // namespace dualstore::adapters
