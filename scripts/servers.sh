@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts or stops the servers the adapter tests use, on loopback, as
-# /work/shared/ENV.md describes: Redis on 127.0.0.1:6390, PostgreSQL on
+# /work/shared/ENV.md describes: Redis on 127.0.0.1:6390 (DEBUG enabled from
+# loopback, so a test can stall the server to prove timeouts), PostgreSQL on
 # 127.0.0.1:5440 (initdb refuses root, so it runs as the postgres user).
 #   scripts/servers.sh start   # idempotent; prints the environment to export
 #   scripts/servers.sh stop
@@ -35,7 +36,7 @@ start() {
   if ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
     redis-server --port "$redis_port" --bind 127.0.0.1 --daemonize yes \
       --pidfile "$redis_dir/redis.pid" --dir "$redis_dir" --save '' \
-      --appendonly no --logfile "$redis_dir/redis.log"
+      --appendonly no --logfile "$redis_dir/redis.log" --enable-debug-command local
     for _ in $(seq 1 100); do
       redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
       sleep 0.1

@@ -119,3 +119,19 @@ TEST_CASE("postgresql: purge deletes expired rows; put_many is one transaction",
     store.put_many(items);
     CHECK(store.get("y") == "2");
 }
+
+TEST_CASE("postgresql: a statement blocked past statement_timeout fails with a clear error",
+          "[postgresql][errors]") {
+    const auto table = fresh_table();
+    postgresql store(server_dsn(), {.table = table, .statement_timeout = std::chrono::milliseconds(100)});
+    store.put("k", "v");
+    ds::adapters::postgresql_connection admin(server_dsn());
+    admin.exec("BEGIN", "begin");
+    admin.exec(fmt::format("LOCK TABLE \"{}\" IN ACCESS EXCLUSIVE MODE", table), "lock");
+    const auto start = std::chrono::steady_clock::now();
+    CHECK_THROWS_WITH(store.get("k"), Catch::Matchers::Contains("postgresql: get") &&
+                                          Catch::Matchers::Contains("statement timeout"));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+    admin.exec("ROLLBACK", "rollback");
+    CHECK(store.get("k") == "v");
+}

@@ -114,3 +114,20 @@ TEST_CASE("redis: stores with different prefixes do not see each other's keys", 
     CHECK(b->get("k") == std::nullopt);
     CHECK(b->scan({}, 100).items.empty());
 }
+
+TEST_CASE("redis: a command on a stalled server times out with a clear error", "[redis][errors]") {
+    auto store = std::make_unique<redis>(
+        server_url(), ds::adapters::redis_options{.key_prefix = fmt::format("timeout-{}:", ::getpid()),
+                                                  .command_timeout = std::chrono::milliseconds(100)});
+    store->put("k", "v");
+    std::jthread staller([] {
+        redis other(server_url());
+        other.connection().command({"DEBUG", "SLEEP", "0.5"}, "stall");  // blocks the server
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto start = std::chrono::steady_clock::now();
+    CHECK_THROWS_WITH(store->get("k"), Catch::Matchers::Contains("redis: get on"));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(450));
+    staller.join();
+    CHECK(store->get("k") == "v");  // reconnected once the server answers again
+}
