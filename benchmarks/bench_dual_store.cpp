@@ -91,7 +91,8 @@ void put_dual_store_sequential(benchmark::State& state) {
     store_t secondary;
     fill(primary);
     fill(secondary);
-    ds::dual_store store{primary, secondary, ds::write::sequential{}};
+    ds::dual_store store{primary, secondary, ds::write::sequential{},
+                         ds::discard_secondary_failures{}};
     std::size_t i = 0;
     for (auto _ : state) {
         auto result = store.put(keys[i], value);
@@ -122,7 +123,7 @@ void get_dual_store_primary(benchmark::State& state) {
     store_t secondary;
     fill(primary);
     fill(secondary);
-    ds::dual_store store{primary, secondary, ds::read::primary{}};
+    ds::dual_store store{primary, secondary, ds::read::primary{}, ds::discard_secondary_failures{}};
     std::size_t i = 0;
     for (auto _ : state) {
         auto found = store.get(keys[i]);
@@ -201,7 +202,8 @@ void latency_slower_side_alone(benchmark::State& state) {
 void latency_parallel(benchmark::State& state) {
     const auto& [keys, value] = data();
     slow_pair stores;
-    ds::dual_store store{stores.primary, stores.secondary, ds::write::parallel{}};
+    ds::dual_store store{stores.primary, stores.secondary, ds::write::parallel{},
+                         ds::discard_secondary_failures{}};
     store.put(keys[0], value);  // start the default thread pool before timing
     std::size_t i = 0;
     for (auto _ : state) {
@@ -231,7 +233,8 @@ void latency_sum_of_sides(benchmark::State& state) {
 void latency_sequential(benchmark::State& state) {
     const auto& [keys, value] = data();
     slow_pair stores;
-    ds::dual_store store{stores.primary, stores.secondary, ds::write::sequential{}};
+    ds::dual_store store{stores.primary, stores.secondary, ds::write::sequential{},
+                         ds::discard_secondary_failures{}};
     std::size_t i = 0;
     for (auto _ : state) {
         auto result = store.put(keys[i], value);

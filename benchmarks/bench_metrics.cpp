@@ -32,7 +32,7 @@ void no_observer(benchmark::State& state) {
     store_t a, b;
     fill(a);
     fill(b);
-    ds::dual_store store{a, b};
+    ds::dual_store store{a, b, ds::discard_secondary_failures{}};
     std::size_t i = 0;
     for (auto _ : state) {
         auto result = store.put(keys[i], value);
@@ -74,7 +74,7 @@ void observe_metrics(benchmark::State& state) {
     fill(a);
     fill(b);
     ds::observe::metrics m;
-    ds::dual_store store{a, b, ds::observe::with(m)};
+    ds::dual_store store{a, b, ds::observe::with(m), ds::discard_secondary_failures{}};
     std::size_t i = 0;
     for (auto _ : state) {
         auto result = store.put(keys[i], value);

@@ -47,10 +47,11 @@ void run(benchmark::State& state, Make make, Op op) {
 }
 
 const auto make_dual_store = [](store_t& a, store_t& b) {
-    return ds::dual_store{a, b, ds::write::sequential{}, ds::read::primary{}};
+    return ds::dual_store{a, b, ds::write::sequential{}, ds::read::primary{},
+                          ds::discard_secondary_failures{}};
 };
 const auto make_migration = [](store_t& a, store_t& b) {
-    return ds::migration{a, b, ds::stage::dual_write};
+    return ds::migration{a, b, ds::stage::dual_write, ds::discard_secondary_failures{}};
 };
 const auto put = [](auto& store, const std::string& key, const std::string& value) {
     return store.put(key, value);

@@ -72,7 +72,9 @@ int main() {
     document_store documents;
     row_store rows;
     ds::testing::counting_observer observer;
-    ds::dual_store repository{documents, rows, ds::read::shadow{}, ds::observe::with(observer)};
+    ds::memory_retry_queue failed_writes;  // order ids whose row write failed, for the drain
+    ds::dual_store repository{documents, rows, ds::read::shadow{}, ds::observe::with(observer),
+                              ds::on_secondary_failure{failed_writes}};
 
     repository.write(1, save({1, "widget", 2}));
     repository.write(2, save({2, "gadget", 5}));

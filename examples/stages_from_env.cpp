@@ -37,7 +37,9 @@ int main() {
     ds::testing::recording_store old_store{old_data, log, "old"};
     ds::testing::recording_store new_store{new_data, log, "new"};
     ds::testing::counting_observer observer;
-    ds::migration orders{old_store, new_store, initial, ds::observe::with(observer)};
+    ds::memory_retry_queue failed_writes;  // where a failed write to the other store waits for drain
+    ds::migration orders{old_store, new_store, initial, ds::observe::with(observer),
+                         ds::on_secondary_failure{failed_writes}};
     fmt::print("starting in stage {} (from {})\n", orders.current_stage(), variable);
 
     int order = 0;
@@ -57,6 +59,7 @@ int main() {
         std::ignore = orders.get("order:1");
     }
     fmt::print("shadow mismatches found: {}\n", observer.mismatches.load());
+    fmt::print("failed writes waiting for repair: {}\n", failed_writes.size());
     for (const auto& line : observer.mismatch_log()) fmt::print("  {}\n", line);
     return EXIT_SUCCESS;
 }

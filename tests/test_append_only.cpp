@@ -23,7 +23,7 @@ TEST_CASE("append_only: a new key is written to both stores, the primary with pu
     kv a, b;
     dst::call_log log;
     recorded primary{a, log, "primary"}, secondary{b, log, "secondary"};
-    ds::dual_store store{primary, secondary, ds::append_only{}};
+    ds::dual_store store{primary, secondary, ds::append_only{}, ds::discard_secondary_failures{}};
 
     const auto result = store.put("entry-1", "100");
     CHECK(result.ok());
@@ -43,8 +43,12 @@ TEST_CASE("append_only: a put over an existing key throws immutable_violation an
     dst::call_log log;
     recorded primary{a, log, "primary"}, secondary{b, log, "secondary"};
     dst::counting_observer observer;
-    ds::dual_store store{primary, secondary, ds::append_only{},
-                         ds::retry::fixed{.attempts = 3}, ds::observe::with(observer)};
+    ds::dual_store store{primary,
+                         secondary,
+                         ds::append_only{},
+                         ds::retry::fixed{.attempts = 3},
+                         ds::observe::with(observer),
+                         ds::discard_secondary_failures{}};
 
     CHECK_THROWS_WITH(store.put("entry-1", "999"),
                       Catch::Matchers::Contains("append_only") &&
@@ -62,7 +66,8 @@ TEST_CASE("append_only: a precondition failure is never retried, whatever the re
           "[guard][retry]") {
     kv a, b;
     dst::manual_clock clock;
-    ds::dual_store store{a, b, ds::retry::fixed{.attempts = 5, .clock = clock.timer()}};
+    ds::dual_store store{a, b, ds::retry::fixed{.attempts = 5, .clock = clock.timer()},
+                         ds::discard_secondary_failures{}};
     int calls_made = 0;
     CHECK_THROWS_AS(store.write([&](auto&) {
         ++calls_made;
@@ -78,7 +83,8 @@ TEST_CASE("append_only: applies in every stage of a migration, against that stag
     for (const auto stage : ds::all_stages) {
         DYNAMIC_SECTION("stage " << fmt::format("{}", stage)) {
             kv old_side, new_side;
-            ds::migration store{old_side, new_side, stage, ds::append_only{}};
+            ds::migration store{old_side, new_side, stage, ds::append_only{},
+                                ds::discard_secondary_failures{}};
             CHECK(store.put("entry", "1").primary.ok());
             CHECK_THROWS_AS(store.put("entry", "2"), ds::immutable_violation);
             CHECK(store.get("entry") == "1");
@@ -89,7 +95,7 @@ TEST_CASE("append_only: applies in every stage of a migration, against that stag
 TEST_CASE("append_only concurrency: of threads racing to insert one new key, exactly one wins",
           "[guard][append_only][concurrency]") {
     kv a, b;
-    ds::dual_store store{a, b, ds::append_only{}};
+    ds::dual_store store{a, b, ds::append_only{}, ds::discard_secondary_failures{}};
     constexpr int threads = 4;
     constexpr int keys = 200;
     std::atomic<int> wins{0};

@@ -224,7 +224,7 @@ TEST_CASE("backfill: a live write landing after the scan read an old value is ne
     kv old_data, new_data;
     old_data.put("k", "old");
     racing_source source{old_data, {}};
-    ds::dual_store live{old_data, new_data};
+    ds::dual_store live{old_data, new_data, ds::discard_secondary_failures{}};
     source.after_scan = [&] { live.put("k", "new"); };
 
     const auto report = ds::backfill(source, new_data, {});  // keep_target

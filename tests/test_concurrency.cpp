@@ -48,8 +48,12 @@ TEST_CASE("concurrency: parallel writes from 8 threads lose nothing on either si
           "[concurrency][parallel]") {
     kv a, b;
     dst::counting_observer observer;
-    ds::dual_store store{a, b, ds::write::parallel{}, ds::read::shadow{},
-                         ds::observe::with(observer)};
+    ds::dual_store store{a,
+                         b,
+                         ds::write::parallel{},
+                         ds::read::shadow{},
+                         ds::observe::with(observer),
+                         ds::discard_secondary_failures{}};
     hammer(store);
     check_no_lost_write(a);
     check_no_lost_write(b);
@@ -62,7 +66,8 @@ TEST_CASE("concurrency: parallel writes on a one-thread pool still finish (the c
           "[concurrency][parallel]") {
     ds::thread_pool pool(1);
     kv a, b;
-    ds::dual_store store{a, b, ds::write::parallel{.executor = pool}};
+    ds::dual_store store{a, b, ds::write::parallel{.executor = pool},
+                         ds::discard_secondary_failures{}};
     hammer(store);
     check_no_lost_write(a);
     check_no_lost_write(b);

@@ -78,7 +78,8 @@ TEST_CASE("generic write: an overload set writes both sides of different types",
           "[generic][write]") {
     document_repo old_side;
     row_repo new_side;
-    ds::dual_store store{old_side, new_side, ds::write::parallel{}};
+    ds::dual_store store{old_side, new_side, ds::write::parallel{},
+                         ds::discard_secondary_failures{}};
 
     CHECK(store.write(save_order(7, "seven")).ok());
 
@@ -112,7 +113,8 @@ TEST_CASE("generic read: shadow compares the two sides' answers", "[generic][rea
     document_repo old_side;
     row_repo new_side;
     dst::counting_observer observer;
-    ds::dual_store store{old_side, new_side, ds::read::shadow{}, ds::observe::with(observer)};
+    ds::dual_store store{old_side, new_side, ds::read::shadow{}, ds::observe::with(observer),
+                         ds::discard_secondary_failures{}};
     store.write(save_order(1, "one"));
     new_side.upsert({2, "two (new)"});
     old_side.save(2, "two");
@@ -127,7 +129,8 @@ TEST_CASE("generic read: fallback asks the secondary when the primary has nothin
     document_repo old_side;
     row_repo new_side;
     new_side.upsert({5, "only new"});
-    ds::dual_store store{old_side, new_side, ds::read::fallback{}};
+    ds::dual_store store{old_side, new_side, ds::read::fallback{},
+                         ds::discard_secondary_failures{}};
     CHECK(store.read(load_title(5)) == "only new");
     CHECK(store.read(load_title(6)) == std::nullopt);
 }
@@ -137,7 +140,7 @@ TEST_CASE("generic write: a primary failure propagates and the secondary is not 
     document_repo old_side;
     old_side.down = true;
     row_repo new_side;
-    ds::dual_store store{old_side, new_side};
+    ds::dual_store store{old_side, new_side, ds::discard_secondary_failures{}};
     CHECK_THROWS_WITH(store.write(save_order(1, "x")), "document store down");
     CHECK(new_side.rows.empty());
 }

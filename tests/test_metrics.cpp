@@ -107,7 +107,8 @@ TEST_CASE("latency histogram: buckets, sum and percentiles", "[metrics][histogra
 TEST_CASE("metrics concurrency: counts from many threads add up", "[metrics][concurrency]") {
     kv a, b;
     ds::observe::metrics m;
-    ds::dual_store store{a, b, ds::write::parallel{}, ds::observe::with(m)};
+    ds::dual_store store{a, b, ds::write::parallel{}, ds::observe::with(m),
+                         ds::discard_secondary_failures{}};
     constexpr int threads = 4;
     constexpr int puts = 500;
     {
@@ -126,7 +127,8 @@ TEST_CASE("metrics concurrency: counts from many threads add up", "[metrics][con
 TEST_CASE("to_prometheus: counters, cumulative histogram buckets and gauges", "[metrics][prometheus]") {
     kv a, b;
     ds::observe::metrics m;
-    ds::migration store{a, b, ds::stage::dual_write, ds::observe::with(m)};
+    ds::migration store{a, b, ds::stage::dual_write, ds::observe::with(m),
+                        ds::discard_secondary_failures{}};
     for (int i = 0; i < 5; ++i) store.put(std::to_string(i), "v");
     store.set_stage(ds::stage::shadow);
     m.set_queue_depth(3);

@@ -62,7 +62,7 @@ TEST_CASE("migration: every stage touches the stores its table row says, in orde
             dst::call_log log;
             recorded old_side{old_data, log, "old"};
             recorded new_side{new_data, log, "new"};
-            ds::migration store{old_side, new_side, row.stage};
+            ds::migration store{old_side, new_side, row.stage, ds::discard_secondary_failures{}};
             REQUIRE(store.current_stage() == row.stage);
 
             store.put("k", "v");
@@ -88,7 +88,7 @@ TEST_CASE("migration: the stage's primary answers reads and decides erase's resu
     kv old_side, new_side;
     old_side.put("k", "old value");
     new_side.put("k", "new value");
-    ds::migration store{old_side, new_side};
+    ds::migration store{old_side, new_side, ds::discard_secondary_failures{}};
     CHECK(store.current_stage() == ds::stage::off);  // the default initial stage
 
     const std::array<std::pair<ds::stage, std::string>, 6> answers{{
@@ -129,14 +129,15 @@ TEST_CASE("migration: a stub new store is never touched in stage off, a stub old
     SECTION("off") {
         kv old_side;
         stub new_side{"new"};
-        ds::migration store{old_side, new_side, ds::stage::off};
+        ds::migration store{old_side, new_side, ds::stage::off, ds::discard_secondary_failures{}};
         full_workload(store);
         CHECK(new_side.touches() == 0);
     }
     SECTION("complete") {
         stub old_side{"old"};
         kv new_side;
-        ds::migration store{old_side, new_side, ds::stage::complete};
+        ds::migration store{old_side, new_side, ds::stage::complete,
+                            ds::discard_secondary_failures{}};
         full_workload(store);
         CHECK(old_side.touches() == 0);
     }
@@ -151,8 +152,10 @@ TEST_CASE("migration: a stub store is touched exactly as the stage table says",
             stub stub_old{"old"};
             dst::counting_observer observer;
             // The stub stands in for the new store, then for the old one.
-            ds::migration with_stub_new{real, stub_new, row.stage, ds::observe::with(observer)};
-            ds::migration with_stub_old{stub_old, real, row.stage, ds::observe::with(observer)};
+            ds::migration with_stub_new{real, stub_new, row.stage, ds::observe::with(observer),
+                                        ds::discard_secondary_failures{}};
+            ds::migration with_stub_old{stub_old, real, row.stage, ds::observe::with(observer),
+                                        ds::discard_secondary_failures{}};
 
             const auto exercise = [](auto& store, bool stub_answers_reads,
                                      bool stub_written_first) {
@@ -184,7 +187,8 @@ TEST_CASE("migration: shadow and live compare the two stores and report mismatch
     old_side.put("k", "old value");
     new_side.put("k", "new value");
     dst::counting_observer observer;
-    ds::migration store{old_side, new_side, ds::stage::shadow, ds::observe::with(observer)};
+    ds::migration store{old_side, new_side, ds::stage::shadow, ds::observe::with(observer),
+                        ds::discard_secondary_failures{}};
 
     CHECK(store.get("k") == "old value");
     store.set_stage(ds::stage::live);
@@ -255,7 +259,8 @@ TEST_CASE("migration: set_stage reports each change to observers and returns the
         void on(const ds::observe::stage_change_event& e) { changes.emplace_back(e.from, e.to); }
     } log;
     kv old_side, new_side;
-    ds::migration store{old_side, new_side, ds::observe::with(log)};
+    ds::migration store{old_side, new_side, ds::observe::with(log),
+                        ds::discard_secondary_failures{}};
 
     CHECK(store.set_stage(ds::stage::dual_write) == ds::stage::off);
     CHECK(store.set_stage(ds::stage::shadow) == ds::stage::dual_write);
@@ -271,7 +276,8 @@ TEST_CASE("migration: set_stage from inside one of its own operations throws ins
           "deadlocking",
           "[migration][stage]") {
     kv old_side, new_side;
-    ds::migration store{old_side, new_side, ds::stage::dual_write};
+    ds::migration store{old_side, new_side, ds::stage::dual_write,
+                        ds::discard_secondary_failures{}};
     const auto result = store.write([&](auto&) {
         CHECK_THROWS_WITH(store.set_stage(ds::stage::shadow),
                           Catch::Matchers::Contains("would wait for itself"));
@@ -282,7 +288,7 @@ TEST_CASE("migration: set_stage from inside one of its own operations throws ins
 }
 
 TEST_CASE("migration: owns backends given as rvalues", "[migration]") {
-    ds::migration store{kv{}, kv{}, ds::stage::dual_write};
+    ds::migration store{kv{}, kv{}, ds::stage::dual_write, ds::discard_secondary_failures{}};
     store.put("k", "v");
     CHECK(store.old_side().get("k") == "v");
     CHECK(store.new_side().get("k") == "v");
@@ -294,7 +300,8 @@ TEST_CASE("migration: write::parallel writes both stores in the stages that writ
     for (const auto& row : stage_table) {
         DYNAMIC_SECTION("stage " << fmt::format("{}", row.stage)) {
             kv old_side, new_side;
-            ds::migration store{old_side, new_side, row.stage, ds::write::parallel{}};
+            ds::migration store{old_side, new_side, row.stage, ds::write::parallel{},
+                                ds::discard_secondary_failures{}};
             const auto result = store.put("k", "v");
             CHECK(result.ok());
             CHECK(old_side.get("k").has_value() == (count(row.writes, "old") == 1));
@@ -309,7 +316,8 @@ TEST_CASE("migration: a read::shadow policy sets the comparison of the shadow an
     dst::call_log log;
     recorded old_side{old_data, log, "old"};
     recorded new_side{new_data, log, "new"};
-    ds::migration store{old_side, new_side, ds::stage::shadow, ds::read::shadow{.sample = 0.0}};
+    ds::migration store{old_side, new_side, ds::stage::shadow, ds::read::shadow{.sample = 0.0},
+                        ds::discard_secondary_failures{}};
     std::ignore = store.get("k");
     store.set_stage(ds::stage::live);
     std::ignore = store.get("k");

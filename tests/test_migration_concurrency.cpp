@@ -34,7 +34,8 @@ TEST_CASE("migration concurrency: stage changes while writing lose and half-appl
           "acknowledged write",
           "[migration][concurrency]") {
     kv old_side, new_side;
-    ds::migration store{old_side, new_side, ds::stage::off, ds::read::shadow{}};
+    ds::migration store{old_side, new_side, ds::stage::off, ds::read::shadow{},
+                        ds::discard_secondary_failures{}};
 
     // The walker makes `version` odd while a change is in progress and even
     // when stable (a seqlock); stages[n] is the stage after change n.
@@ -102,7 +103,7 @@ TEST_CASE("migration concurrency: set_stage returns only after operations begun 
           "previous stage have finished",
           "[migration][concurrency]") {
     kv old_side, new_side;
-    ds::migration store{old_side, new_side, ds::stage::off};
+    ds::migration store{old_side, new_side, ds::stage::off, ds::discard_secondary_failures{}};
 
     std::atomic<bool> entered{false};
     std::atomic<bool> release{false};

@@ -6,18 +6,20 @@ namespace {
 
 using store_a = decltype(ds::dual_store{std::declval<kv&>(), std::declval<kv&>(),
                                         ds::write::parallel{}, ds::read::fallback{},
-                                        ds::retry::fixed{}});
+                                        ds::retry::fixed{}, ds::discard_secondary_failures{}});
 using store_b = decltype(ds::dual_store{std::declval<kv&>(), std::declval<kv&>(),
                                         ds::retry::fixed{}, ds::read::fallback{},
-                                        ds::write::parallel{}});
-using defaults = decltype(ds::dual_store{std::declval<kv&>(), std::declval<kv&>()});
+                                        ds::write::parallel{}, ds::discard_secondary_failures{}});
+using defaults = decltype(ds::dual_store{std::declval<kv&>(), std::declval<kv&>(),
+                                         ds::discard_secondary_failures{}});
 
 static_assert(std::is_same_v<store_a, store_b>, "the same configuration is the same type");
 static_assert(std::is_same_v<defaults::write_policy, ds::write::sequential>);
 static_assert(std::is_same_v<defaults::read_policy, ds::read::primary>);
 static_assert(std::is_same_v<defaults::retry_policy, ds::retry::none>);
 static_assert(std::is_same_v<defaults::rollback_policy, ds::rollback::none>);
-static_assert(std::is_same_v<defaults::sink_policy, ds::no_failure_sink>);
+static_assert(std::is_same_v<defaults::sink_policy, ds::discard_secondary_failures>);
+static_assert(std::is_same_v<defaults::order_policy, ds::order::per_key>);
 static_assert(std::is_same_v<defaults::observer_policy, ds::observe::none>);
 static_assert(std::is_same_v<store_a::write_policy, ds::write::parallel>);
 static_assert(std::is_same_v<store_a::read_policy, ds::read::fallback>);
@@ -44,9 +46,12 @@ TEST_CASE("policy pack: policies may come in any order and carry their numbers",
     flaky secondary{b};
     secondary.fail_next(1, dst::fault_on::writes);
     // Retry first, write policy last: the retry's numbers still apply.
-    ds::dual_store store{a, secondary,
+    ds::dual_store store{a,
+                         secondary,
                          ds::retry::fixed{.attempts = 2, .delay = 3ms, .clock = clock.timer()},
-                         ds::read::shadow{.sample = 0.0}, ds::write::sequential{}};
+                         ds::read::shadow{.sample = 0.0},
+                         ds::write::sequential{},
+                         ds::discard_secondary_failures{}};
 
     const auto result = store.put("k", "v");
     CHECK(result.secondary.attempts == 2);
@@ -56,7 +61,8 @@ TEST_CASE("policy pack: policies may come in any order and carry their numbers",
 TEST_CASE("policy pack: a store explicitly spelled with fewer policies gets the defaults",
           "[policy]") {
     kv a, b;
-    ds::dual_store<kv&, kv&, ds::read::fallback> store{a, b, ds::read::fallback{}};
+    ds::dual_store<kv&, kv&, ds::read::fallback, ds::discard_secondary_failures> store{
+        a, b, ds::read::fallback{}, ds::discard_secondary_failures{}};
     static_assert(std::is_same_v<decltype(store)::write_policy, ds::write::sequential>);
     b.put("k", "from secondary");
     CHECK(store.get("k") == "from secondary");
@@ -64,13 +70,14 @@ TEST_CASE("policy pack: a store explicitly spelled with fewer policies gets the 
 
 TEST_CASE("dual_store: owns backends given as rvalues, refers to lvalues", "[dual_store]") {
     kv shared;
-    ds::dual_store store{kv{}, shared};
+    ds::dual_store store{kv{}, shared, ds::discard_secondary_failures{}};
     static_assert(std::is_same_v<decltype(store)::primary_store, kv>);
     static_assert(std::is_same_v<decltype(store),
                                  ds::dual_store<kv, kv&, ds::write::sequential, ds::read::primary,
                                                 ds::retry::none, ds::rollback::none,
-                                                ds::no_failure_sink, ds::observe::none,
-                                                ds::no_guard>>);
+                                                ds::discard_secondary_failures,
+                                                ds::observe::none, ds::no_guard,
+                                                ds::order::per_key>>);
     store.put("k", "v");
     CHECK(store.primary().get("k") == "v");
     CHECK(&store.secondary() == &shared);

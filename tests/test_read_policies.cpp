@@ -7,7 +7,7 @@
 TEST_CASE("primary read: the secondary is never touched", "[read][primary]") {
     kv a, b;
     dst::recording_store secondary{b};
-    ds::dual_store store{a, secondary};
+    ds::dual_store store{a, secondary, ds::discard_secondary_failures{}};
     a.put("k", "v");
 
     CHECK(store.get("k") == "v");
@@ -20,7 +20,7 @@ TEST_CASE("primary read: a primary failure propagates", "[read][primary]") {
     kv a, b;
     flaky primary{a};
     primary.fail_next(1);
-    ds::dual_store store{primary, b};
+    ds::dual_store store{primary, b, ds::discard_secondary_failures{}};
     CHECK_THROWS_AS(store.get("k"), dst::injected_fault);
 }
 
@@ -37,7 +37,7 @@ TEST_CASE("fallback read: the secondary answers only when the primary has no val
           "[read][fallback]") {
     kv a, b;
     dst::recording_store secondary{b};
-    ds::dual_store store{a, secondary, ds::read::fallback{}};
+    ds::dual_store store{a, secondary, ds::read::fallback{}, ds::discard_secondary_failures{}};
     a.put("both", "primary");
     b.put("both", "secondary");
     b.put("only-secondary", "s");
@@ -55,7 +55,8 @@ TEST_CASE("fallback read: a primary failure propagates, a secondary failure is r
     flaky primary{a};
     flaky secondary{b};
     dst::counting_observer observer;
-    ds::dual_store store{primary, secondary, ds::read::fallback{}, ds::observe::with(observer)};
+    ds::dual_store store{primary, secondary, ds::read::fallback{}, ds::observe::with(observer),
+                         ds::discard_secondary_failures{}};
 
     primary.fail_next(1);
     CHECK_THROWS_AS(store.get("k"), dst::injected_fault);
@@ -72,7 +73,8 @@ TEST_CASE("shadow read: returns the primary's answer and reports a mismatch with
           "[read][shadow]") {
     kv a, b;
     dst::counting_observer observer;
-    ds::dual_store store{a, b, ds::read::shadow{}, ds::observe::with(observer)};
+    ds::dual_store store{a, b, ds::read::shadow{}, ds::observe::with(observer),
+                         ds::discard_secondary_failures{}};
     a.put("same", "1");
     b.put("same", "1");
     a.put("differs", "primary");
@@ -92,7 +94,8 @@ TEST_CASE("shadow read: returns the primary's answer and reports a mismatch with
 TEST_CASE("shadow read: sample 0 never reads the secondary", "[read][shadow]") {
     kv a, b;
     dst::recording_store secondary{b};
-    ds::dual_store store{a, secondary, ds::read::shadow{.sample = 0.0}};
+    ds::dual_store store{a, secondary, ds::read::shadow{.sample = 0.0},
+                         ds::discard_secondary_failures{}};
     a.put("k", "v");
     for (int i = 0; i < 1000; ++i) CHECK(store.get("k") == "v");
     CHECK(secondary.log().size() == 0);
@@ -102,7 +105,8 @@ TEST_CASE("shadow read: a fractional sample shadows about that fraction of reads
           "[read][shadow]") {
     kv a, b;
     dst::recording_store secondary{b};
-    ds::dual_store store{a, secondary, ds::read::shadow{.sample = 0.25}};
+    ds::dual_store store{a, secondary, ds::read::shadow{.sample = 0.25},
+                         ds::discard_secondary_failures{}};
     constexpr int reads = 4000;
     for (int i = 0; i < reads; ++i) (void)store.get("k");
     const auto shadowed = static_cast<double>(secondary.log().size()) / reads;
@@ -117,7 +121,7 @@ TEST_CASE("shadow read: a throwing comparator does not affect the returned value
         throw std::logic_error("comparator broke");
     };
     ds::dual_store store{a, b, ds::read::shadow{}.compared_by(throwing),
-                         ds::observe::with(observer)};
+                         ds::observe::with(observer), ds::discard_secondary_failures{}};
     a.put("k", "v");
     b.put("k", "w");
 
@@ -133,7 +137,8 @@ TEST_CASE("shadow read: a secondary failure never reaches the caller", "[read][s
     flaky secondary{b};
     secondary.fail_always();
     dst::counting_observer observer;
-    ds::dual_store store{a, secondary, ds::read::shadow{}, ds::observe::with(observer)};
+    ds::dual_store store{a, secondary, ds::read::shadow{}, ds::observe::with(observer),
+                         ds::discard_secondary_failures{}};
     a.put("k", "v");
 
     CHECK(store.get("k") == "v");
@@ -157,7 +162,7 @@ TEST_CASE("shadow read: a user comparator decides what counts as a mismatch", "[
         });
     };
     ds::dual_store store{a, b, ds::read::shadow{.sample = 1.0}.compared_by(same_ignoring_case),
-                         ds::observe::with(observer)};
+                         ds::observe::with(observer), ds::discard_secondary_failures{}};
     a.put("k", "Value");
     b.put("k", "VALUE");
     a.put("j", "x");

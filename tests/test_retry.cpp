@@ -15,7 +15,7 @@ TEST_CASE("retry::fixed: transient failures are retried with the fixed delay", "
     dst::counting_observer observer;
     ds::dual_store store{a, secondary,
                          ds::retry::fixed{.attempts = 3, .delay = 7ms, .clock = clock.timer()},
-                         ds::observe::with(observer)};
+                         ds::observe::with(observer), ds::discard_secondary_failures{}};
     secondary.fail_next(2, dst::fault_on::writes);
 
     const auto result = store.put("k", "v");
@@ -33,7 +33,8 @@ TEST_CASE("retry: attempts counts every call, the first included", "[retry]") {
     flaky primary{a};
     dst::manual_clock clock;
     ds::dual_store store{primary, b,
-                         ds::retry::fixed{.attempts = 3, .delay = 1ms, .clock = clock.timer()}};
+                         ds::retry::fixed{.attempts = 3, .delay = 1ms, .clock = clock.timer()},
+                         ds::discard_secondary_failures{}};
     primary.fail_always(dst::fault_on::reads);
 
     CHECK_THROWS_AS(store.get("k"), dst::injected_fault);
@@ -46,9 +47,11 @@ TEST_CASE("retry::exponential without jitter doubles the delay up to the cap",
     kv a, b;
     flaky primary{a};
     dst::manual_clock clock;
-    ds::dual_store store{primary, b,
-                         ds::retry::exponential{.attempts = 6, .base = 10ms, .cap = 50ms,
-                                                .jitter = false, .clock = clock.timer()}};
+    ds::dual_store store{
+        primary, b,
+        ds::retry::exponential{
+            .attempts = 6, .base = 10ms, .cap = 50ms, .jitter = false, .clock = clock.timer()},
+        ds::discard_secondary_failures{}};
     primary.fail_next(5, dst::fault_on::writes);
 
     const auto result = store.put("k", "v");
@@ -95,14 +98,16 @@ TEST_CASE("retry: the predicate stops retries for permanent errors", "[retry][pr
         bool erase(const std::string&) { return false; }
     } primary;
     dst::manual_clock clock;
-    ds::dual_store store{
-        primary, a,
-        ds::retry::fixed{.attempts = 5,
-                         .delay = 1ms,
-                         .retry_if = [](const std::exception& e) {
-                             return dynamic_cast<const permanent_error*>(&e) == nullptr;
-                         },
-                         .clock = clock.timer()}};
+    ds::dual_store store{primary, a,
+                         ds::retry::fixed{.attempts = 5,
+                                          .delay = 1ms,
+                                          .retry_if =
+                                              [](const std::exception& e) {
+                                                  return dynamic_cast<const permanent_error*>(&e) ==
+                                                         nullptr;
+                                              },
+                                          .clock = clock.timer()},
+                         ds::discard_secondary_failures{}};
 
     CHECK_THROWS_AS(store.get("k"), permanent_error);
     CHECK(primary.calls == 1);
@@ -115,11 +120,11 @@ TEST_CASE("retry: max_elapsed stops retrying when the next pause would exceed it
     flaky primary{a};
     primary.fail_always(dst::fault_on::writes);
     dst::manual_clock clock;
-    ds::dual_store store{primary, b,
-                         ds::retry::fixed{.attempts = 100,
-                                          .delay = 30ms,
-                                          .max_elapsed = 100ms,
-                                          .clock = clock.timer()}};
+    ds::dual_store store{
+        primary, b,
+        ds::retry::fixed{
+            .attempts = 100, .delay = 30ms, .max_elapsed = 100ms, .clock = clock.timer()},
+        ds::discard_secondary_failures{}};
 
     CHECK_THROWS_AS(store.put("k", "v"), dst::injected_fault);
     // 0 + 30, 30 + 30, 60 + 30 fit in 100 ms; 90 + 30 does not.
@@ -166,7 +171,7 @@ TEST_CASE("retry::none calls each side exactly once", "[retry][none]") {
     kv a, b;
     flaky secondary{b};
     secondary.fail_next(1, dst::fault_on::writes);
-    ds::dual_store store{a, secondary};
+    ds::dual_store store{a, secondary, ds::discard_secondary_failures{}};
     static_assert(std::is_same_v<decltype(store)::retry_policy, ds::retry::none>);
     const auto result = store.put("k", "v");
     CHECK(result.secondary.attempts == 1);

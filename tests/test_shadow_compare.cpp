@@ -51,7 +51,7 @@ TEST_CASE("shadow order: authoritative first reads the primary, then the seconda
     kv a, b;
     dst::call_log log;
     recorded primary{a, log, "primary"}, secondary{b, log, "secondary"};
-    ds::dual_store store{primary, secondary, ds::read::shadow{}};
+    ds::dual_store store{primary, secondary, ds::read::shadow{}, ds::discard_secondary_failures{}};
     for (int i = 0; i < 20; ++i) std::ignore = store.get("k");
     const auto calls = log.entries();
     REQUIRE(calls.size() == 40);
@@ -65,7 +65,9 @@ TEST_CASE("shadow order: random runs both orders, both on the calling thread", "
     kv a, b;
     dst::call_log log;
     recorded primary{a, log, "primary"}, secondary{b, log, "secondary"};
-    ds::dual_store store{primary, secondary, ds::read::shadow{.order = ds::read::shadow_order::random}};
+    ds::dual_store store{primary, secondary,
+                         ds::read::shadow{.order = ds::read::shadow_order::random},
+                         ds::discard_secondary_failures{}};
     std::size_t secondary_first = 0;
     constexpr std::size_t reads = 400;
     for (std::size_t i = 0; i < reads; ++i) {
@@ -89,9 +91,8 @@ TEST_CASE("shadow order: parallel reads the secondary on the executor and compar
     thread_per_task_executor executor;
     mismatch_recorder mismatches;
     ds::dual_store store{
-        a, b,
-        ds::read::shadow{.order = ds::read::shadow_order::parallel, .executor = executor},
-        ds::observe::with(mismatches)};
+        a, b, ds::read::shadow{.order = ds::read::shadow_order::parallel, .executor = executor},
+        ds::observe::with(mismatches), ds::discard_secondary_failures{}};
 
     CHECK(store.get("k") == "1");
     REQUIRE(executor.threads.size() == 1);
@@ -113,14 +114,14 @@ TEST_CASE("shadow rates: the check rate decides how often the secondary is read,
 
     SECTION("checked always, reported never") {
         ds::dual_store store{a, secondary, ds::read::shadow{.sample = 1.0, .report = 0.0},
-                             ds::observe::with(observer)};
+                             ds::observe::with(observer), ds::discard_secondary_failures{}};
         for (int i = 0; i < reads; ++i) CHECK(store.get("k") == "1");
         CHECK(log.size() == reads);
         CHECK(observer.mismatches == 0);
     }
     SECTION("checked always, about half reported") {
         ds::dual_store store{a, secondary, ds::read::shadow{.sample = 1.0, .report = 0.5},
-                             ds::observe::with(observer)};
+                             ds::observe::with(observer), ds::discard_secondary_failures{}};
         for (int i = 0; i < reads; ++i) std::ignore = store.get("k");
         CHECK(log.size() == reads);
         // Binomial(2000, 0.5): 800..1200 is more than 8 standard deviations wide.
@@ -129,7 +130,7 @@ TEST_CASE("shadow rates: the check rate decides how often the secondary is read,
     }
     SECTION("never checked: the secondary is never read") {
         ds::dual_store store{a, secondary, ds::read::shadow{.sample = 0.0},
-                             ds::observe::with(observer)};
+                             ds::observe::with(observer), ds::discard_secondary_failures{}};
         for (int i = 0; i < reads; ++i) std::ignore = store.get("k");
         CHECK(log.size() == 0);
         CHECK(observer.mismatches == 0);
@@ -143,7 +144,8 @@ TEST_CASE("shadow errors: failures are compared like answers", "[shadow][errors]
     flaky primary{a};
     flaky secondary{b};
     mismatch_recorder mismatches;
-    ds::dual_store store{primary, secondary, ds::read::shadow{}, ds::observe::with(mismatches)};
+    ds::dual_store store{primary, secondary, ds::read::shadow{}, ds::observe::with(mismatches),
+                         ds::discard_secondary_failures{}};
 
     SECTION("both failing the same way is a match; the primary's error reaches the caller") {
         primary.fail_always(dst::fault_on::reads);
@@ -186,7 +188,8 @@ TEST_CASE("shadow: a throwing comparator never breaks the read", "[shadow][error
     b.put("k", "v");
     dst::counting_observer observer;
     const auto broken = [](const auto&, const auto&) -> bool { throw std::bad_alloc(); };
-    ds::dual_store store{a, b, ds::read::shadow{}.compared_by(broken), ds::observe::with(observer)};
+    ds::dual_store store{a, b, ds::read::shadow{}.compared_by(broken), ds::observe::with(observer),
+                         ds::discard_secondary_failures{}};
     CHECK(store.get("k") == "v");
     CHECK(observer.shadow_errors == 1);
     CHECK(observer.mismatches == 0);
@@ -200,7 +203,8 @@ TEST_CASE("shadow: a mismatch report carries the key, both values and both laten
     flaky slow{b};
     slow.add_latency(std::chrono::milliseconds(2), dst::fault_on::reads);
     mismatch_recorder mismatches;
-    ds::dual_store store{a, slow, ds::read::shadow{}, ds::observe::with(mismatches)};
+    ds::dual_store store{a, slow, ds::read::shadow{}, ds::observe::with(mismatches),
+                         ds::discard_secondary_failures{}};
 
     CHECK(store.get("key") == "left");
     REQUIRE(mismatches.entries.size() == 1);
@@ -233,9 +237,12 @@ TEST_CASE("shadow in a migration: the live stage compares with the new store ans
     old_side.put("k", "old");
     new_side.put("k", "new");
     mismatch_recorder mismatches;
-    ds::migration store{old_side, new_side, ds::stage::live,
+    ds::migration store{old_side,
+                        new_side,
+                        ds::stage::live,
                         ds::read::shadow{.order = ds::read::shadow_order::random},
-                        ds::observe::with(mismatches)};
+                        ds::observe::with(mismatches),
+                        ds::discard_secondary_failures{}};
     CHECK(store.get("k") == "new");
     REQUIRE(mismatches.entries.size() == 1);
     CHECK(mismatches.entries[0].primary == "new");

@@ -10,7 +10,7 @@ TEST_CASE("sequential write: both stores written, primary first", "[write][seque
     dst::call_log log;
     dst::recording_store primary{a, log, "primary"};
     dst::recording_store secondary{b, log, "secondary"};
-    ds::dual_store store{primary, secondary};
+    ds::dual_store store{primary, secondary, ds::discard_secondary_failures{}};
     static_assert(std::is_same_v<decltype(store)::write_policy, ds::write::sequential>);
 
     const auto result = store.put("k", "v");
@@ -73,7 +73,7 @@ TEST_CASE("sequential write: a primary failure throws and the secondary is not w
 
 TEST_CASE("sequential erase: converts to whether the primary had the key", "[write][erase]") {
     kv a, b;
-    ds::dual_store store{a, b};
+    ds::dual_store store{a, b, ds::discard_secondary_failures{}};
     store.put("k", "v");
     CHECK(store.erase("k"));
     CHECK_FALSE(a.contains("k"));
@@ -153,7 +153,8 @@ TEST_CASE("parallel write: uses a caller-supplied executor", "[write][parallel]"
         }
     } executor;
     kv a, b;
-    ds::dual_store store{a, b, ds::write::parallel{.executor = executor}};
+    ds::dual_store store{a, b, ds::write::parallel{.executor = executor},
+                         ds::discard_secondary_failures{}};
     for (int i = 0; i < 20; ++i) store.put(std::to_string(i), "v");
     CHECK(executor.submitted == 20);
     CHECK(b.size() == 20);
@@ -172,9 +173,40 @@ TEST_CASE("write result and events are printable", "[write][format]") {
     kv a, b;
     flaky secondary{b};
     secondary.fail_always();
-    ds::dual_store store{a, secondary};
+    ds::dual_store store{a, secondary, ds::discard_secondary_failures{}};
     const auto text = fmt::format("{}", store.put("k", "v"));
     CHECK_THAT(text, Catch::StartsWith("primary: ok (1 attempt(s)); secondary: failed after 1 "
                                        "attempt(s): "));
     CHECK(fmt::format("{} {}", ds::operation::erase, ds::side::secondary) == "erase secondary");
+}
+
+TEST_CASE("discard_secondary_failures: a failed secondary write is still reported in the "
+          "result and to observers, and reaches no sink",
+          "[write][sink]") {
+    kv a, b;
+    flaky secondary{b};
+    secondary.fail_always(dst::fault_on::writes);
+    dst::counting_observer observer;
+    ds::dual_store store{a, secondary, ds::discard_secondary_failures{},
+                         ds::observe::with(observer)};
+    const auto result = store.put("k", "v");
+    CHECK(result.primary.ok());
+    CHECK(result.secondary.failed());
+    CHECK_FALSE(result.enqueued);
+    CHECK(observer.secondary_failures == 1);
+    CHECK(a.get("k") == "v");
+    CHECK_FALSE(b.contains("k"));
+}
+
+TEST_CASE("failure sink: primary_only and dual_primary need none; the others must name one",
+          "[write][sink]") {
+    kv a, b;
+    ds::dual_store one_side{a, b, ds::write::primary_only{}};
+    ds::dual_store both_or_throw{a, b, ds::write::dual_primary{}, ds::rollback::snapshot{}};
+    one_side.put("x", "1");
+    both_or_throw.put("y", "1");
+    CHECK(a.size() == 2);
+    CHECK(b.get("y") == "1");
+    // dual_store{a, b} and dual_store{a, b, write::parallel{}} do not compile:
+    // tests/compile_fail/dual_store_without_failure_sink.cpp.
 }

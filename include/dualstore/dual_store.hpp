@@ -19,24 +19,26 @@ namespace detail {
 
 /// The engine type for a policy pack, defaults filled in.
 template <class... Ps>
-using engine_for = dual_engine<select_policy_t<write_tag, write::sequential, Ps...>,
-                               select_policy_t<read_tag, read::primary, Ps...>,
-                               select_policy_t<retry_tag, retry::none, Ps...>,
-                               select_policy_t<rollback_tag, rollback::none, Ps...>,
-                               select_policy_t<failure_sink_tag, no_failure_sink, Ps...>,
-                               select_policy_t<observer_tag, observe::none, Ps...>,
-                               select_policy_t<guard_tag, no_guard, Ps...>>;
+using engine_for = dual_engine<
+    select_policy_t<write_tag, write::sequential, Ps...>,
+    select_policy_t<read_tag, read::primary, Ps...>, select_policy_t<retry_tag, retry::none, Ps...>,
+    select_policy_t<rollback_tag, rollback::none, Ps...>,
+    select_policy_t<failure_sink_tag, no_failure_sink, Ps...>,
+    select_policy_t<observer_tag, observe::none, Ps...>,
+    select_policy_t<guard_tag, no_guard, Ps...>, select_policy_t<order_tag, order::per_key, Ps...>>;
 
 /// Builds the engine of `Engine`'s policy types from policies given in any order.
 template <class Engine, class WritePolicy, class ReadPolicy, class RetryPolicy,
-          class RollbackPolicy, class SinkPolicy, class ObserverPolicy, class... Args>
+          class RollbackPolicy, class SinkPolicy, class ObserverPolicy, class OrderPolicy,
+          class... Args>
 Engine make_engine(Args&... policies) {
     return Engine(take_policy<write_tag, WritePolicy>(policies...),
                   take_policy<read_tag, ReadPolicy>(policies...),
                   take_policy<retry_tag, RetryPolicy>(policies...),
                   take_policy<rollback_tag, RollbackPolicy>(policies...),
                   take_policy<failure_sink_tag, SinkPolicy>(policies...),
-                  take_policy<observer_tag, ObserverPolicy>(policies...));
+                  take_policy<observer_tag, ObserverPolicy>(policies...),
+                  take_policy<order_tag, OrderPolicy>(policies...));
 }
 
 }  // namespace detail
@@ -46,7 +48,8 @@ Engine make_engine(Args&... policies) {
 /// operation is retried per the retry policy; `write::dual_primary` undoes
 /// the primary per the rollback policy; failed secondary writes go to the
 /// failure sink; everything is reported to the observers; the guard refuses
-/// writes the data's rules forbid.
+/// writes the data's rules forbid; writes to one key are ordered per the
+/// ordering policy (`order::per_key` by default).
 ///
 /// `Primary` and `Secondary` are reference types when the store refers to
 /// backends that outlive it (what CTAD deduces from lvalues), object types
@@ -81,6 +84,8 @@ public:
     using observer_policy = detail::select_policy_t<observer_tag, observe::none, Policies...>;
     /// The guard in effect.
     using guard_policy = detail::select_policy_t<guard_tag, no_guard, Policies...>;
+    /// The ordering policy in effect.
+    using order_policy = detail::select_policy_t<order_tag, order::per_key, Policies...>;
     /// The key type of `get`/`put`/`erase` (`no_key` for other backends).
     using key_type = typename detail::kv_types<primary_store>::key_type;
     /// The value type of `get`/`put` (`no_key` for other backends).
@@ -92,9 +97,11 @@ public:
     dual_store(PrimaryArg&& primary, SecondaryArg&& secondary, Args... policies)
         : primary_(std::in_place, std::forward<PrimaryArg>(primary)),
           secondary_(std::in_place, std::forward<SecondaryArg>(secondary)),
-          engine_(detail::make_engine<engine, write_policy, read_policy, retry_policy,
-                                      rollback_policy, sink_policy, observer_policy>(policies...)) {
+          engine_(
+              detail::make_engine<engine, write_policy, read_policy, retry_policy, rollback_policy,
+                                  sink_policy, observer_policy, order_policy>(policies...)) {
         static_assert(detail::validate_policies<Args...>::value);
+        static_assert(engine::failure_sink_chosen());
     }
 
     /// The primary backend.
@@ -159,6 +166,17 @@ public:
         return engine_.template read<read_mode>(primary(), secondary(), &key, op);
     }
 
+    /// Holds `key` as a write through this store does until the lock is
+    /// destroyed, so work done meanwhile on the backends (a repair of the
+    /// key) is ordered with the store's writes. Empty (holds nothing) under
+    /// `order::by_caller` or `write::primary_only`. Writing to `key` through
+    /// this store from the same thread meanwhile throws `error` (it would
+    /// deadlock).
+    template <class Key>
+    [[nodiscard]] key_lock_table::lock lock_key(const Key& key) {
+        return engine_.lock_key(key);
+    }
+
 private:
     static constexpr detail::read_mode read_mode = detail::read_mode_of<read_policy>;
     // Stops get/put/erase with a readable message when the backends are not
@@ -181,6 +199,7 @@ dual_store(PrimaryArg&&, SecondaryArg&&, Ps...)
                   detail::select_policy_t<rollback_tag, rollback::none, Ps...>,
                   detail::select_policy_t<failure_sink_tag, no_failure_sink, Ps...>,
                   detail::select_policy_t<observer_tag, observe::none, Ps...>,
-                  detail::select_policy_t<guard_tag, no_guard, Ps...>>;
+                  detail::select_policy_t<guard_tag, no_guard, Ps...>,
+                  detail::select_policy_t<order_tag, order::per_key, Ps...>>;
 
 }  // namespace dualstore

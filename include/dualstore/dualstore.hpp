@@ -13,6 +13,7 @@
 #include <dualstore/error.hpp>
 #include <dualstore/failure_sink.hpp>
 #include <dualstore/guard.hpp>
+#include <dualstore/key_lock_table.hpp>
 #include <dualstore/kv_lease_lock.hpp>
 #include <dualstore/kv_reconciler.hpp>
 #include <dualstore/kv_retry_queue.hpp>
@@ -24,6 +25,7 @@
 #include <dualstore/observe/observer.hpp>
 #include <dualstore/operation.hpp>
 #include <dualstore/operations.hpp>
+#include <dualstore/order.hpp>
 #include <dualstore/overloaded.hpp>
 #include <dualstore/policy.hpp>
 #include <dualstore/promotion_tracker.hpp>

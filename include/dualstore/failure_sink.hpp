@@ -71,8 +71,23 @@ template <class Sink>
 requires(!retry_queue<Sink>) on_secondary_failure(Sink)
 ->on_secondary_failure<Sink>;
 
-/// No failure sink (the default): failures go to observers and the write result only.
+/// No failure sink given (the default). Accepted only where no secondary
+/// failure can be lost silently: `write::primary_only`, or
+/// `write::dual_primary`, which throws. A store that writes both sides best
+/// effort (`write::sequential`, `write::parallel`, and every `migration`
+/// with them) does not compile with it: give `on_secondary_failure{...}` or
+/// `discard_secondary_failures{}`.
 struct no_failure_sink {
+    using category = failure_sink_tag;
+};
+
+/// The explicit opt-out from a failure sink: a secondary write that failed
+/// for good is recorded nowhere for repair, and the secondary stays behind
+/// until a reconciliation with repair finds the key. The failure is still in
+/// the `write_result` and reported to observers
+/// (`observe::secondary_failure_event` with `enqueued == false`): count them
+/// and alert.
+struct discard_secondary_failures {
     using category = failure_sink_tag;
 };
 

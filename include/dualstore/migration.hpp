@@ -41,7 +41,10 @@ namespace dualstore {
 /// `set_stage` may be called while other threads use the store. Each
 /// operation runs entirely under the stage it began in, and `set_stage`
 /// returns only when every operation begun under the previous stage has
-/// finished, so no acknowledged write is half-applied by a change. Backends
+/// finished, so no acknowledged write is half-applied by a change. Operations
+/// that begin while a change waits for them wait in turn, so operations of
+/// two stages never overlap; writes to one key are ordered within a stage
+/// (`order::per_key`). Backends
 /// are held by reference (lvalues) or owned (rvalues), as in `dual_store`.
 template <class Old, class New, class... Policies>
 class migration {
@@ -76,14 +79,16 @@ public:
     migration(OldArg&& old_backend, NewArg&& new_backend, Args... args)
         : old_(std::in_place, std::forward<OldArg>(old_backend)),
           new_(std::in_place, std::forward<NewArg>(new_backend)),
-          engine_(detail::make_engine<engine, write_policy, read_policy, retry_policy,
-                                      rollback_policy, sink_policy, observer_policy>(args...)),
+          engine_(
+              detail::make_engine<engine, write_policy, read_policy, retry_policy, rollback_policy,
+                                  sink_policy, observer_policy, order_policy>(args...)),
           gate_(initial_stage(args...)) {
         static_assert(((policy<Args> || std::is_same_v<Args, stage>)&&...),
                       "dualstore: an argument of migration is neither a policy nor a stage");
         static_assert((std::size_t{0} + ... + std::size_t{std::is_same_v<Args, stage>}) <= 1,
                       "dualstore: migration takes at most one initial stage");
         static_assert(detail::validate_policy_counts<Args...>::value);
+        static_assert(engine::failure_sink_chosen());
     }
 
     /// The old backend.
@@ -155,14 +160,22 @@ public:
         return read_keyed(&key, op);
     }
 
+    /// Holds `key` as a write through this store does (in every stage) until
+    /// the lock is destroyed; see `dual_store::lock_key`.
+    template <class Key>
+    [[nodiscard]] key_lock_table::lock lock_key(const Key& key) {
+        return engine_.lock_key(key);
+    }
+
 private:
     using retry_policy = detail::select_policy_t<retry_tag, retry::none, Policies...>;
     using rollback_policy = detail::select_policy_t<rollback_tag, rollback::none, Policies...>;
     using sink_policy = detail::select_policy_t<failure_sink_tag, no_failure_sink, Policies...>;
     using observer_policy = detail::select_policy_t<observer_tag, observe::none, Policies...>;
     using guard_policy = detail::select_policy_t<guard_tag, no_guard, Policies...>;
+    using order_policy = detail::select_policy_t<order_tag, order::per_key, Policies...>;
     using engine = detail::dual_engine<write_policy, read_policy, retry_policy, rollback_policy,
-                                       sink_policy, observer_policy, guard_policy>;
+                                       sink_policy, observer_policy, guard_policy, order_policy>;
 
     template <class... Args>
     static constexpr stage initial_stage(const Args&... args) noexcept {
@@ -237,6 +250,7 @@ migration(OldArg&&, NewArg&&, Ps...)
                  detail::select_policy_t<rollback_tag, rollback::none, Ps...>,
                  detail::select_policy_t<failure_sink_tag, no_failure_sink, Ps...>,
                  detail::select_policy_t<observer_tag, observe::none, Ps...>,
-                 detail::select_policy_t<guard_tag, no_guard, Ps...>>;
+                 detail::select_policy_t<guard_tag, no_guard, Ps...>,
+                 detail::select_policy_t<order_tag, order::per_key, Ps...>>;
 
 }  // namespace dualstore

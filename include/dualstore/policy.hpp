@@ -22,6 +22,8 @@ struct failure_sink_tag {};
 struct observer_tag {};
 /// Category of data guards (`no_guard`, `append_only`).
 struct guard_tag {};
+/// Category of ordering policies (`order::per_key`, `order::by_caller`).
+struct order_tag {};
 
 namespace detail {
 template <class T>
@@ -29,7 +31,7 @@ struct is_known_category
     : std::disjunction<std::is_same<T, write_tag>, std::is_same<T, read_tag>,
                        std::is_same<T, retry_tag>, std::is_same<T, rollback_tag>,
                        std::is_same<T, failure_sink_tag>, std::is_same<T, observer_tag>,
-                       std::is_same<T, guard_tag>> {};
+                       std::is_same<T, guard_tag>, std::is_same<T, order_tag>> {};
 }  // namespace detail
 
 /// A type usable in a `dual_store` policy pack.

@@ -6,6 +6,6 @@
 
 int main() {
     dualstore::testing::memory_store<std::string, std::string> a, b;
-    dualstore::dual_store store{a, b, dualstore::append_only{}};
+    dualstore::dual_store store{a, b, dualstore::append_only{}, dualstore::discard_secondary_failures{}};
     store.erase("ledger-entry-1");
 }

@@ -6,6 +6,6 @@
 
 int main() {
     dualstore::testing::memory_store<std::string, std::string> a, b;
-    dualstore::migration store{a, b, dualstore::append_only{}};
+    dualstore::migration store{a, b, dualstore::append_only{}, dualstore::discard_secondary_failures{}};
     store.write([](auto& s) { s.put("ledger-entry-1", "changed"); });
 }

@@ -7,6 +7,6 @@
 int main() {
     dualstore::testing::memory_store<int, int> a;
     dualstore::testing::memory_store<int, std::string> b;
-    dualstore::dual_store store{a, b};
+    dualstore::dual_store store{a, b, dualstore::discard_secondary_failures{}};
     store.put(1, 1);
 }

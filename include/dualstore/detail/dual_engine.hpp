@@ -12,11 +12,13 @@
 #include <dualstore/error.hpp>
 #include <dualstore/failure_sink.hpp>
 #include <dualstore/guard.hpp>
+#include <dualstore/key_lock_table.hpp>
 #include <dualstore/observe/events.hpp>
 #include <dualstore/observe/observer.hpp>
 #include <dualstore/observe/printable.hpp>
 #include <dualstore/operation.hpp>
 #include <dualstore/operations.hpp>
+#include <dualstore/order.hpp>
 #include <dualstore/read.hpp>
 #include <dualstore/retry.hpp>
 #include <dualstore/rollback.hpp>
@@ -28,6 +30,7 @@
 #include <chrono>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <typeinfo>
@@ -123,23 +126,78 @@ inline bool same_failure(const std::exception_ptr& a, const std::exception_ptr& 
     return type_of(a) == type_of(b) && describe(a) == describe(b);
 }
 
+/// The per-key locks of an ordering policy: a `key_lock_table` under
+/// `order::per_key`, nothing otherwise (every lock is empty).
+template <class OrderPolicy>
+class key_locks {
+public:
+    explicit key_locks(const OrderPolicy& /*policy*/) noexcept {}
+    template <class Key>
+    key_lock_table::lock acquire(const Key& /*key*/) noexcept {
+        return {};
+    }
+};
+template <>
+class key_locks<order::per_key> {
+public:
+    explicit key_locks(const order::per_key& policy)
+        : table_(std::make_unique<key_lock_table>(policy.stripes)) {}
+    template <class Key>
+    key_lock_table::lock acquire(const Key& key) {
+        static_assert(lockable_key<Key>,
+                      "dualstore: order::per_key locks a write's key by its hash: the key type "
+                      "needs std::hash<Key> or a conversion to std::string_view (or use "
+                      "order::by_caller and order writes to a key yourself)");
+        return table_->acquire(key);
+    }
+
+private:
+    std::unique_ptr<key_lock_table> table_;  // on the heap: the store stays movable
+};
+
 /// The policies of a dual store (the guard is a type only), and the operations over two stores
 /// passed in per call: `P` is the primary (it answers reads and its failures reach the caller), `S`
-/// the secondary. Holds no per-call state.
+/// the secondary. Holds no per-call state; under `order::per_key` it holds the key locks.
 template <class WritePolicy, class ReadPolicy, class RetryPolicy, class RollbackPolicy,
-          class SinkPolicy, class ObserverPolicy, class GuardPolicy>
+          class SinkPolicy, class ObserverPolicy, class GuardPolicy, class OrderPolicy>
 class dual_engine {
 public:
     dual_engine(WritePolicy write, ReadPolicy read, RetryPolicy retry, RollbackPolicy rollback,
-                SinkPolicy sink, ObserverPolicy observers)
+                SinkPolicy sink, ObserverPolicy observers, const OrderPolicy& order)
         : write_(std::move(write)),
           read_(std::move(read)),
           retry_(std::move(retry)),
           rollback_(std::move(rollback)),
           sink_(std::move(sink)),
-          observers_(std::move(observers)) {}
+          observers_(std::move(observers)),
+          locks_(order) {}
 
     static constexpr bool append_only_v = std::is_same_v<GuardPolicy, append_only>;
+
+    /// Whether writes take their key's lock: under `order::per_key` when the
+    /// write policy can write both sides.
+    static constexpr bool ordered_v = std::is_same_v<OrderPolicy, order::per_key> &&
+                                      !std::is_same_v<WritePolicy, write::primary_only>;
+
+    static_assert(!std::is_same_v<WritePolicy, write::dual_primary> ||
+                      !std::is_same_v<OrderPolicy, order::by_caller>,
+                  "dualstore: write::dual_primary needs per-key ordering: its rollback is only "
+                  "correct when no other write to the key runs between its snapshot and its "
+                  "restore; remove order::by_caller (order::per_key is the default)");
+    /// True; stops the build when the policies write both sides best effort
+    /// and name no failure sink. Called by the stores' constructors after the
+    /// policy pack is validated, so a malformed pack is reported first.
+    static constexpr bool failure_sink_chosen() {
+        static_assert(!(std::is_same_v<WritePolicy, write::sequential> ||
+                        std::is_same_v<WritePolicy, write::parallel>) ||
+                          !std::is_same_v<SinkPolicy, no_failure_sink>,
+                      "dualstore: this store writes both sides best effort but has no failure "
+                      "sink, so a failed secondary write would be lost silently: add "
+                      "on_secondary_failure{queue} (or a callable), or "
+                      "discard_secondary_failures{} to drop such failures knowingly "
+                      "(write_result and observers still report them)");
+        return true;
+    }
 
     static_assert(!std::is_same_v<WritePolicy, write::dual_primary> ||
                       !std::is_same_v<RollbackPolicy, rollback::none>,
@@ -179,6 +237,7 @@ public:
         static_assert(kv_ready<P, S>());
         using K = key_type_t<P>;
         using V = mapped_type_t<P>;
+        const auto held = lock_key(key);
         const put_op<K, V> put{key, value};
         if constexpr (append_only_v) {
             side_status status;
@@ -202,6 +261,7 @@ public:
         static_assert(!append_only_v,
                       "dualstore: erase is not allowed under append_only: the data is "
                       "immutable; remove append_only from the policies to erase");
+        const auto held = lock_key(key);
         const erase_op<key_type_t<P>> op{key};
         auto done = run_write<Both>(p, s, &key, operation::erase, op, op);
         erase_result result{done.result};
@@ -215,7 +275,20 @@ public:
         static_assert(!append_only_v,
                       "dualstore: a generic write(op) is not allowed under append_only: it "
                       "could overwrite or erase immutable data; use put");
+        key_lock_table::lock held;
+        if constexpr (!std::is_same_v<Key, no_key>) held = lock_key(*key);
         return run_write<Both>(p, s, key, operation::write, op, op).result;
+    }
+
+    /// Holds `key` as this engine's writes do (an empty lock when writes are
+    /// not ordered), so a repair can run ordered with them.
+    template <class Key>
+    [[nodiscard]] key_lock_table::lock lock_key(const Key& key) {
+        if constexpr (ordered_v) {
+            return locks_.acquire(key);
+        } else {
+            return {};
+        }
     }
 
     /// A generic read in read mode `Mode`; `key` may be null.
@@ -284,7 +357,9 @@ private:
     /// no key, or the sink threw.
     template <class Key>
     bool sink_failure(const Key* key, operation kind, const std::exception_ptr& error) noexcept {
-        if constexpr (std::is_same_v<SinkPolicy, no_failure_sink> || std::is_same_v<Key, no_key>) {
+        if constexpr (std::is_same_v<SinkPolicy, no_failure_sink> ||
+                      std::is_same_v<SinkPolicy, discard_secondary_failures> ||
+                      std::is_same_v<Key, no_key>) {
             return false;
         } else {
             static_assert(failure_sink<decltype(sink_.sink), Key>,
@@ -525,6 +600,7 @@ private:
     [[no_unique_address]] RollbackPolicy rollback_;
     [[no_unique_address]] SinkPolicy sink_;
     [[no_unique_address]] ObserverPolicy observers_;
+    [[no_unique_address]] key_locks<OrderPolicy> locks_;
 };
 
 }  // namespace dualstore::detail

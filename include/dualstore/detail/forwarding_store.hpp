@@ -8,12 +8,16 @@
 #include <dualstore/detail/holder.hpp>
 #include <dualstore/testing/call_kind.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <iterator>
 #include <optional>
 #include <span>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -69,6 +73,20 @@ public:
             f(key);
             return false;
         }));
+    }
+
+    /// The keys printed with fmt and joined by ','; empty when fmt cannot
+    /// print the key type.
+    [[nodiscard]] std::string text() const {
+        std::string joined;
+        if constexpr (fmt::is_formattable<Key>::value) {
+            bool first = true;
+            for_each([&](const Key& key) {
+                if (!std::exchange(first, false)) joined += ',';
+                fmt::format_to(std::back_inserter(joined), "{}", key);
+            });
+        }
+        return joined;
     }
 
 private:

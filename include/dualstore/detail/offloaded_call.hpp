@@ -4,6 +4,7 @@
 /// waits for it, or runs it on the calling thread when no worker has picked it
 /// up yet, so a saturated pool never deadlocks or adds queueing delay.
 
+#include <dualstore/detail/wait_hook.hpp>
 #include <dualstore/thread_pool.hpp>
 
 #include <atomic>
@@ -58,7 +59,11 @@ private:
         void wait_done() noexcept {
             for (int p = phase.load(std::memory_order_acquire); p != done;
                  p = phase.load(std::memory_order_acquire)) {
-                phase.wait(p, std::memory_order_acquire);
+                if (under_controlled_scheduler()) {
+                    wait_for_progress();
+                } else {
+                    phase.wait(p, std::memory_order_acquire);
+                }
             }
         }
 

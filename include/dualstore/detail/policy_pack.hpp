@@ -77,6 +77,9 @@ struct validate_policy_counts {
                   "observe::with(...)");
     static_assert(count_of_v<guard_tag, Ps...> <= 1,
                   "dualstore: more than one guard given; choose one of no_guard, append_only");
+    static_assert(count_of_v<order_tag, Ps...> <= 1,
+                  "dualstore: more than one ordering policy given; choose one of order::per_key, "
+                  "order::by_caller");
     static constexpr bool value = true;
 };
 
@@ -84,10 +87,11 @@ struct validate_policy_counts {
 /// with one message that names the problem.
 template <class... Ps>
 struct validate_policies {
-    static_assert((policy<Ps> && ...),
-                  "dualstore: a template argument of dual_store is not a policy: a policy needs a "
-                  "member alias `category` naming a dualstore category tag (write_tag, read_tag, "
-                  "retry_tag, rollback_tag, failure_sink_tag, observer_tag or guard_tag)");
+    static_assert(
+        (policy<Ps> && ...),
+        "dualstore: a template argument of dual_store is not a policy: a policy needs a "
+        "member alias `category` naming a dualstore category tag (write_tag, read_tag, "
+        "retry_tag, rollback_tag, failure_sink_tag, observer_tag, guard_tag or order_tag)");
     static constexpr bool value = validate_policy_counts<Ps...>::value;
 };
 

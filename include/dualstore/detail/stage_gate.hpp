@@ -1,10 +1,15 @@
 #pragma once
 /// \file
 /// `stage_gate`: the current stage of a migration, and the operations in
-/// flight under it, so a stage change can wait for every operation begun
-/// under the previous stage. Entering costs two atomic loads and two atomic
-/// increments (no lock); a stage change is rare and may wait.
+/// flight under it. A stage change is a barrier: operations that begin while
+/// it is under way wait until every operation begun under the previous stage
+/// has finished, so no operation of the old stage overlaps one of the new
+/// (which would let a write that reaches one store under `off` land after a
+/// write that reaches both under `dual_write`, leaving the stores apart).
+/// Entering costs two atomic loads and an atomic increment (no lock); a stage
+/// change is rare, and operations wait only while it drains.
 
+#include <dualstore/detail/wait_hook.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/stage.hpp>
 
@@ -51,10 +56,17 @@ public:
         const pass* outer_;  // the pass this thread held before this one
     };
 
-    /// Registers an operation under the current stage.
+    /// Registers an operation under the current stage; while a change drains
+    /// the operations of the previous stage, waits for it to finish (unless
+    /// this thread is inside an operation of this gate already, which the
+    /// change waits for).
     [[nodiscard]] pass enter() noexcept {
         for (;;) {
             const std::uint64_t seen = state_.load(std::memory_order_seq_cst);
+            if (draining(seen) && !inside()) {
+                wait_for_progress();
+                continue;
+            }
             counter& c = counters_[epoch_of(seen) & 1U];
             c.active.fetch_add(1, std::memory_order_seq_cst);
             // Still the same epoch: a change that follows will wait for us.
@@ -78,34 +90,48 @@ public:
             throw invalid_stage(
                 fmt::format("dualstore: set_stage: {} is not a stage", static_cast<unsigned>(to)));
         }
-        for (const pass* p = innermost; p != nullptr; p = p->outer_) {
-            if (&p->gate_ == this) {
-                throw error(
-                    "dualstore: set_stage was called from inside an operation of the same "
-                    "migration (an operation, observer or sink callback): it would wait for "
-                    "itself; change the stage from another thread");
-            }
+        if (inside()) {
+            throw error(
+                "dualstore: set_stage was called from inside an operation of the same "
+                "migration (an operation, observer or sink callback): it would wait for "
+                "itself; change the stage from another thread");
         }
-        const std::lock_guard lock(changing_);
+        lock_cooperatively(changing_);
+        const std::lock_guard lock(changing_, std::adopt_lock);
         const std::uint64_t before = state_.load(std::memory_order_seq_cst);
-        state_.store(pack(epoch_of(before) + 1, to), std::memory_order_seq_cst);
+        const std::uint64_t after = pack(epoch_of(before) + 1, to);
+        state_.store(after | draining_bit, std::memory_order_seq_cst);
         const counter& drained = counters_[epoch_of(before) & 1U];
-        while (drained.active.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+        while (drained.active.load(std::memory_order_acquire) != 0) wait_for_progress();
+        state_.store(after, std::memory_order_seq_cst);
         return stage_of(before);
     }
 
 private:
+    // state_ = epoch << 9 | draining << 8 | stage
+    static constexpr std::uint64_t draining_bit = 1U << 8U;
     static constexpr std::uint64_t pack(std::uint64_t epoch, stage s) noexcept {
-        return epoch << 8U | static_cast<std::uint64_t>(s);
+        return epoch << 9U | static_cast<std::uint64_t>(s);
     }
-    static constexpr std::uint64_t epoch_of(std::uint64_t state) noexcept { return state >> 8U; }
+    static constexpr std::uint64_t epoch_of(std::uint64_t state) noexcept { return state >> 9U; }
     static constexpr stage stage_of(std::uint64_t state) noexcept {
         return static_cast<stage>(state & 0xFFU);
+    }
+    static constexpr bool draining(std::uint64_t state) noexcept {
+        return (state & draining_bit) != 0;
+    }
+
+    /// Whether the calling thread is inside an operation of this gate.
+    [[nodiscard]] bool inside() const noexcept {
+        for (const pass* p = innermost; p != nullptr; p = p->outer_) {
+            if (&p->gate_ == this) return true;
+        }
+        return false;
     }
 
     static inline constinit thread_local const pass* innermost = nullptr;
 
-    std::atomic<std::uint64_t> state_;  // epoch << 8 | stage
+    std::atomic<std::uint64_t> state_;  // see pack()
     std::array<counter, 2> counters_{};
     std::mutex changing_;
 };

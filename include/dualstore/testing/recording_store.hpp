@@ -145,20 +145,7 @@ public:
 private:
     /// The forwarding hook: records the call.
     void before(call_kind kind, const typename base::keys_type& keys) {
-        log_->record(call{name_, kind, key_text(keys)});
-    }
-
-    [[nodiscard]] static std::string key_text(const typename base::keys_type& keys) {
-        std::string text;
-        if constexpr (fmt::is_formattable<key_type>::value) {
-            bool first = true;
-            keys.for_each([&](const key_type& key) {
-                if (!first) text += ',';
-                first = false;
-                fmt::format_to(std::back_inserter(text), "{}", key);
-            });
-        }
-        return text;
+        log_->record(call{name_, kind, keys.text()});
     }
 
     std::unique_ptr<call_log> own_log_;

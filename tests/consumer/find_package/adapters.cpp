@@ -11,7 +11,7 @@ int main() {
     static_assert(ds::scannable_store<ds::adapters::gdbm_store>);
     ds::adapters::sqlite_store old_store(":memory:");
     ds::adapters::sqlite_store new_store(":memory:", {.table = "v2"});
-    ds::dual_store store{old_store, new_store};
+    ds::dual_store store{old_store, new_store, ds::discard_secondary_failures{}};
     store.put("k", "v");
     const bool ok = new_store.get("k") == "v";
     std::puts(ok ? "adapters: ok" : "adapters: FAILED");

@@ -1,0 +1,106 @@
+#pragma once
+// What the schedule-explorer suites check after every schedule: the writes
+// each store applied, in order (history_store), the writes callers were told
+// had succeeded (ack_log), and the invariants over them.
+
+#include "support.hpp"
+
+#include <dualstore/testing/explorer.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+/// A key's state after a write: its value, or absent (an erase).
+using key_state = std::optional<std::string>;
+
+/// A memory_store that records every write it applied, per key, in order.
+/// Not thread-safe on its own: the explorer runs one actor at a time.
+struct history_store {
+    using key_type = std::string;
+    using mapped_type = std::string;
+
+    kv data;
+    std::map<std::string, std::vector<key_state>> applied;
+
+    std::optional<std::string> get(const std::string& k) const { return data.get(k); }
+    void put(const std::string& k, const std::string& v) {
+        data.put(k, v);
+        applied[k].push_back(v);
+    }
+    bool erase(const std::string& k) {
+        const bool had = data.erase(k);
+        applied[k].push_back(std::nullopt);
+        return had;
+    }
+};
+
+/// The writes acknowledged to callers, in the order they returned.
+struct ack_log {
+    std::map<std::string, std::vector<key_state>> acked;
+
+    void put(const std::string& k, const std::string& v) { acked[k].push_back(v); }
+    void erase(const std::string& k) { acked[k].push_back(std::nullopt); }
+
+    /// The state the last acknowledged write left `k` in, if any write was acknowledged.
+    [[nodiscard]] std::optional<key_state> last(const std::string& k) const {
+        const auto it = acked.find(k);
+        if (it == acked.end() || it->second.empty()) return std::nullopt;
+        return it->second.back();
+    }
+};
+
+/// Whether `part` is a subsequence of `whole`.
+inline bool is_subsequence(const std::vector<key_state>& part,
+                           const std::vector<key_state>& whole) {
+    std::size_t i = 0;
+    for (const auto& s : whole) {
+        if (i < part.size() && part[i] == s) ++i;
+    }
+    return i == part.size();
+}
+
+inline std::string show(const key_state& s) { return s ? *s : std::string("<absent>"); }
+
+/// No acknowledged write lost: each key of `keys` is, on the authoritative
+/// store, in the state of its last acknowledged write (or its initial state
+/// `initial` when none was acknowledged).
+inline void require_acknowledged(dst::schedule& s, const history_store& authoritative,
+                                 const ack_log& acks, const std::vector<std::string>& keys,
+                                 const key_state& initial = std::nullopt) {
+    for (const auto& k : keys) {
+        const key_state expected = acks.last(k).value_or(initial);
+        const key_state actual = authoritative.get(k);
+        s.require(actual == expected,
+                  fmt::format("acknowledged write lost: key {} is {} on the authoritative store, "
+                              "the last acknowledged write left it {}",
+                              k, show(actual), show(expected)));
+    }
+}
+
+/// Same order: for each key, the writes the follower applied are a
+/// subsequence of those the leader applied (a failed write may be missing;
+/// none may come in another order).
+inline void require_same_order(dst::schedule& s, const history_store& leader,
+                               const history_store& follower) {
+    for (const auto& [k, writes] : follower.applied) {
+        const auto it = leader.applied.find(k);
+        const std::vector<key_state> none;
+        s.require(is_subsequence(writes, it == leader.applied.end() ? none : it->second),
+                  fmt::format("key {}: the stores applied its writes in different orders", k));
+    }
+}
+
+/// Zero drift: both stores hold the same entries.
+inline void require_no_drift(dst::schedule& s, const history_store& a, const history_store& b) {
+    const auto x = a.data.snapshot();
+    const auto y = b.data.snapshot();
+    for (const auto& [k, v] : x) {
+        const auto it = y.find(k);
+        s.require(it != y.end() && it->second == v,
+                  fmt::format("drift: key {} is {} on one store, {} on the other", k, v,
+                              it == y.end() ? std::string("<absent>") : it->second));
+    }
+    s.require(x.size() == y.size(), "drift: the other store holds keys this one lacks");
+}
