@@ -364,7 +364,10 @@ private:
         for (;;) {
             changed_.wait(lock, [&] { return !running_; });
             if (last_ && !steps_.empty()) {
-                for (std::size_t id = 0; id < actors_.size(); ++id) {
+                // A step that only retried a wait and waits again changed
+                // nothing; any other step may have freed what others wait for.
+                const bool futile = retrying_ && actors_[*last_].state == status::blocked;
+                for (std::size_t id = 0; id < actors_.size() && !futile; ++id) {
                     if (id != *last_ && actors_[id].state == status::blocked) {
                         actors_[id].woken = true;
                     }
@@ -422,6 +425,7 @@ private:
             if (choice.fault) ++faults_used_;
         }
         a.inject = choice.fault;
+        retrying_ = a.state == status::blocked;
         a.state = status::running;
         last_ = choice.actor;
         running_ = choice.actor;
@@ -466,6 +470,7 @@ private:
     unsigned preemptions_used_ = 0;
     unsigned faults_used_ = 0;
     std::size_t tasks_ = 0;
+    bool retrying_ = false;  // the step under way resumed an actor that was waiting
     bool aborting_ = false;
     bool ran_ = false;
 };
