@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts or stops the servers the adapter tests use, on loopback, as
-# /work/shared/ENV.md describes: Redis on 127.0.0.1:6390 (DEBUG enabled from
+# ../shared/ENV.md describes: Redis on 127.0.0.1:6390 (DEBUG enabled from
 # loopback, so a test can stall the server to prove timeouts), PostgreSQL on
 # 127.0.0.1:5440 (initdb refuses root, so it runs as the postgres user).
 #   scripts/servers.sh start   # idempotent; prints the environment to export
