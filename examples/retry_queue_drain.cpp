@@ -42,7 +42,7 @@ int main() {
     fmt::print("queue depth: {}\n", queue.size());
 
     new_store.heal();  // an hour later, the new store is back: the drain job runs
-    const auto report = ds::drain(queue, old_store, new_data, {.batch_size = 100});
+    const auto report = ds::drain(queue, profiles, {.batch_size = 100});
     fmt::print("drain: {}\n", report);
     fmt::print("new store has user:0 = {}\n", new_data.get("user:0").value_or("<none>"));
     return new_data.get("user:0") == "renamed" && queue.size() == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

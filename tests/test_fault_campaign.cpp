@@ -121,6 +121,6 @@ TEST_CASE("fault campaign concurrency: a migration walking its stages beside the
     walker.join();
     CHECK(changes > 0);
     CHECK(new_side.injected() > 0);
-    ds::drain(queue, old_data, new_data);
+    ds::drain(queue, store);
     check_outcome(old_data, new_data, acked);
 }

@@ -130,6 +130,31 @@ TEST_CASE("entry encoding: binary-safe and versioned", "[retry_queue][codec]") {
                       Catch::Matchers::Contains("truncated"));
     CHECK_THROWS_WITH(ds::detail::decode_entry("x", bytes + "!"),
                       Catch::Matchers::Contains("trailing bytes"));
+
+    e.recorded_stage = ds::stage::live;
+    CHECK(ds::detail::decode_entry("id-1", ds::detail::encode_entry(e)) == e);
+}
+
+TEST_CASE("entry encoding: entries of version 1 (no recorded stage) still decode",
+          "[retry_queue][codec]") {
+    // Bytes written by dualstore 0.1 (DSQ v1): erase of "k\0y", 3 attempts,
+    // enqueued at 1 s and due at 2 s after the epoch, last error "boom".
+    const auto v1 = "DSQ\x01\x02"s + "\x03\x00\x00\x00"s + "\x00\xca\x9a\x3b\x00\x00\x00\x00"s +
+                    "\x00\x94\x35\x77\x00\x00\x00\x00"s + "\x03\x00\x00\x00"s + "k\0y"s +
+                    "\x04\x00\x00\x00"s + "boom";
+    const auto e = ds::detail::decode_entry("id-1", v1);
+    CHECK(e.op == ds::operation::erase);
+    CHECK(e.attempts == 3);
+    CHECK(e.first_enqueued == ds::queue_clock::time_point(std::chrono::seconds(1)));
+    CHECK(e.next_attempt == ds::queue_clock::time_point(std::chrono::seconds(2)));
+    CHECK(e.key == "k\0y"s);
+    CHECK(e.last_error == "boom");
+    CHECK_FALSE(e.recorded_stage.has_value());
+
+    auto bad_stage = ds::detail::encode_entry(e);
+    bad_stage[5] = '\x09';
+    CHECK_THROWS_WITH(ds::detail::decode_entry("x", bad_stage),
+                      Catch::Matchers::Contains("unknown stage 9"));
 }
 
 TEST_CASE("kv_retry_queue: an undecodable entry is dead-lettered with the reason, never thrown",

@@ -265,7 +265,7 @@ int migrate(const settings& cfg, Old& old_store, New& new_raw) {
         std::this_thread::sleep_for(std::chrono::duration<double>(cfg.stage_seconds));
         new_store.heal();
         fmt::print("  faults over: {} writes waiting in the retry queue\n", queue.size());
-        const auto drained = ds::drain(queue, old_store, new_raw);
+        const auto drained = ds::drain(queue, orders);
         fmt::print("  drain: {}\n", drained);
 
         fmt::print("  backfill of the history (keep_target: live writes win):\n");

@@ -8,6 +8,7 @@
 #include <dualstore/detail/holder.hpp>
 #include <dualstore/detail/kv_checks.hpp>
 #include <dualstore/detail/policy_pack.hpp>
+#include <dualstore/repair.hpp>
 
 #include <optional>
 #include <type_traits>
@@ -175,6 +176,17 @@ public:
     template <class Key>
     [[nodiscard]] key_lock_table::lock lock_key(const Key& key) {
         return engine_.lock_key(key);
+    }
+
+    /// Makes the secondary's state of `key` equal the primary's, as
+    /// `repair_key` does, while holding the key as a write through this
+    /// store does (`lock_key`), so no live write to the key interleaves and
+    /// the repair never puts an older value over a newer one. What `drain`
+    /// and a reconciler with repair call for each key in this process.
+    repair_action repair(const key_type& key) {
+        static_assert(kv_ready);
+        const auto held = lock_key(key);
+        return repair_key(primary(), secondary(), key);
     }
 
 private:

@@ -6,16 +6,28 @@
 #include <dualstore/operation.hpp>
 #include <dualstore/policy.hpp>
 #include <dualstore/retry_queue.hpp>
+#include <dualstore/stage.hpp>
 
 #include <concepts>
 #include <exception>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
 namespace dualstore {
 
+/// Where a failed write ran: the stage of the `migration` that wrote (empty
+/// for a `dual_store`), which says which store was authoritative. A sink
+/// callable with it as a fourth argument gets it; `queue_sink` records it
+/// in the entry, so `drain` knows which way to repair.
+struct failure_origin {
+    /// The migration's stage during the write; empty for a `dual_store`.
+    std::optional<stage> migration_stage;
+};
+
 /// A callable that can record the failure of a write of key type `Key`:
-/// called as `sink(key, operation, std::exception_ptr)`.
+/// called as `sink(key, operation, std::exception_ptr)`, or with a
+/// `failure_origin` as a fourth argument when it accepts one.
 template <class Sink, class Key>
 concept failure_sink = std::invocable<Sink&, const Key&, operation, std::exception_ptr>;
 
@@ -43,12 +55,14 @@ public:
     /// Enqueues into `queue`, which must outlive the sink.
     queue_sink(Q& queue) noexcept : queue_(&queue) {}  // NOLINT(google-explicit-constructor)
 
-    /// Enqueues a failed write of `key`.
+    /// Enqueues a failed write of `key`, recording the stage it ran in.
     template <class Key>
-    void operator()(const Key& key, operation op, const std::exception_ptr& error) const {
+    void operator()(const Key& key, operation op, const std::exception_ptr& error,
+                    const failure_origin& origin = {}) const {
         retry_entry entry;
         entry.key = detail::key_bytes(key);
         entry.op = op;
+        entry.recorded_stage = origin.migration_stage;
         entry.first_enqueued = queue_clock::now();
         entry.next_attempt = entry.first_enqueued;
         entry.last_error = describe(error);

@@ -9,6 +9,7 @@
 #include <dualstore/detail/stage_gate.hpp>
 #include <dualstore/dual_store.hpp>
 #include <dualstore/observe/events.hpp>
+#include <dualstore/repair.hpp>
 #include <dualstore/stage.hpp>
 
 #include <cstddef>
@@ -113,7 +114,8 @@ public:
     /// in `shadow` and `live`).
     [[nodiscard]] std::optional<mapped_type> get(const key_type& key) {
         static_assert(kv_ready);
-        return staged([&]<bool Both, detail::read_mode Mode>(auto& primary, auto& secondary) {
+        return staged([&]<bool Both, detail::read_mode Mode>(auto& primary, auto& secondary,
+                                                             const failure_origin&) {
             return engine_.template get<Mode>(primary, secondary, key);
         });
     }
@@ -121,8 +123,9 @@ public:
     /// Writes `value` under `key` to the stores of the current stage.
     write_result put(const key_type& key, const mapped_type& value) {
         static_assert(kv_ready);
-        return staged([&]<bool Both, detail::read_mode>(auto& primary, auto& secondary) {
-            return engine_.template put<Both>(primary, secondary, key, value);
+        return staged([&]<bool Both, detail::read_mode>(auto& primary, auto& secondary,
+                                                        const failure_origin& origin) {
+            return engine_.template put<Both>(primary, secondary, key, value, origin);
         });
     }
 
@@ -130,8 +133,9 @@ public:
     /// whether the stage's primary had it.
     erase_result erase(const key_type& key) {
         static_assert(kv_ready);
-        return staged([&]<bool Both, detail::read_mode>(auto& primary, auto& secondary) {
-            return engine_.template erase<Both>(primary, secondary, key);
+        return staged([&]<bool Both, detail::read_mode>(auto& primary, auto& secondary,
+                                                        const failure_origin& origin) {
+            return engine_.template erase<Both>(primary, secondary, key, origin);
         });
     }
 
@@ -167,7 +171,44 @@ public:
         return engine_.lock_key(key);
     }
 
+    /// Makes the other store's state of `key` equal the authoritative
+    /// store's (`authoritative_store(current_stage())`: the old store through
+    /// `shadow`, the new one from `live`), as `repair_key` does, while holding
+    /// the key as live writes do and within the current stage, so no live
+    /// write to the key interleaves and the roles cannot flip meanwhile.
+    repair_action repair(const key_type& key) {
+        static_assert(kv_ready);
+        return repair_in_stage(key, nullptr);
+    }
+
+    /// As `repair(key)`, copying from `from`, which must be authoritative
+    /// now: otherwise the copy would undo writes acknowledged on the other
+    /// store, and `repair_refused` is thrown with nothing written. `drain`
+    /// passes the store that was authoritative when the failure was recorded.
+    repair_action repair(const key_type& key, migration_store from) {
+        static_assert(kv_ready);
+        return repair_in_stage(key, &from);
+    }
+
 private:
+    repair_action repair_in_stage(const key_type& key, const migration_store* from) {
+        return staged([&]<bool, detail::read_mode>(auto& primary, auto& secondary,
+                                                   const failure_origin& origin) {
+            const stage now = *origin.migration_stage;
+            if (from != nullptr && *from != authoritative_store(now)) {
+                throw repair_refused(fmt::format(
+                    "dualstore: migration::repair: refused to copy from the {} to the {}: the "
+                    "{} is authoritative in stage {}, so the copy would undo writes "
+                    "acknowledged on it. Set the stage back to one where the {} is "
+                    "authoritative to repair this key",
+                    to_string(*from), to_string(authoritative_store(now)),
+                    to_string(authoritative_store(now)), now, to_string(*from)));
+            }
+            const auto held = engine_.lock_key(key);
+            return repair_key(primary, secondary, key);
+        });
+    }
+
     using retry_policy = detail::select_policy_t<retry_tag, retry::none, Policies...>;
     using rollback_policy = detail::select_policy_t<rollback_tag, rollback::none, Policies...>;
     using sink_policy = detail::select_policy_t<failure_sink_tag, no_failure_sink, Policies...>;
@@ -190,33 +231,41 @@ private:
 
     static constexpr bool kv_ready = engine::template kv_ready<old_store, new_store>();
 
-    /// Runs `fn.template operator()<Both, Mode>(primary, secondary)` with the
-    /// roles of the stage in effect, which cannot change until it returns.
+    /// Runs `fn.template operator()<Both, Mode>(primary, secondary, origin)`
+    /// with the roles of the stage in effect, which cannot change until it
+    /// returns; `origin` names the stage.
     template <class Fn>
     decltype(auto) staged(Fn&& fn) {
         using detail::read_mode;
         const auto pass = gate_.enter();
+        const failure_origin origin{pass.stage()};
         switch (pass.stage()) {
             case stage::off:
-                return fn.template operator()<false, read_mode::primary>(old_side(), new_side());
+                return fn.template operator()<false, read_mode::primary>(old_side(), new_side(),
+                                                                         origin);
             case stage::dual_write:
-                return fn.template operator()<true, read_mode::primary>(old_side(), new_side());
+                return fn.template operator()<true, read_mode::primary>(old_side(), new_side(),
+                                                                        origin);
             case stage::shadow:
-                return fn.template operator()<true, read_mode::shadow>(old_side(), new_side());
+                return fn.template operator()<true, read_mode::shadow>(old_side(), new_side(),
+                                                                       origin);
             case stage::live:
-                return fn.template operator()<true, read_mode::shadow>(new_side(), old_side());
+                return fn.template operator()<true, read_mode::shadow>(new_side(), old_side(),
+                                                                       origin);
             case stage::rampdown:
-                return fn.template operator()<true, read_mode::primary>(new_side(), old_side());
+                return fn.template operator()<true, read_mode::primary>(new_side(), old_side(),
+                                                                        origin);
             case stage::complete:
                 break;
         }
-        return fn.template operator()<false, read_mode::primary>(new_side(), old_side());
+        return fn.template operator()<false, read_mode::primary>(new_side(), old_side(), origin);
     }
 
     template <class Key, class Op>
     write_result write_keyed(const Key* key, const Op& op) {
-        return staged([&]<bool Both, detail::read_mode>(auto& primary, auto& secondary) {
-            return engine_.template write<Both>(primary, secondary, key, op);
+        return staged([&]<bool Both, detail::read_mode>(auto& primary, auto& secondary,
+                                                        const failure_origin& origin) {
+            return engine_.template write<Both>(primary, secondary, key, op, origin);
         });
     }
 
@@ -228,7 +277,8 @@ private:
                       "dualstore: migration::read: the operation must return the same type from "
                       "the old and the new store, since either may answer");
         return staged([&]<bool, detail::read_mode Mode>(
-                          auto& primary, auto& secondary) -> std::remove_cvref_t<from_old> {
+                          auto& primary, auto& secondary,
+                          const failure_origin&) -> std::remove_cvref_t<from_old> {
             return engine_.template read<Mode>(primary, secondary, key, op);
         });
     }

@@ -6,6 +6,7 @@
 
 #include <dualstore/error.hpp>
 #include <dualstore/operation.hpp>
+#include <dualstore/stage.hpp>
 
 #include <fmt/format.h>
 
@@ -42,6 +43,11 @@ struct retry_entry {
     unsigned attempts = 0;
     /// The text of the last error.
     std::string last_error;
+    /// The stage of the `migration` whose write failed, which says which
+    /// store was authoritative then (`authoritative_store`); empty for a
+    /// `dual_store` (its primary is always authoritative) and for entries
+    /// stored before this field existed (DSQ v1).
+    std::optional<stage> recorded_stage;
 
     /// Entries are equal when every field is.
     friend bool operator==(const retry_entry&, const retry_entry&) = default;

@@ -33,6 +33,23 @@ enum class stage : std::uint8_t {
 inline constexpr std::array all_stages{stage::off,  stage::dual_write, stage::shadow,
                                        stage::live, stage::rampdown,   stage::complete};
 
+/// One of the two stores of a migration.
+enum class migration_store : std::uint8_t {
+    old_store,  ///< the store migrated from
+    new_store,  ///< the store migrated to
+};
+
+/// The store that answers reads in stage `s`, and so the source of truth a
+/// repair copies from: the old store through `shadow`, the new one from `live`.
+[[nodiscard]] constexpr migration_store authoritative_store(stage s) noexcept {
+    return s < stage::live ? migration_store::old_store : migration_store::new_store;
+}
+
+/// The name of `s` ("old store" or "new store").
+[[nodiscard]] constexpr std::string_view to_string(migration_store s) noexcept {
+    return s == migration_store::old_store ? "old store" : "new store";
+}
+
 /// The name of `s`, as `parse_stage` accepts it ("dual_write").
 [[nodiscard]] constexpr std::string_view stage_name(stage s) noexcept {
     constexpr std::array<std::string_view, all_stages.size()> names{

@@ -233,7 +233,8 @@ public:
 
     /// `put` of `key`; on both stores when `Both`, else on the primary only.
     template <bool Both, class P, class S>
-    write_result put(P& p, S& s, const key_type_t<P>& key, const mapped_type_t<P>& value) {
+    write_result put(P& p, S& s, const key_type_t<P>& key, const mapped_type_t<P>& value,
+                     const failure_origin& origin = {}) {
         static_assert(kv_ready<P, S>());
         using K = key_type_t<P>;
         using V = mapped_type_t<P>;
@@ -248,22 +249,22 @@ public:
                     observe::printable(&key)));
             }
             const insert_op<K, V> insert{key, value};
-            return run_write<Both>(p, s, &key, operation::put, insert, put).result;
+            return run_write<Both>(p, s, &key, operation::put, origin, insert, put).result;
         } else {
-            return run_write<Both>(p, s, &key, operation::put, put, put).result;
+            return run_write<Both>(p, s, &key, operation::put, origin, put, put).result;
         }
     }
 
     /// `erase` of `key`; on both stores when `Both`, else on the primary only.
     template <bool Both, class P, class S>
-    erase_result erase(P& p, S& s, const key_type_t<P>& key) {
+    erase_result erase(P& p, S& s, const key_type_t<P>& key, const failure_origin& origin = {}) {
         static_assert(kv_ready<P, S>());
         static_assert(!append_only_v,
                       "dualstore: erase is not allowed under append_only: the data is "
                       "immutable; remove append_only from the policies to erase");
         const auto held = lock_key(key);
         const erase_op<key_type_t<P>> op{key};
-        auto done = run_write<Both>(p, s, &key, operation::erase, op, op);
+        auto done = run_write<Both>(p, s, &key, operation::erase, origin, op, op);
         erase_result result{done.result};
         result.existed = done.primary.value.value_or(false);
         return result;
@@ -271,13 +272,14 @@ public:
 
     /// A generic write; `key` may be null (a keyless write).
     template <bool Both, class P, class S, class Key, class Op>
-    write_result write(P& p, S& s, const Key* key, const Op& op) {
+    write_result write(P& p, S& s, const Key* key, const Op& op,
+                       const failure_origin& origin = {}) {
         static_assert(!append_only_v,
                       "dualstore: a generic write(op) is not allowed under append_only: it "
                       "could overwrite or erase immutable data; use put");
         key_lock_table::lock held;
         if constexpr (!std::is_same_v<Key, no_key>) held = lock_key(*key);
-        return run_write<Both>(p, s, key, operation::write, op, op).result;
+        return run_write<Both>(p, s, key, operation::write, origin, op, op).result;
     }
 
     /// Holds `key` as this engine's writes do (an empty lock when writes are
@@ -356,7 +358,8 @@ private:
     /// Hands a failed write of `key` to the sink; false if there is no sink,
     /// no key, or the sink threw.
     template <class Key>
-    bool sink_failure(const Key* key, operation kind, const std::exception_ptr& error) noexcept {
+    bool sink_failure(const Key* key, operation kind, const failure_origin& origin,
+                      const std::exception_ptr& error) noexcept {
         if constexpr (std::is_same_v<SinkPolicy, no_failure_sink> ||
                       std::is_same_v<SinkPolicy, discard_secondary_failures> ||
                       std::is_same_v<Key, no_key>) {
@@ -366,7 +369,12 @@ private:
                           "dualstore: on_secondary_failure: the sink must be callable as "
                           "sink(key, dualstore::operation, std::exception_ptr)");
             try {
-                std::invoke(sink_.sink, *key, kind, error);
+                if constexpr (std::invocable<decltype(sink_.sink)&, const Key&, operation,
+                                             std::exception_ptr, const failure_origin&>) {
+                    std::invoke(sink_.sink, *key, kind, error, origin);
+                } else {
+                    std::invoke(sink_.sink, *key, kind, error);
+                }
                 return true;
             } catch (...) {
                 notify(observe::sink_error_event<Key>{key, kind, error, std::current_exception()});
@@ -376,8 +384,9 @@ private:
     }
 
     template <class Key>
-    void secondary_failed(const Key* key, operation kind, write_result& result) noexcept {
-        result.enqueued = sink_failure(key, kind, result.secondary.error);
+    void secondary_failed(const Key* key, operation kind, const failure_origin& origin,
+                          write_result& result) noexcept {
+        result.enqueued = sink_failure(key, kind, origin, result.secondary.error);
         notify(observe::secondary_failure_event<Key>{key, kind, result.secondary.error,
                                                      result.enqueued});
     }
@@ -392,7 +401,7 @@ private:
     /// the secondary, per the write policy.
     template <bool Both, class P, class S, class Key, class PrimaryOp, class SecondaryOp>
     write_done<P, PrimaryOp> run_write(P& p, S& s, const Key* key, operation kind,
-                                       const PrimaryOp& primary_op,
+                                       const failure_origin& origin, const PrimaryOp& primary_op,
                                        const SecondaryOp& secondary_op) {
         require_callable<SecondaryOp, P, S>();
         write_done<P, PrimaryOp> done;
@@ -411,7 +420,7 @@ private:
             try {
                 write_secondary();
             } catch (...) {
-                secondary_failed(key, kind, result);
+                secondary_failed(key, kind, origin, result);
             }
         } else if constexpr (std::is_same_v<WritePolicy, write::parallel>) {
             auto secondary_task = [&]() noexcept {
@@ -432,10 +441,10 @@ private:
             if (primary_error) {
                 // The secondary may hold the new value while the primary does
                 // not: let the repair make it match the primary again.
-                sink_failure(key, kind, primary_error);
+                sink_failure(key, kind, origin, primary_error);
                 std::rethrow_exception(primary_error);
             }
-            if (result.secondary.failed()) secondary_failed(key, kind, result);
+            if (result.secondary.failed()) secondary_failed(key, kind, origin, result);
         } else {
             static_assert(std::is_same_v<WritePolicy, write::dual_primary>);
             auto prior = take_snapshot(p, primary_op);
@@ -443,7 +452,7 @@ private:
             try {
                 write_secondary();
             } catch (...) {
-                roll_back(p, key, kind, primary_op, prior, result);
+                roll_back(p, key, kind, origin, primary_op, prior, result);
             }
         }
         return done;
@@ -493,8 +502,8 @@ private:
     /// have applied it), so the key also goes to the failure sink, whose
     /// repair makes the secondary match the primary.
     template <class P, class Key, class Op, class Snapshot>
-    [[noreturn]] void roll_back(P& p, const Key* key, operation kind, const Op& op,
-                                const Snapshot& prior, write_result& result) {
+    [[noreturn]] void roll_back(P& p, const Key* key, operation kind, const failure_origin& origin,
+                                const Op& op, const Snapshot& prior, write_result& result) {
         const std::exception_ptr cause = result.secondary.error;
         std::exception_ptr restore_error;
         try {
@@ -503,7 +512,7 @@ private:
             restore_error = std::current_exception();
         }
         notify(observe::rollback_event<Key>{key, kind, cause, restore_error});
-        secondary_failed(key, kind, result);
+        secondary_failed(key, kind, origin, result);
         if (restore_error) throw rollback_failed(cause, restore_error);
         throw rolled_back(cause);  // still handling `cause`, so it is nested
     }

@@ -1,9 +1,11 @@
 #pragma once
 /// \file
 /// The versioned, binary-safe encoding of retry entries in a key-value store.
-/// Layout (version 1): "DSQ" 0x01 | op u8 | attempts u32 | first_enqueued i64 ns
-/// | next_attempt i64 ns | key length u32, key bytes | error length u32, error
-/// bytes. Integers little-endian. Any byte may appear in the key and error.
+/// Layout (version 2): "DSQ" 0x02 | op u8 | recorded stage u8 (0xFF: none) |
+/// attempts u32 | first_enqueued i64 ns | next_attempt i64 ns | key length
+/// u32, key bytes | error length u32, error bytes. Integers little-endian.
+/// Any byte may appear in the key and error. Version 1 is version 2 without
+/// the stage byte; it still decodes (with no recorded stage).
 
 #include <dualstore/error.hpp>
 #include <dualstore/operation.hpp>
@@ -27,7 +29,9 @@ public:
 
 namespace dualstore::detail {
 
-inline constexpr std::string_view entry_magic{"DSQ\x01", 4};
+inline constexpr std::string_view entry_magic{"DSQ\x02", 4};
+inline constexpr char entry_version_1 = '\x01';
+inline constexpr std::uint8_t no_recorded_stage = 0xFF;
 
 inline void put_uint(std::string& out, std::uint64_t value, int bytes) {
     for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xFFU));
@@ -41,6 +45,10 @@ inline std::int64_t to_ns(queue_clock::time_point t) {
 inline std::string encode_entry(const retry_entry& entry) {
     std::string out(entry_magic);
     put_uint(out, static_cast<std::uint8_t>(entry.op), 1);
+    put_uint(
+        out,
+        entry.recorded_stage ? static_cast<std::uint8_t>(*entry.recorded_stage) : no_recorded_stage,
+        1);
     put_uint(out, entry.attempts, 4);
     put_uint(out, static_cast<std::uint64_t>(to_ns(entry.first_enqueued)), 8);
     put_uint(out, static_cast<std::uint64_t>(to_ns(entry.next_attempt)), 8);
@@ -86,16 +94,18 @@ private:
     std::string_view rest_;
 };
 
-/// The entry stored as `bytes` under identifier `id`; throws `decode_error`
-/// for bytes of another format or version, truncated or with trailing bytes.
+/// The entry stored as `bytes` (version 1 or 2) under identifier `id`;
+/// throws `decode_error` for bytes of another format or version, truncated
+/// or with trailing bytes.
 inline retry_entry decode_entry(std::string_view id, std::string_view bytes) {
     if (bytes.substr(0, 3) != entry_magic.substr(0, 3)) {
         throw decode_error("dualstore: not a retry entry (no DSQ header)");
     }
-    if (bytes.size() < 4 || bytes[3] != entry_magic[3]) {
+    if (bytes.size() < 4 || (bytes[3] != entry_magic[3] && bytes[3] != entry_version_1)) {
         throw decode_error(fmt::format("dualstore: retry entry of unknown version {}",
                                        bytes.size() < 4 ? -1 : static_cast<int>(bytes[3])));
     }
+    const bool has_stage = bytes[3] == entry_magic[3];
     byte_reader in(bytes.substr(4));
     retry_entry entry;
     entry.id = std::string(id);
@@ -104,6 +114,16 @@ inline retry_entry decode_entry(std::string_view id, std::string_view bytes) {
         throw decode_error(fmt::format("dualstore: retry entry with unknown operation {}", op));
     }
     entry.op = static_cast<operation>(op);
+    if (has_stage) {
+        const auto recorded = in.uint(1);
+        if (recorded != no_recorded_stage) {
+            if (recorded >= all_stages.size()) {
+                throw decode_error(
+                    fmt::format("dualstore: retry entry with unknown stage {}", recorded));
+            }
+            entry.recorded_stage = static_cast<stage>(recorded);
+        }
+    }
     entry.attempts = static_cast<unsigned>(in.uint(4));
     const auto time = [&] {
         return queue_clock::time_point(std::chrono::duration_cast<queue_clock::duration>(
