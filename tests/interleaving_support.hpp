@@ -9,6 +9,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,16 +24,34 @@ struct history_store {
 
     kv data;
     std::map<std::string, std::vector<key_state>> applied;
+    /// When set, the store this one follows: every write here must leave the
+    /// key as the leader holds it at that moment, or it is an older value
+    /// over a newer one (recorded in `older_over_newer`).
+    const history_store* leader = nullptr;
+    std::vector<std::string> older_over_newer;
 
     std::optional<std::string> get(const std::string& k) const { return data.get(k); }
     void put(const std::string& k, const std::string& v) {
         data.put(k, v);
         applied[k].push_back(v);
+        check_leader(k, v);
     }
     bool erase(const std::string& k) {
         const bool had = data.erase(k);
         applied[k].push_back(std::nullopt);
+        check_leader(k, std::nullopt);
         return had;
+    }
+
+private:
+    void check_leader(const std::string& k, const key_state& written) {
+        if (leader == nullptr) return;
+        const key_state current = leader->get(k);
+        if (current != written) {
+            older_over_newer.push_back(fmt::format("key {}: {} written while the leader holds {}",
+                                                   k, written ? *written : "<absent>",
+                                                   current ? *current : "<absent>"));
+        }
     }
 };
 
@@ -103,4 +122,60 @@ inline void require_no_drift(dst::schedule& s, const history_store& a, const his
                               it == y.end() ? std::string("<absent>") : it->second));
     }
     s.require(x.size() == y.size(), "drift: the other store holds keys this one lacks");
+}
+
+/// One actor's script: put (a value) or erase (none) on a key, in order.
+struct write_step {
+    std::string key;
+    key_state value;
+};
+using script = std::vector<write_step>;
+
+/// Runs `scripts` as actors through `store`, acknowledging into `acks` each
+/// write that returned; a write that threw is not acknowledged.
+template <class Store>
+std::vector<dst::schedule::actor> writers(Store& store, ack_log& acks,
+                                          const std::vector<script>& scripts) {
+    std::vector<dst::schedule::actor> actors;
+    for (std::size_t i = 0; i < scripts.size(); ++i) {
+        actors.push_back({fmt::format("w{}", i + 1), [&store, &acks, steps = scripts[i]] {
+                              for (const auto& step : steps) {
+                                  try {
+                                      if (step.value) {
+                                          store.put(step.key, *step.value);
+                                          acks.put(step.key, *step.value);
+                                      } else {
+                                          store.erase(step.key);
+                                          acks.erase(step.key);
+                                      }
+                                  } catch (const ds::error&) {  // not acknowledged
+                                  }
+                              }
+                          }});
+    }
+    return actors;
+}
+
+const std::vector<script> one_key_three_writers{{{"k", "1"}}, {{"k", "2"}}, {{"k", std::nullopt}}};
+const std::vector<script> two_keys_two_writers{{{"a", "1"}, {"b", "1"}},
+                                               {{"b", "2"}, {"a", std::nullopt}}};
+
+/// The keys the scripts write.
+inline std::vector<std::string> keys_of(const std::vector<script>& scripts) {
+    std::set<std::string> keys;
+    for (const auto& s : scripts)
+        for (const auto& step : s) keys.insert(step.key);
+    return {keys.begin(), keys.end()};
+}
+
+/// Explores `scenario` and checks that every schedule passed and the bound
+/// was explored completely; reports the number of schedules as a warning.
+template <class Scenario>
+void explore_and_report(const char* name, Scenario scenario,
+                        const dst::explore_options& options = {}) {
+    const auto result = dst::explore(scenario, options);
+    INFO(name << ": " << result.report());
+    CHECK(result.ok());
+    CHECK(result.complete);
+    WARN(name << ": " << result.schedules << " schedules, " << result.steps << " steps");
 }

@@ -13,50 +13,6 @@
 
 namespace {
 
-/// One actor's script: put (a value) or erase (none) on a key, in order.
-struct write_step {
-    std::string key;
-    key_state value;
-};
-using script = std::vector<write_step>;
-
-/// Runs `scripts` as actors through `store`, acknowledging into `acks` each
-/// write that returned; a write that threw is not acknowledged.
-template <class Store>
-std::vector<dst::schedule::actor> writers(Store& store, ack_log& acks,
-                                          const std::vector<script>& scripts) {
-    std::vector<dst::schedule::actor> actors;
-    for (std::size_t i = 0; i < scripts.size(); ++i) {
-        actors.push_back({fmt::format("w{}", i + 1), [&store, &acks, steps = scripts[i]] {
-                              for (const auto& step : steps) {
-                                  try {
-                                      if (step.value) {
-                                          store.put(step.key, *step.value);
-                                          acks.put(step.key, *step.value);
-                                      } else {
-                                          store.erase(step.key);
-                                          acks.erase(step.key);
-                                      }
-                                  } catch (const ds::error&) {  // not acknowledged
-                                  }
-                              }
-                          }});
-    }
-    return actors;
-}
-
-const std::vector<script> one_key_three_writers{
-    {{"k", "1"}}, {{"k", "2"}}, {{"k", std::nullopt}}};
-const std::vector<script> two_keys_two_writers{
-    {{"a", "1"}, {"b", "1"}}, {{"b", "2"}, {"a", std::nullopt}}};
-
-std::vector<std::string> keys_of(const std::vector<script>& scripts) {
-    std::set<std::string> keys;
-    for (const auto& s : scripts)
-        for (const auto& step : s) keys.insert(step.key);
-    return {keys.begin(), keys.end()};
-}
-
 /// The write-path scenario over a dual_store built by `make(s, primary, secondary, queue)`.
 template <class Make>
 auto dual_store_scenario(Make make, std::vector<script> scripts) {
@@ -73,16 +29,6 @@ auto dual_store_scenario(Make make, std::vector<script> scripts) {
         ds::drain(queue, a, b);
         require_no_drift(s, a, b);
     };
-}
-
-template <class Scenario>
-void explore_and_report(const char* name, Scenario scenario,
-                        const dst::explore_options& options = {}) {
-    const auto result = dst::explore(scenario, options);
-    INFO(name << ": " << result.report());
-    CHECK(result.ok());
-    CHECK(result.complete);
-    WARN(name << ": " << result.schedules << " schedules, " << result.steps << " steps");
 }
 
 const auto sequential = [](dst::schedule&, auto& p, auto& s, auto& queue) {
