@@ -82,6 +82,19 @@ concept conditional_store = kv_store<S> &&
     { s.put_if_absent(k, v) } -> std::convertible_to<bool>;
 };
 
+/// A store that expires entries and can insert with a time to live only
+/// when the key is absent, in one atomic step: `put_if_absent(k, v, ttl)`
+/// returns whether it wrote. A backfill with `conflict_rule::keep_target`
+/// uses it for records with an expiry, so a live write never lands between
+/// a check and a put (Redis `SET NX PX`, SQL `INSERT ... ON CONFLICT DO
+/// NOTHING` with the expiry column).
+template <class S>
+concept conditional_expiring_store = conditional_store<S> && expiring_store<S> &&
+    requires(S& s, const typename S::key_type& k, const typename S::mapped_type& v,
+             std::chrono::milliseconds ttl) {
+    { s.put_if_absent(k, v, ttl) } -> std::convertible_to<bool>;
+};
+
 /// A store with batch operations: `get_many` answers one optional per key, in
 /// order; `put_many` writes every pair.
 template <class S>
