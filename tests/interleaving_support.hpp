@@ -30,12 +30,16 @@ struct history_store {
     const history_store* leader = nullptr;
     std::vector<std::string> older_over_newer;
 
+    using cursor_type = kv::cursor_type;
+
     std::optional<std::string> get(const std::string& k) const { return data.get(k); }
     void put(const std::string& k, const std::string& v) {
         data.put(k, v);
         applied[k].push_back(v);
         check_leader(k, v);
     }
+    /// A page of the data (for a backfill's source).
+    auto scan(const cursor_type& from, std::size_t limit) const { return data.scan(from, limit); }
     bool erase(const std::string& k) {
         const bool had = data.erase(k);
         applied[k].push_back(std::nullopt);

@@ -7,7 +7,9 @@
 
 #include <dualstore/concepts.hpp>
 #include <dualstore/error.hpp>
+#include <dualstore/key_lock_table.hpp>
 #include <dualstore/rate_limiter.hpp>
+#include <dualstore/repair.hpp>
 #include <dualstore/retry.hpp>
 
 #include <fmt/format.h>
@@ -107,6 +109,16 @@ struct backfill_options {
     std::optional<std::size_t> max_batches{};
     /// Throw at the first failed write (after counting it) instead of going on.
     bool stop_on_error = false;
+    /// Holds a key while its record is re-read from the source and written
+    /// to the target, as the live path's writes do: pass the store's
+    /// `lock_key` (`[&](std::string_view k) { return store.lock_key(std::string(k)); }`)
+    /// when a `dual_store` or `migration` writes these stores in this
+    /// process, and no live write interleaves with a record's copy. Without
+    /// it (another process writes), each written record is re-read from the
+    /// source after the write and corrected when the source changed
+    /// meanwhile. Either way a key the source no longer has is never brought
+    /// back. String-like keys only.
+    std::function<key_lock_table::lock(std::string_view)> lock_key{};
     /// The clock and sleep of the rate limit and the durations.
     retry::timer clock{};
     /// The current time for expiry translation; empty means `system_clock::now`.
@@ -121,6 +133,8 @@ struct backfill_report {
     std::size_t skipped_expired = 0;      ///< expired at the source, not copied
     std::size_t filtered_out = 0;         ///< excluded by the prefix, the filter or the mapping
     std::size_t failed = 0;               ///< writes that threw
+    std::size_t skipped_gone = 0;  ///< erased from the source after the scan read them, not copied
+    std::size_t corrected = 0;     ///< changed at the source during their copy, copied again
     std::size_t batches = 0;              ///< batches done in this run
     bool complete = false;                ///< the whole source was walked
     std::chrono::nanoseconds duration{};  ///< this run's length
@@ -203,12 +217,17 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
 
     const auto write_one = [&](const target_key& key, const target_value& value,
                                std::optional<std::chrono::milliseconds> ttl) {
-        if (options.dry_run) return true;
         switch (options.conflict) {
             case conflict_rule::keep_target:
+                if (options.dry_run) return !target.get(key);
                 if constexpr (conditional_store<Target>) {
                     if (!ttl) return static_cast<bool>(target.put_if_absent(key, value));
                 }
+                if constexpr (conditional_expiring_store<Target>) {
+                    return static_cast<bool>(target.put_if_absent(key, value, *ttl));
+                }
+                // No atomic insert with a time to live: a live write landing
+                // between this check and the put is overwritten.
                 if (target.get(key)) return false;
                 break;
             case conflict_rule::newer_wins:
@@ -222,6 +241,7 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
             case conflict_rule::overwrite:
                 break;
         }
+        if (options.dry_run) return true;
         if constexpr (expiring_store<Target>) {
             if (ttl) {
                 target.put(key, value, *ttl);
@@ -232,11 +252,49 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
         return true;
     };
 
+    // Whether the page's keys and values can move to the target as they are.
+    constexpr bool moves = std::is_same_v<Mapping, identity_mapping> &&
+                           std::is_same_v<source_key, target_key> &&
+                           std::is_same_v<mapped_type_t<Source>, target_value>;
+
+    // After a record was written without the key lock: re-reads the source
+    // and, when a live write changed or erased the key meanwhile (whose
+    // target side the copy may have overwritten or brought back), copies the
+    // source's current state again until it holds still.
+    const auto confirm = [&](const source_key& key, const mapped_type_t<Source>& written,
+                             const target_key& mapped_key) {
+        if constexpr (std::equality_comparable<mapped_type_t<Source>>) {
+            auto current = source.get(key);
+            if (current == written) return;
+            ++report.corrected;
+            if constexpr (moves) {
+                repair_key(source, target, key);
+            } else {
+                for (int round = 1;; ++round) {
+                    if (current) {
+                        target.put(mapped_key, target_value(detail::map_value(mapping, *current)));
+                    } else {
+                        target.erase(mapped_key);
+                    }
+                    auto again = source.get(key);
+                    if (again == current) return;
+                    if (round == repair_rounds) {
+                        throw error(
+                            "dualstore: backfill: a record changed at the source during each of "
+                            "its copies; run the backfill again later");
+                    }
+                    current = std::move(again);
+                }
+            }
+        }
+    };
+
     // Overwrites without a time to live go to the target in one put_many per
-    // batch when it has batch operations.
+    // batch when it has batch operations (each then confirmed as above).
     [[maybe_unused]] const bool batched =
-        options.conflict == conflict_rule::overwrite && !options.dry_run;
+        options.conflict == conflict_rule::overwrite && !options.dry_run && !options.lock_key;
     std::vector<std::pair<target_key, target_value>> pending;
+    std::vector<std::pair<source_key, mapped_type_t<Source>>> pending_source;  // mapped only
     while (cursor && (!options.max_batches || report.batches < *options.max_batches)) {
         auto page = source.scan(*cursor, options.batch_size);
         limiter.acquire(page.items.size());
@@ -247,6 +305,20 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
             if (!keep(key, value)) {
                 ++report.filtered_out;
                 continue;
+            }
+            key_lock_table::lock held;
+            if constexpr (string_keys) {
+                if (options.lock_key) {
+                    // No live write to the key interleaves from here: copy
+                    // the source's current state, not the page's.
+                    held = options.lock_key(std::string_view(key));
+                    auto current = source.get(key);
+                    if (!current) {
+                        ++report.skipped_gone;
+                        continue;
+                    }
+                    value = std::move(*current);
+                }
             }
             std::optional<std::chrono::milliseconds> ttl;
             if constexpr (expiring_store<Source>) {
@@ -263,25 +335,43 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
             try {
                 // The page is ours: without a mapping its strings move to the target.
                 target_key mapped_key = [&]() -> target_key {
-                    if constexpr (std::is_same_v<Mapping, identity_mapping>)
+                    if constexpr (moves)
                         return std::move(key);
                     else
                         return target_key(detail::map_key(mapping, key));
                 }();
                 target_value mapped_value = [&]() -> target_value {
-                    if constexpr (std::is_same_v<Mapping, identity_mapping>)
+                    if constexpr (moves)
                         return std::move(value);
                     else
                         return target_value(detail::map_value(mapping, value));
                 }();
+                const auto& source_key_now = [&]() -> const source_key& {
+                    if constexpr (moves)
+                        return mapped_key;
+                    else
+                        return key;
+                }();
+                const auto& source_value_now = [&]() -> const mapped_type_t<Source>& {
+                    if constexpr (moves)
+                        return mapped_value;
+                    else
+                        return value;
+                }();
                 if constexpr (batch_store<Target>) {
                     if (batched && !ttl) {
+                        if constexpr (!moves) {
+                            pending_source.emplace_back(source_key_now, source_value_now);
+                        }
                         pending.emplace_back(std::move(mapped_key), std::move(mapped_value));
                         continue;
                     }
                 }
-                ++(write_one(mapped_key, mapped_value, ttl) ? report.written
-                                                            : report.skipped_present);
+                const bool wrote = write_one(mapped_key, mapped_value, ttl);
+                ++(wrote ? report.written : report.skipped_present);
+                if (wrote && !options.dry_run && !options.lock_key) {
+                    confirm(source_key_now, source_value_now, mapped_key);
+                }
             } catch (...) {
                 ++report.failed;
                 if (options.stop_on_error) throw;
@@ -292,12 +382,21 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                 try {
                     target.put_many(std::span<const std::pair<target_key, target_value>>(pending));
                     report.written += pending.size();
+                    for (std::size_t i = 0; i < pending.size(); ++i) {
+                        if constexpr (moves) {
+                            confirm(pending[i].first, pending[i].second, pending[i].first);
+                        } else {
+                            confirm(pending_source[i].first, pending_source[i].second,
+                                    pending[i].first);
+                        }
+                    }
                 } catch (...) {
                     report.failed += pending.size();
                     if (options.stop_on_error) throw;
                 }
             }
             pending.clear();
+            pending_source.clear();
         }
         cursor = std::move(page.next);
         ++report.batches;
