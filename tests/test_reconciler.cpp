@@ -195,6 +195,51 @@ TEST_CASE("promotion_tracker: the state survives a restart and a corrupt state i
     CHECK_THROWS_AS((ds::promotion_tracker{state, "bad"}), ds::error);
 }
 
+TEST_CASE("promotion_tracker: two trackers over one state store count every run of either",
+          "[promotion]") {
+    kv state;
+    const ds::breach_rule rule{.breaches_to_alert = 2, .clean_runs_to_promote = 3};
+    ds::promotion_tracker a{state, "orders", rule};
+    ds::promotion_tracker b{state, "orders", rule};
+    CHECK(a.record(false) == ds::promotion_state::observing);
+    CHECK(b.record(false) == ds::promotion_state::observing);
+    CHECK(b.clean_streak() == 2);
+    CHECK(a.record(false) == ds::promotion_state::ready_to_promote);  // the third clean run
+    CHECK(a.clean_streak() == 3);
+    CHECK(b.stored_state() == ds::promotion_state::ready_to_promote);
+    CHECK(b.state() == ds::promotion_state::observing);  // b's own view, as of its last record
+
+    // Breaches split over the two count as consecutive too.
+    CHECK(b.record(true) == ds::promotion_state::breached);
+    CHECK(a.record(true) == ds::promotion_state::alerting);
+    CHECK(a.consecutive_breaches() == 2);
+}
+
+TEST_CASE(
+    "reconcile_harness: two instances over one state store and lease build one clean "
+    "streak",
+    "[reconcile][promotion][lease]") {
+    drifted_pair stores(50);
+    kv state;
+    ds::kv_lease_lock lock{state};
+    ds::kv_reconciler r1{stores.primary, stores.secondary, {.name = "orders", .seed = 1}};
+    ds::kv_reconciler r2{stores.primary, stores.secondary, {.name = "orders", .seed = 2}};
+    const ds::reconcile_options options{.rule = {.clean_runs_to_promote = 3}, .seed = 1};
+    event_counter events1, events2;
+    ds::reconcile_harness h1{state, options, ds::observe::with(events1), r1};
+    ds::reconcile_harness h2{state, options, ds::observe::with(events2), r2};
+    h1.guarded_by(lock);
+    h2.guarded_by(lock);
+    CHECK(h1.run(ds::reconcile_mode::sampled).reports.at(0).state ==
+          ds::promotion_state::observing);
+    CHECK(h2.run(ds::reconcile_mode::sampled).reports.at(0).state ==
+          ds::promotion_state::observing);
+    CHECK(h1.run(ds::reconcile_mode::sampled).reports.at(0).state ==
+          ds::promotion_state::ready_to_promote);  // three clean runs in a row, over two instances
+    CHECK(h2.state(0) == ds::promotion_state::ready_to_promote);
+    CHECK(events1.promotions + events2.promotions == 1);  // observing -> ready_to_promote, once
+}
+
 TEST_CASE("reconcile_harness: a run whose lease is held elsewhere is skipped and says why",
           "[reconcile][lease]") {
     drifted_pair stores(10);

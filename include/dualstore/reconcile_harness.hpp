@@ -127,8 +127,12 @@ public:
         return result;
     }
 
-    /// The promotion state of the `i`-th reconciler.
-    [[nodiscard]] promotion_state state(std::size_t i) const { return trackers_.at(i).state(); }
+    /// The promotion state of the `i`-th reconciler, read from the state
+    /// store (so it includes runs of other instances sharing it). Throws
+    /// `std::out_of_range` for a wrong `i`, `error` for a corrupt state.
+    [[nodiscard]] promotion_state state(std::size_t i) const {
+        return trackers_.at(i).stored_state();
+    }
 
 private:
     promotion_tracker<StateStore> make_tracker(StateStore& state, std::string name) {
