@@ -262,6 +262,98 @@ TEST_CASE("reconcile_harness: a run whose lease is held elsewhere is skipped and
     CHECK(lock.try_acquire("dualstore:reconcile", std::chrono::minutes(1)));
 }
 
+namespace {
+
+/// A reconciler whose listing throws while `broken` is set.
+struct breaking_reconciler {
+    bool broken = true;
+    std::string_view name() const { return "breaking"; }
+    std::vector<std::string> list_sample_keys(ds::reconcile_mode, std::size_t) {
+        if (broken) throw permanent_error("the primary's scan failed");
+        return {"a"};
+    }
+    ds::sample_result reconcile(const std::string& key) { return {key, true, {}, {}, false}; }
+};
+
+}  // namespace
+
+TEST_CASE("reconcile_harness: a run that throws releases its lease at once and says so",
+          "[reconcile][lease]") {
+    drifted_pair stores(10);
+    kv state;
+    ds::memory_lease_lock lock;
+    ds::kv_reconciler fine{stores.primary, stores.secondary, {.name = "fine"}};
+    breaking_reconciler breaking;
+    static_assert(ds::reconciler<breaking_reconciler>);
+    ds::reconcile_harness failing{state, ds::reconcile_options{}, ds::observe::none{}, fine,
+                                  breaking};
+    failing.guarded_by(lock);
+
+    const auto thrown = thrown_by([&] { failing.run(ds::reconcile_mode::sampled); });
+    REQUIRE(thrown);
+    try {
+        std::rethrow_exception(thrown);
+    } catch (const ds::reconcile_failed& e) {
+        CHECK(e.reconciler() == "breaking");
+        CHECK(e.lease_released());
+        CHECK_THAT(e.what(), Catch::Matchers::Contains("the primary's scan failed") &&
+                                 Catch::Matchers::Contains("'dualstore:reconcile' was released"));
+        CHECK(e.completed().size() == 1);  // "fine" ran first and reported
+        CHECK(e.completed().at(0).name == "fine");
+        CHECK_THROWS_AS(std::rethrow_if_nested(e), permanent_error);
+        CHECK_THROWS_AS(std::rethrow_exception(e.cause()), permanent_error);
+    }
+
+    // Another instance runs now, not in 30 minutes.
+    ds::kv_reconciler other{stores.primary, stores.secondary, {.name = "fine"}};
+    ds::reconcile_harness next{state, ds::reconcile_options{}, ds::observe::none{}, other};
+    next.guarded_by(lock);
+    const auto run = next.run(ds::reconcile_mode::sampled);
+    CHECK_FALSE(run.skipped);
+    CHECK(run.reports.size() == 1);
+    CHECK(run.lease_error.empty());
+
+    // Without a lease the failure still propagates, and says no lease was held.
+    ds::reconcile_harness unguarded{state, ds::reconcile_options{}, ds::observe::none{}, breaking};
+    try {
+        unguarded.run(ds::reconcile_mode::full);
+        FAIL("the run should have thrown");
+    } catch (const ds::reconcile_failed& e) {
+        CHECK_FALSE(e.lease_released());
+        CHECK_THAT(e.what(), Catch::Matchers::Contains("no lease was held"));
+    }
+}
+
+TEST_CASE(
+    "reconcile_harness: a run whose lease could not be released says so and keeps its "
+    "reports",
+    "[reconcile][lease]") {
+    drifted_pair stores(10);
+    kv state;
+    auto now = std::chrono::system_clock::time_point(std::chrono::hours(500'000));
+    ds::memory_lease_lock lock{[&] { return now; }};
+    ds::kv_reconciler r{stores.primary, stores.secondary};
+    // A reconciler slow enough for its lease to lapse and be taken by another instance.
+    struct slow {
+        ds::kv_reconciler<kv, kv>& inner;
+        std::function<void()> meanwhile;
+        std::string_view name() const { return inner.name(); }
+        std::vector<std::string> list_sample_keys(ds::reconcile_mode m, std::size_t b) {
+            meanwhile();
+            return inner.list_sample_keys(m, b);
+        }
+        ds::sample_result reconcile(const std::string& key) { return inner.reconcile(key); }
+    } lagging{r, [&] {
+                  now += std::chrono::hours(1);
+                  REQUIRE(lock.try_acquire("dualstore:reconcile", std::chrono::minutes(30)));
+              }};
+    ds::reconcile_harness h{state, ds::reconcile_options{}, ds::observe::none{}, lagging};
+    h.guarded_by(lock);
+    const auto run = h.run(ds::reconcile_mode::sampled);
+    CHECK(run.reports.size() == 1);
+    CHECK_THAT(run.lease_error, Catch::Matchers::Contains("lapsed"));
+}
+
 TEMPLATE_TEST_CASE("lease locks: exclusive until released or lapsed; release needs the token",
                    "[lease]", ds::memory_lease_lock, ds::kv_lease_lock<kv>) {
     auto now = std::chrono::system_clock::time_point(std::chrono::hours(500'000));

@@ -382,17 +382,23 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                 try {
                     target.put_many(std::span<const std::pair<target_key, target_value>>(pending));
                     report.written += pending.size();
-                    for (std::size_t i = 0; i < pending.size(); ++i) {
+                } catch (...) {
+                    report.failed += pending.size();
+                    if (options.stop_on_error) throw;
+                    pending.clear();
+                }
+                for (std::size_t i = 0; i < pending.size(); ++i) {
+                    try {
                         if constexpr (moves) {
                             confirm(pending[i].first, pending[i].second, pending[i].first);
                         } else {
                             confirm(pending_source[i].first, pending_source[i].second,
                                     pending[i].first);
                         }
+                    } catch (...) {
+                        ++report.failed;
+                        if (options.stop_on_error) throw;
                     }
-                } catch (...) {
-                    report.failed += pending.size();
-                    if (options.stop_on_error) throw;
                 }
             }
             pending.clear();

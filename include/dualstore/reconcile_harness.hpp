@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <random>
@@ -69,6 +70,49 @@ struct harness_run {
     bool skipped = false;                   ///< true when the lease is held elsewhere
     std::string reason;                     ///< why it was skipped
     std::vector<reconcile_report> reports;  ///< one per reconciler
+    /// Empty when the run's lease was released (or none was taken);
+    /// otherwise why releasing it failed: it lapses after `lease_duration`.
+    std::string lease_error;
+};
+
+/// A harness run stopped because a reconciler or a store threw (a listing
+/// or scan that failed, a state store that could not record the promotion
+/// state). The run's lease was released before this left `run` (unless
+/// releasing failed too; see `lease_released`), so other instances may run
+/// at once. The cause is nested: `cause()` returns it and
+/// `std::rethrow_if_nested(e)` rethrows it. Failures of single keys are not
+/// this: they are counted as errors in the report.
+class reconcile_failed : public error, public std::nested_exception {
+public:
+    /// Must be constructed while the cause is the exception being handled,
+    /// so that the nested exception and `cause()` agree.
+    reconcile_failed(std::string reconciler, std::exception_ptr cause, bool lease_released,
+                     std::string lease_note, std::vector<reconcile_report> completed)
+        : error(fmt::format("dualstore: reconciliation '{}' failed: {}; {}", reconciler,
+                            describe(cause), lease_note)),
+          reconciler_(std::move(reconciler)),
+          cause_(std::move(cause)),
+          lease_released_(lease_released),
+          completed_(std::move(completed)) {}
+
+    /// The name of the reconciler that failed.
+    [[nodiscard]] const std::string& reconciler() const noexcept { return reconciler_; }
+    /// The exception that stopped the run.
+    [[nodiscard]] const std::exception_ptr& cause() const noexcept { return cause_; }
+    /// Whether the run's lease was released; false when the run held none
+    /// (no `guarded_by`) or releasing it failed (it then lapses on its own).
+    [[nodiscard]] bool lease_released() const noexcept { return lease_released_; }
+    /// The reports of the reconcilers that ran before the one that failed
+    /// (their promotion states were recorded; the failed one's was not).
+    [[nodiscard]] const std::vector<reconcile_report>& completed() const noexcept {
+        return completed_;
+    }
+
+private:
+    std::string reconciler_;
+    std::exception_ptr cause_;
+    bool lease_released_;
+    std::vector<reconcile_report> completed_;
 };
 
 /// Runs reconcilers and judges them. Sampled runs check
@@ -79,7 +123,9 @@ struct harness_run {
 /// tracked in `StateStore` (see `promotion_tracker`). Observers get
 /// `observe::reconcile_run_event`, `drift_event` and `promotion_event`.
 /// With `guarded_by(lock)`, a run first takes a lease so it happens at most
-/// once across instances; a run whose lease is held elsewhere is skipped.
+/// once across instances; a run whose lease is held elsewhere is skipped. A
+/// run gives its lease back however it ends: a run that throws releases it
+/// before the exception (`reconcile_failed`) leaves `run`.
 template <kv_store StateStore, class Observers, reconciler... Reconcilers>
 class reconcile_harness {
 public:
@@ -106,24 +152,45 @@ public:
         return *this;
     }
 
-    /// Runs every reconciler in `mode`.
+    /// Runs every reconciler in `mode`, one after the other, under the lease
+    /// when `guarded_by` gave one. Throws `reconcile_failed` (the cause
+    /// nested) when a reconciler or a store throws outside single-key checks;
+    /// the lease is released first. An exception from taking the lease
+    /// propagates as it is (no lease is held then).
     harness_run run(reconcile_mode mode) {
         harness_run result;
-        std::optional<lease> held;
+        held_lease held{release_};
         if (acquire_) {
-            held = acquire_(options_.lease_name, options_.lease_duration);
-            if (!held) {
+            held.grant = acquire_(options_.lease_name, options_.lease_duration);
+            if (!held.grant) {
                 result.skipped = true;
                 result.reason = fmt::format("skipped: the lease '{}' is held by another instance",
                                             options_.lease_name);
                 return result;
             }
         }
-        [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (result.reports.push_back(run_one(std::get<I>(reconcilers_), mode, I)), ...);
+        std::string_view running;
+        try {
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                ((running = std::get<I>(reconcilers_).name(),
+                  result.reports.push_back(run_one(std::get<I>(reconcilers_), mode, I))),
+                 ...);
+            }
+            (std::index_sequence_for<Reconcilers...>{});
+        } catch (...) {
+            const bool had = held.grant.has_value();
+            auto failure = held.release();
+            const bool released = had && failure.empty();
+            auto note = !had       ? std::string("no lease was held")
+                        : released ? fmt::format("the lease '{}' was released", options_.lease_name)
+                                   : fmt::format(
+                                         "the lease '{}' could not be released ({}): it "
+                                         "lapses on its own",
+                                         options_.lease_name, failure);
+            throw reconcile_failed(std::string(running), std::current_exception(), released,
+                                   std::move(note), std::move(result.reports));
         }
-        (std::index_sequence_for<Reconcilers...>{});
-        if (held) release_(*held);
+        result.lease_error = held.release();
         return result;
     }
 
@@ -135,6 +202,28 @@ public:
     }
 
 private:
+    /// The lease of a run, released at the latest when the run's scope ends.
+    struct held_lease {
+        const std::function<bool(const lease&)>& release_fn;
+        std::optional<lease> grant;
+
+        explicit held_lease(const std::function<bool(const lease&)>& fn) : release_fn(fn) {}
+        held_lease(const held_lease&) = delete;
+        held_lease& operator=(const held_lease&) = delete;
+        ~held_lease() { release(); }
+
+        /// Releases the lease if one is held; empty on success (or when none
+        /// was held), the reason otherwise. Never throws.
+        std::string release() noexcept try {
+            if (!grant) return {};
+            const auto taken = std::exchange(grant, std::nullopt);
+            return release_fn(*taken) ? std::string()
+                                      : std::string("it was no longer held: it had lapsed");
+        } catch (...) {
+            return describe(std::current_exception());
+        }
+    };
+
     promotion_tracker<StateStore> make_tracker(StateStore& state, std::string name) {
         return promotion_tracker<StateStore>(
             state, std::move(name), options_.rule,
