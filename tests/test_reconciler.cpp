@@ -44,6 +44,40 @@ struct page_counting_store {
     }
 };
 
+/// A store over a kv that counts what is read from it; `Ordered` says
+/// whether it claims key-ordered scans (a kv's are). No batch operations.
+template <bool Ordered>
+struct counting_store {
+    using key_type = std::string;
+    using mapped_type = std::string;
+    using cursor_type = kv::cursor_type;
+    static constexpr bool scans_in_key_order = Ordered;
+
+    kv& inner;
+    std::size_t gets = 0;          ///< get() calls
+    std::size_t scanned = 0;       ///< items returned by scans
+    std::size_t largest_page = 0;  ///< the most items one scan call returned
+
+    std::optional<std::string> get(const std::string& k) {
+        ++gets;
+        return inner.get(k);
+    }
+    void put(const std::string& k, const std::string& v) { inner.put(k, v); }
+    bool erase(const std::string& k) { return inner.erase(k); }
+    auto scan(const cursor_type& c, std::size_t n) {
+        auto page = inner.scan(c, n);
+        scanned += page.items.size();
+        largest_page = std::max(largest_page, page.items.size());
+        return page;
+    }
+    static std::string encode_cursor(const cursor_type& c) { return kv::encode_cursor(c); }
+    static cursor_type decode_cursor(std::string_view b) { return kv::decode_cursor(b); }
+};
+using ordered_store = counting_store<true>;
+using unordered_store = counting_store<false>;
+static_assert(ds::key_ordered_store<ordered_store>);
+static_assert(!ds::key_ordered_store<unordered_store>);
+
 struct event_counter {
     std::size_t runs = 0, drifts = 0, promotions = 0, breaches = 0;
     void on(const ds::observe::reconcile_run_event& e) {
@@ -113,6 +147,205 @@ TEST_CASE("kv_reconciler: optional repair from the primary, errors counted not t
     CHECK(failing.counts().errors == 1);
 }
 
+TEMPLATE_TEST_CASE(
+    "kv_reconciler full pass: checks every key of both stores in bounded memory, "
+    "beyond any budget",
+    "[reconcile][full]", ordered_store, unordered_store) {
+    drifted_pair stores(2'000);
+    stores.secondary.put("k001500", "drift");  // far past the first 10%
+    stores.secondary.erase("k001900");
+    stores.secondary.put("k999999", "only-secondary");
+    TestType primary{stores.primary}, secondary{stores.secondary};
+    ds::kv_reconciler r{primary, secondary, {.page_size = 64}};
+    CHECK(r.merges == ds::key_ordered_store<TestType>);
+
+    std::map<std::string, ds::drift_reason> drift;
+    std::size_t verdicts = 0;
+    const auto pass = r.full_pass([&](const ds::sample_result& v) {
+        ++verdicts;
+        if (!v.in_sync) drift[v.key] = v.reason;
+    });
+    CHECK(pass.complete);
+    CHECK(pass.checked == 2'001);  // 2000 keys and the secondary's extra one, each once
+    CHECK(verdicts == 2'001);
+    CHECK(drift == std::map<std::string, ds::drift_reason>{
+                       {"k001500", ds::drift_reason::values_differ},
+                       {"k001900", ds::drift_reason::missing_in_secondary},
+                       {"k999999", ds::drift_reason::missing_in_primary}});
+    CHECK(r.counts() ==
+          ds::vdiff_counts{
+              .matching = 1'998, .mismatched = 1, .extra_in_primary = 1, .extra_in_secondary = 1});
+    CHECK(primary.largest_page <= 64);  // one page of each store at a time
+    CHECK(secondary.largest_page <= 64);
+    if constexpr (ds::key_ordered_store<TestType>) {
+        // A merge reads each store once and looks up only the 3 drifted keys.
+        CHECK(primary.gets == 3);
+        CHECK(secondary.gets == 3);
+        CHECK(primary.scanned == 2'000);
+        CHECK(secondary.scanned == 2'000);
+    } else {
+        // Paging looks every key up in the other store (no batch operations here).
+        CHECK(secondary.gets == 2'000 + 3);
+        CHECK(primary.gets == 2'000 + 3);
+    }
+    WARN(fmt::format("full pass over 2001 keys ({}): gets {} + {}, scanned {} + {}",
+                     r.merges ? "merge" : "paged", primary.gets, secondary.gets, primary.scanned,
+                     secondary.scanned));
+}
+
+TEMPLATE_TEST_CASE(
+    "kv_reconciler full pass: stops after max_keys and resumes from the "
+    "checkpoint, in this object or another",
+    "[reconcile][full][checkpoint]", ordered_store, unordered_store) {
+    drifted_pair stores(1'000);
+    for (int i = 0; i < 1'000; i += 7) stores.secondary.put(fmt::format("k{:06}x", i), "extra");
+    TestType primary{stores.primary}, secondary{stores.secondary};
+    const std::size_t total = 1'000 + 143;
+    std::multiset<std::string> checked;
+    const auto collect = [&](const ds::sample_result& v) { checked.insert(v.key); };
+
+    ds::kv_reconciler first{primary, secondary, {.page_size = 50}};
+    auto pass = first.full_pass(collect, 300);
+    CHECK_FALSE(pass.complete);
+    CHECK(pass.scanned == 300);
+    CHECK(first.full_pass_pending());
+    CHECK(pass.last_key == *checked.rbegin());
+    pass = first.full_pass(collect, 300);
+    CHECK_FALSE(pass.complete);
+
+    // Another process continues from the saved checkpoint.
+    const auto saved = first.checkpoint();
+    REQUIRE(saved);
+    ds::kv_reconciler second{primary, secondary, {.page_size = 50}};
+    second.resume_full_pass(*saved);
+    do {
+        pass = second.full_pass(collect, 300);
+    } while (!pass.complete);
+    CHECK_FALSE(second.full_pass_pending());
+    CHECK_FALSE(second.checkpoint());
+    CHECK(checked.size() == total);  // every key checked exactly once over the calls
+    CHECK(std::set<std::string>(checked.begin(), checked.end()).size() == total);
+
+    // After a complete pass the next call starts a new one.
+    checked.clear();
+    CHECK(second.full_pass(collect).checked == total);
+    CHECK_THROWS_AS(second.resume_full_pass("garbage"), ds::error);
+}
+
+TEST_CASE(
+    "reconcile_harness: full runs stop after full_pass_keys and the next run of any "
+    "instance continues from the checkpoint in the state store",
+    "[reconcile][full][checkpoint]") {
+    drifted_pair stores(1'000);
+    stores.secondary.put("k000900", "drift");
+    kv state;
+    ordered_store primary{stores.primary}, secondary{stores.secondary};
+    ds::kv_reconciler r1{primary, secondary, {.name = "orders"}};
+    ds::kv_reconciler r2{primary, secondary, {.name = "orders"}};
+    const ds::reconcile_options options{.full_pass_keys = 400};
+    ds::reconcile_harness h1{state, options, ds::observe::none{}, r1};
+    ds::reconcile_harness h2{state, options, ds::observe::none{}, r2};
+    auto report = h1.run(ds::reconcile_mode::full).reports.at(0);
+    CHECK(report.sampled == 400);
+    CHECK_FALSE(report.complete);
+    CHECK(report.checkpoint == "k000399");
+    CHECK_THAT(fmt::format("{}", report), Catch::Matchers::EndsWith("pass continues next run"));
+    CHECK(state.get("dualstore:checkpoint:orders"));
+    report = h2.run(ds::reconcile_mode::full).reports.at(0);  // the other instance continues
+    CHECK(report.sampled == 400);
+    CHECK(report.checkpoint == "k000799");
+    report = h1.run(ds::reconcile_mode::full).reports.at(0);
+    CHECK(report.sampled == 200);
+    CHECK(report.complete);
+    CHECK(report.drifted == 1);
+    CHECK(report.drift.at(0).key == "k000900");
+    CHECK_FALSE(state.get("dualstore:checkpoint:orders"));
+    CHECK(h2.run(ds::reconcile_mode::full).reports.at(0).sampled == 400);  // a new pass
+}
+
+namespace {
+/// Claims key-ordered scans, returns "b" before "a".
+struct misordered {
+    using key_type = std::string;
+    using mapped_type = std::string;
+    using cursor_type = kv::cursor_type;
+    static constexpr bool scans_in_key_order = true;
+    std::optional<std::string> get(const std::string&) { return "v"; }
+    void put(const std::string&, const std::string&) {}
+    bool erase(const std::string&) { return false; }
+    ds::scan_page<std::string, std::string, cursor_type> scan(const cursor_type&, std::size_t) {
+        return {{{"b", "v"}, {"a", "v"}}, std::nullopt};
+    }
+};
+}  // namespace
+
+TEST_CASE(
+    "kv_reconciler: a store that claims key-ordered scans and breaks the claim is an "
+    "error, not a wrong answer",
+    "[reconcile][full]") {
+    misordered wrong;
+    kv backing;
+    ordered_store other{backing};
+    ds::kv_reconciler r{wrong, other};
+    CHECK_THROWS_WITH(r.full_pass([](const ds::sample_result&) {}),
+                      Catch::Matchers::Contains("not in key order"));
+}
+
+TEST_CASE(
+    "kv_reconciler sampled pass: a uniform sample of the keys of either store, looked up "
+    "only for the keys checked",
+    "[reconcile][sampled]") {
+    drifted_pair stores(10'000);
+    unordered_store primary{stores.primary}, secondary{stores.secondary};
+    kv state;
+    ds::kv_reconciler r{primary, secondary, {.seed = 5}};
+    ds::reconcile_harness h{state, ds::reconcile_options{.seed = 1}, ds::observe::none{}, r};
+    const auto report = h.run(ds::reconcile_mode::sampled).reports.at(0);
+    CHECK(report.sampled == 100);  // 1% of 10000
+    CHECK(r.population() == 10'000);
+    CHECK(primary.gets == 100);  // one get per key checked, none while sampling
+    CHECK(secondary.gets == 100);
+    WARN(fmt::format("sampled pass of 100 keys over 10000: {} + {} gets", primary.gets,
+                     secondary.gets));
+
+    SECTION("keys only the secondary has are as likely as any other") {
+        for (int i = 0; i < 10'000; ++i) stores.secondary.put(fmt::format("s{:06}", i), "x");
+        const auto sample = r.list_sample_keys(ds::reconcile_mode::sampled, 2'000);
+        // Distinct keys (estimated past the budget), not the 10000 in both counted twice.
+        CHECK(r.population() > 18'000);
+        CHECK(r.population() < 22'000);
+        const auto only_secondary =
+            std::ranges::count_if(sample, [](const std::string& k) { return k.starts_with("s"); });
+        CHECK(only_secondary > 850);    // half of 2000 expected; a double weight for keys in
+        CHECK(only_secondary < 1'150);  // both stores would give a third
+    }
+    SECTION("within the budget the population is exact; past it, estimated") {
+        std::ignore = r.list_sample_keys(ds::reconcile_mode::sampled, 10'000);
+        CHECK(r.population() == 10'000);
+        const auto sample = r.list_sample_keys(ds::reconcile_mode::sampled, 1'000);
+        CHECK(sample.size() == 1'000);
+        CHECK(std::set<std::string>(sample.begin(), sample.end()).size() == 1'000);
+        CHECK(r.population() > 9'000);
+        CHECK(r.population() < 11'000);
+    }
+}
+
+TEST_CASE("kv_reconciler: counts() are the current run's, total_counts() everything",
+          "[reconcile]") {
+    drifted_pair stores(100);
+    stores.secondary.put("k000007", "drift");
+    ds::kv_reconciler r{stores.primary, stores.secondary};
+    const auto ignore = [](const ds::sample_result&) {};
+    r.full_pass(ignore);
+    const ds::vdiff_counts one_run{.matching = 99, .mismatched = 1};
+    CHECK(r.counts() == one_run);
+    r.full_pass(ignore);
+    CHECK(r.counts() == one_run);
+    CHECK(r.total_counts() == ds::vdiff_counts{.matching = 198, .mismatched = 2});
+    for (const auto& key : r.list_sample_keys(ds::reconcile_mode::sampled, 10)) r.reconcile(key);
+    CHECK(r.counts().matching + r.counts().mismatched == 10);
+}
+
 TEST_CASE("digest_equal: compares by digest", "[reconcile]") {
     CHECK(ds::digest_equal{}("abc", "abc"));
     CHECK_FALSE(ds::digest_equal{}("abc", "abd"));
@@ -135,11 +368,11 @@ TEST_CASE("reconcile_harness: fraction, floor and budget decide the sample size"
                                 ds::observe::none{}, r};
         CHECK(h.run(ds::reconcile_mode::sampled).reports.at(0).sampled == 20);
     }
-    SECTION("the budget caps both modes") {
+    SECTION("the budget caps sampled runs; a full run checks every key") {
         ds::reconcile_harness h{state, ds::reconcile_options{.fraction = 0.5, .budget = 300, .seed = 1},
                                 ds::observe::none{}, r};
         CHECK(h.run(ds::reconcile_mode::sampled).reports.at(0).sampled == 300);
-        CHECK(h.run(ds::reconcile_mode::full).reports.at(0).sampled == 300);
+        CHECK(h.run(ds::reconcile_mode::full).reports.at(0).sampled == 10'000);
     }
 }
 

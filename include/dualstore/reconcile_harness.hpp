@@ -16,12 +16,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -34,7 +37,9 @@ struct reconcile_options {
     double fraction = 0.01;
     /// At least this many keys per sampled run (when the population has them).
     std::size_t floor = 20;
-    /// At most this many keys per run, sampled or full (memory bound).
+    /// At most this many keys per sampled run (memory bound), and per full
+    /// run of a reconciler that cannot stream (no `full_pass`); a
+    /// `streaming_reconciler`'s full run checks every key whatever the budget.
     std::size_t budget = 100'000;
     /// When drift is a breach; alert and promotion streaks.
     breach_rule rule{};
@@ -48,6 +53,11 @@ struct reconcile_options {
     std::uint64_t seed = 0;
     /// The clock durations are measured on; empty means `steady_clock::now`.
     std::function<std::chrono::steady_clock::time_point()> clock{};
+    /// Keys a full run of a `streaming_reconciler` takes from its scans
+    /// before it stops at a checkpoint (0: no limit, the whole pass); the
+    /// next full run, of this instance or another sharing the state store,
+    /// continues from there.
+    std::uint64_t full_pass_keys = 0;
 };
 
 /// One reconciler's run.
@@ -63,6 +73,11 @@ struct reconcile_report {
     promotion_state state{};              ///< the promotion state after the run
     std::chrono::nanoseconds duration{};  ///< the run's length
     std::vector<sample_result> drift;     ///< the first drifted keys
+    /// False when a full pass stopped at its checkpoint (`full_pass_keys`):
+    /// the next full run continues it. True for sampled runs.
+    bool complete = true;
+    /// The last key a full run checked, when it is not complete.
+    std::string checkpoint;
 };
 
 /// A harness run: every reconciler's report, or skipped with the reason.
@@ -118,8 +133,14 @@ private:
 /// Runs reconcilers and judges them. Sampled runs check
 /// clamp(ceil(fraction × population), floor, budget) keys, chosen uniformly
 /// (the population comes from the reconciler's `population()` when it has
-/// one; otherwise every key it lists is checked). A run breaches when drift
-/// / sampled exceeds `rule.threshold`; each reconciler's promotion state is
+/// one; otherwise every key it lists is checked). Full runs of a
+/// `streaming_reconciler` check every key in bounded memory, at most
+/// `full_pass_keys` per run: the pass's checkpoint is kept in `StateStore`
+/// (under `dualstore:checkpoint:<name>`, when both of the reconciler's stores
+/// are resumable), so the next full run of any instance continues it. Other
+/// reconcilers' full runs check the keys they list, capped by the budget. A
+/// run breaches when drift / sampled exceeds `rule.threshold` (a partial full
+/// run is judged on the keys it checked); each reconciler's promotion state is
 /// tracked in `StateStore` (see `promotion_tracker`). Observers get
 /// `observe::reconcile_run_event`, `drift_event` and `promotion_event`.
 /// With `guarded_by(lock)`, a run first takes a lease so it happens at most
@@ -132,7 +153,8 @@ public:
     /// A harness over `reconcilers` (held by reference), its promotion state in `state`.
     reconcile_harness(StateStore& state, reconcile_options options, Observers observers,
                       Reconcilers&... reconcilers)
-        : options_(std::move(options)),
+        : state_(state),
+          options_(std::move(options)),
           observers_(std::move(observers)),
           reconcilers_(reconcilers...),
           trackers_{make_tracker(state, std::string(reconcilers.name()))...},
@@ -245,6 +267,42 @@ private:
         reconcile_report report;
         report.name = std::string(r.name());
         report.mode = mode;
+        const auto tally = [&](const sample_result& verdict) {
+            ++report.sampled;
+            if (verdict.reason == drift_reason::error) {
+                ++report.errors;
+                return;
+            }
+            if (verdict.in_sync) return;
+            ++report.drifted;
+            report.repaired += verdict.repaired ? 1 : 0;
+            notify(observe::drift_event{report.name, verdict});
+            if (report.drift.size() < options_.drift_kept) report.drift.push_back(verdict);
+        };
+        if constexpr (streaming_reconciler<R>) {
+            if (mode == reconcile_mode::full) {
+                full_run(r, report, tally);
+            } else {
+                listed_run(r, mode, tally);
+            }
+        } else {
+            listed_run(r, mode, tally);
+        }
+        report.ratio = report.sampled == 0 ? 0.0
+                                           : static_cast<double>(report.drifted) /
+                                                 static_cast<double>(report.sampled);
+        report.breach = report.ratio > options_.rule.threshold;
+        report.state = trackers_[index].record(report.breach);
+        report.duration = now() - start;
+        notify(observe::reconcile_run_event{report.name, mode, report.sampled, report.drifted,
+                                            report.errors, report.breach, report.duration});
+        return report;
+    }
+
+    /// Checks the keys `r` lists (a sampled run, or a full run of a
+    /// reconciler that cannot stream).
+    template <class R, class Tally>
+    void listed_run(R& r, reconcile_mode mode, Tally& tally) {
         auto keys = r.list_sample_keys(mode, options_.budget);
         if constexpr (requires { r.population(); }) {
             if (mode == reconcile_mode::sampled) {
@@ -263,29 +321,40 @@ private:
                 verdict = {key, false, drift_reason::error, describe(std::current_exception()),
                            false};
             }
-            ++report.sampled;
-            if (verdict.reason == drift_reason::error) {
-                ++report.errors;
-                continue;
-            }
-            if (verdict.in_sync) continue;
-            ++report.drifted;
-            report.repaired += verdict.repaired ? 1 : 0;
-            notify(observe::drift_event{report.name, verdict});
-            if (report.drift.size() < options_.drift_kept)
-                report.drift.push_back(std::move(verdict));
+            tally(verdict);
         }
-        report.ratio = report.sampled == 0 ? 0.0
-                                           : static_cast<double>(report.drifted) /
-                                                 static_cast<double>(report.sampled);
-        report.breach = report.ratio > options_.rule.threshold;
-        report.state = trackers_[index].record(report.breach);
-        report.duration = now() - start;
-        notify(observe::reconcile_run_event{report.name, mode, report.sampled, report.drifted,
-                                            report.errors, report.breach, report.duration});
-        return report;
     }
 
+    /// A full run of a streaming reconciler, from the checkpoint in the state
+    /// store when its checkpoint can be saved as bytes.
+    template <class R, class Tally>
+    void full_run(R& r, reconcile_report& report, Tally& tally) {
+        constexpr bool saves = requires(std::string_view bytes) {
+            { r.checkpoint() } -> std::same_as<std::optional<std::string>>;
+            r.resume_full_pass(bytes);
+            r.restart_full_pass();
+        };
+        const auto key = "dualstore:checkpoint:" + report.name;
+        if constexpr (saves) {
+            if (const auto saved = state_.get(key)) {
+                r.resume_full_pass(*saved);
+            } else {
+                r.restart_full_pass();
+            }
+        }
+        const auto pass = r.full_pass(tally, options_.full_pass_keys);
+        report.complete = pass.complete;
+        if (!pass.complete) report.checkpoint = pass.last_key;
+        if constexpr (saves) {
+            if (pass.complete) {
+                state_.erase(key);
+            } else if (const auto bytes = r.checkpoint()) {
+                state_.put(key, *bytes);
+            }
+        }
+    }
+
+    StateStore& state_;
     reconcile_options options_;
     Observers observers_;
     std::tuple<Reconcilers&...> reconcilers_;
@@ -301,14 +370,17 @@ reconcile_harness(StateStore&, reconcile_options, Observers, Reconcilers&...)
 
 }  // namespace dualstore
 
-/// Prints "<name>: sampled S, drifted D (R%), errors E, breach yes/no, <state>, <ms> ms".
+/// Prints "<name>: sampled S, drifted D (R%), errors E, breach yes/no, <state>, <ms> ms",
+/// then ", pass continues next run" for a full run that stopped at its checkpoint.
 template <>
 struct fmt::formatter<dualstore::reconcile_report> : fmt::formatter<std::string_view> {
     template <class Context>
     auto format(const dualstore::reconcile_report& r, Context& ctx) const {
         return fmt::format_to(
-            ctx.out(), "{}: sampled {}, drifted {} ({:.3f}%), errors {}, breach {}, {}, {:.1f} ms",
-            r.name, r.sampled, r.drifted, r.ratio * 100, r.errors, r.breach ? "yes" : "no", r.state,
-            static_cast<double>(r.duration.count()) / 1e6);
+            ctx.out(),
+            "{}: sampled {}, drifted {} ({:.3f}%), errors {}, breach {}, {}, {:.1f} ms{}", r.name,
+            r.sampled, r.drifted, r.ratio * 100, r.errors, r.breach ? "yes" : "no", r.state,
+            static_cast<double>(r.duration.count()) / 1e6,
+            r.complete ? "" : ", pass continues next run");
     }
 };

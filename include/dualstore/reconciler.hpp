@@ -1,13 +1,15 @@
 #pragma once
 /// \file
 /// The reconciler port: something that can list keys to check and say
-/// whether one key agrees between two stores.
+/// whether one key agrees between two stores, and, for a streaming
+/// reconciler, check every key in one resumable pass.
 
 #include <fmt/format.h>
 #include <dualstore/detail/named_formatter.hpp>
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,7 +19,10 @@ namespace dualstore {
 /// How much of the population a reconciliation run checks.
 enum class reconcile_mode {
     sampled,  ///< a uniform random sample (nightly)
-    full,     ///< every key, still capped by the budget (weekly)
+    /// Every key (weekly): streamed in bounded memory by a
+    /// `streaming_reconciler`; the keys `list_sample_keys` gives, capped by
+    /// the budget, for any other reconciler.
+    full,
 };
 
 /// Why a key is out of sync.
@@ -55,9 +60,23 @@ struct sample_result {
     bool repaired = false;                     ///< whether the drift was repaired
 };
 
+/// What one call of a full pass (`streaming_reconciler::full_pass`) did.
+struct full_pass_result {
+    /// Keys given a verdict (each key of either store once per pass).
+    std::uint64_t checked = 0;
+    /// Keys taken from the scans: what the call's `max_keys` bounds.
+    std::uint64_t scanned = 0;
+    /// Whether the pass reached the end of both stores; if not, the next
+    /// call continues from the checkpoint.
+    bool complete = false;
+    /// The last key checked (VDiff's checkpoint); empty when none was.
+    std::string last_key;
+};
+
 /// A reconciler: `name()`, `list_sample_keys(mode, budget)` (at most
-/// `budget` keys: a uniform sample in `sampled` mode, the population in
-/// `full` mode, capped by the budget for memory safety) and `reconcile(key)`.
+/// `budget` keys: a uniform sample in `sampled` mode, the first keys of the
+/// population in `full` mode, capped by the budget for memory safety) and
+/// `reconcile(key)`.
 /// A drifted key is a result, never an exception; a reconciler that throws
 /// for one key is counted as an error and the run goes on.
 template <class R>
@@ -66,6 +85,17 @@ concept reconciler = requires(R& r, reconcile_mode mode, std::size_t budget,
     { r.name() } -> std::convertible_to<std::string_view>;
     { r.list_sample_keys(mode, budget) } -> std::same_as<std::vector<std::string>>;
     { r.reconcile(key) } -> std::same_as<sample_result>;
+};
+
+/// A reconciler that can also check every key in bounded memory:
+/// `full_pass(on_result, max_keys)` streams both stores, calls
+/// `on_result(const sample_result&)` once per key checked, and stops after
+/// `max_keys` keys taken from the scans (0: no limit) at a checkpoint the
+/// next call continues from.
+template <class R>
+concept streaming_reconciler = reconciler<R> &&
+    requires(R& r, void (*on_result)(const sample_result&), std::uint64_t n) {
+    { r.full_pass(on_result, n) } -> std::same_as<full_pass_result>;
 };
 
 }  // namespace dualstore
