@@ -346,6 +346,48 @@ TEST_CASE("kv_reconciler: counts() are the current run's, total_counts() everyth
     CHECK(r.counts().matching + r.counts().mismatched == 10);
 }
 
+TEST_CASE("kv_reconciler: repair_with repairs through the live store, under its key lock",
+          "[reconcile][repair]") {
+    kv a, b;
+    ds::memory_retry_queue queue;
+    ds::dual_store store{a, b, ds::write::sequential{}, ds::on_secondary_failure{queue}};
+    for (const auto* key : {"k1", "k2", "k3"}) store.put(key, "v");
+    b.put("k2", "stale");
+    b.put("only-b", "x");
+    std::vector<std::string> repaired;
+    const auto under_lock = [&](const std::string& k) {
+        const auto held = store.lock_key(k);
+        // The key is held as a live write holds it: a write to it now would wait
+        // (from this thread it throws instead of deadlocking).
+        CHECK_THROWS_AS(store.put(k, "concurrent"), ds::error);
+        repaired.push_back(k);
+        return ds::repair_key(a, b, k);
+    };
+    ds::kv_reconciler r{a, b, {.repair = true, .repair_with = under_lock}};
+    std::vector<ds::sample_result> drift;
+    const auto pass = r.full_pass([&](const ds::sample_result& v) {
+        if (!v.in_sync) drift.push_back(v);
+    });
+    CHECK(pass.checked == 4);
+    CHECK(repaired == std::vector<std::string>{"k2", "only-b"});
+    REQUIRE(drift.size() == 2);
+    CHECK(drift[0].repaired);
+    CHECK(drift[1].repaired);
+    CHECK(b.get("k2") == "v");
+    CHECK_FALSE(b.get("only-b"));
+    CHECK(r.full_pass([](const ds::sample_result& v) { CHECK(v.in_sync); }).checked == 3);
+
+    // A repair that throws is reported in the verdict, not thrown.
+    b.put("k3", "stale");
+    ds::kv_reconciler failing{
+        a, b, {.repair = true, .repair_with = [](const std::string&) -> ds::repair_action {
+                   throw permanent_error("the store is read-only");
+               }}};
+    const auto verdict = failing.reconcile("k3");
+    CHECK_FALSE(verdict.repaired);
+    CHECK_THAT(verdict.detail, Catch::Matchers::Contains("repair failed: the store is read-only"));
+}
+
 TEST_CASE("digest_equal: compares by digest", "[reconcile]") {
     CHECK(ds::digest_equal{}("abc", "abc"));
     CHECK_FALSE(ds::digest_equal{}("abc", "abd"));
