@@ -131,6 +131,20 @@ static_assert(models_all_v<dt::faulty<store>>);
 static_assert(models_all_v<dt::recording_store<store&>>);
 static_assert(models_all_v<dt::recording_store<dt::faulty<store&>&>>);
 
+// The fakes insert with a time to live only when absent, and the wrappers
+// forward that only when the wrapped backend has it (probe has put(k, v, ttl)
+// and put_if_absent(k, v) but no put_if_absent(k, v, ttl)).
+static_assert(ds::conditional_expiring_store<store>);
+static_assert(ds::conditional_expiring_store<dt::stub_store<std::string, std::string>>);
+static_assert(ds::conditional_expiring_store<dt::faulty<store&>>);
+static_assert(ds::conditional_expiring_store<dt::recording_store<dt::faulty<store&>&>>);
+static_assert(ds::conditional_expiring_store<dt::explored_store<store&>>);
+static_assert(!ds::conditional_expiring_store<probe<broken::nothing>>);
+static_assert(!ds::conditional_expiring_store<dt::faulty<probe<broken::nothing>&>>);
+static_assert(ds::conditional_store<dt::faulty<probe<broken::nothing>&>> &&
+              ds::expiring_store<dt::faulty<probe<broken::nothing>&>>);
+static_assert(!ds::conditional_expiring_store<dt::recording_store<kv_only&>>);
+
 // A wrapper models exactly what the wrapped backend models.
 static_assert(models_only_kv_v<kv_only>);
 static_assert(models_only_kv_v<dt::faulty<kv_only&>>);

@@ -233,6 +233,53 @@ TEST_CASE("memory_store: expired entries are invisible to reads and absent to wr
         CHECK(s.get("k") == "new");
         CHECK(s.expiry("k") == std::nullopt);
     }
+    SECTION("put_if_absent with a ttl writes over an expired entry, with the new expiry") {
+        CHECK(s.put_if_absent("k", "new", 5s));
+        CHECK(s.get("k") == "new");
+        CHECK(s.expiry("k") == now + 5s);
+    }
+}
+
+TEST_CASE(
+    "memory_store: put_if_absent with a ttl writes only when absent; a present key keeps "
+    "its value and expiry; odd ttls are handled as by put",
+    "[testing][memory_store][expiry]") {
+    auto now = ds::expiry_clock::time_point{} + 1000h;
+    store s{[&now] { return now; }};
+    CHECK(s.put_if_absent("k", "first", 10s));
+    CHECK(s.expiry("k") == now + 10s);
+    CHECK_FALSE(s.put_if_absent("k", "second", 1h));
+    CHECK(s.get("k") == "first");
+    CHECK(s.expiry("k") == now + 10s);
+
+    s.put("forever", "v");
+    CHECK_FALSE(s.put_if_absent("forever", "other", 1s));
+    CHECK(s.get("forever") == "v");
+    CHECK(s.expiry("forever") == std::nullopt);
+
+    CHECK(s.put_if_absent("zero", "v", 0ms));  // written already expired, as put does
+    CHECK_FALSE(s.contains("zero"));
+    CHECK(s.put_if_absent("zero", "again", 1s));
+    CHECK(s.get("zero") == "again");
+
+    CHECK(s.put_if_absent("huge", "v", std::chrono::milliseconds::max()));
+    CHECK(s.expiry("huge") == ds::expiry_clock::time_point::max());
+}
+
+TEST_CASE("memory_store concurrency: of threads racing put_if_absent with a ttl, one writes",
+          "[testing][memory_store][concurrency]") {
+    store s;
+    std::atomic<int> wrote{0};
+    {
+        std::vector<std::jthread> threads;
+        for (int t = 0; t < 8; ++t) {
+            threads.emplace_back([&, t] {
+                if (s.put_if_absent("k", std::to_string(t), 1h)) ++wrote;
+            });
+        }
+    }
+    CHECK(wrote == 1);
+    CHECK(s.expiry("k").has_value());
 }
 
 TEST_CASE("memory_store: plain put clears an expiry; odd ttls are handled",
@@ -361,22 +408,23 @@ TEST_CASE("faulty: fault_on::reads fails only reads and fault_on::writes only wr
                                  injected([&] { f.put("k", "v", 1s); }),
                                  injected([&] { f.erase("k"); }),
                                  injected([&] { f.put_if_absent("k", "v"); }),
+                                 injected([&] { f.put_if_absent("k", "v", 1s); }),
                                  injected([&] { f.put_many(items); })};
     };
     SECTION("reads") {
         f.fail_always(dt::fault_on::reads);
         CHECK(read_fails() == std::vector<bool>(4, true));
-        CHECK(write_fails() == std::vector<bool>(5, false));
+        CHECK(write_fails() == std::vector<bool>(6, false));
     }
     SECTION("writes") {
         f.fail_always(dt::fault_on::writes);
         CHECK(read_fails() == std::vector<bool>(4, false));
-        CHECK(write_fails() == std::vector<bool>(5, true));
+        CHECK(write_fails() == std::vector<bool>(6, true));
     }
     SECTION("all") {
         f.fail_always();
         CHECK(read_fails() == std::vector<bool>(4, true));
-        CHECK(write_fails() == std::vector<bool>(5, true));
+        CHECK(write_fails() == std::vector<bool>(6, true));
     }
 }
 
@@ -476,9 +524,12 @@ TEST_CASE("stub_store: every call throws not_configured naming the store and cou
         "dualstore: stub store 'old' touched by put_ttl: this store is not configured");
     CHECK_THROWS_AS(stub.expiry("k"), ds::not_configured);
     CHECK_THROWS_AS(stub.put_if_absent("k", "v"), ds::not_configured);
+    CHECK_THROWS_WITH(
+        stub.put_if_absent("k", "v", 1s),
+        "dualstore: stub store 'old' touched by put_if_absent_ttl: this store is not configured");
     CHECK_THROWS_AS(stub.get_many(keys), ds::not_configured);
     CHECK_THROWS_AS(stub.put_many(items), ds::not_configured);
-    CHECK(stub.touches() == 9);
+    CHECK(stub.touches() == 10);
 }
 
 TEST_CASE("stub_store: the default name is 'stub'", "[testing][stub_store]") {
@@ -538,13 +589,16 @@ TEST_CASE("recording_store: batch keys are joined by ','; a scan or unprintable 
     static_cast<void>(r.scan({}, 10));
     r.put("c", "3", 1s);
     static_cast<void>(r.put_if_absent("d", "4"));
+    static_cast<void>(r.put_if_absent("e", "5", 1s));
     static_cast<void>(r.expiry("c"));
     CHECK(r.log().entries() == std::vector<dt::call>{{"store", kind::put_many, "a,b"},
                                                      {"store", kind::get_many, "b,a,c"},
                                                      {"store", kind::scan, ""},
                                                      {"store", kind::put_ttl, "c"},
                                                      {"store", kind::put_if_absent, "d"},
+                                                     {"store", kind::put_if_absent_ttl, "e"},
                                                      {"store", kind::expiry, "c"}});
+    CHECK(inner.expiry("e").has_value());
 
     dt::memory_store<opaque_key, int> opaque;
     dt::recording_store ro{opaque, "opaque"};
@@ -562,6 +616,7 @@ TEST_CASE("recording_store: the log formats one call per line", "[testing][recor
     CHECK(fmt::format("{}", r.log()) == expected);
     CHECK(fmt::format("{}", dt::call{"new", kind::get_many, "a,b"}) == "new.get_many(a,b)");
     CHECK(fmt::format("{}", kind::put_ttl) == "put_ttl");
+    CHECK(fmt::format("{}", kind::put_if_absent_ttl) == "put_if_absent_ttl");
 }
 
 TEST_CASE("recording_store: concurrency: calls from many threads are all recorded",

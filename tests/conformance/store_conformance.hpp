@@ -188,6 +188,82 @@ TEMPLATE_LIST_TEST_CASE("conformance: expiry", "[conformance][expiry]", conforma
     }
 }
 
+TEMPLATE_LIST_TEST_CASE(
+    "conformance: put_if_absent with a ttl writes only when absent or expired, "
+    "with the expiry; a present key keeps its value and expiry",
+    "[conformance][expiry]", conformance_factories) {
+    if constexpr (ds::conditional_expiring_store<typename TestType::store>) {
+        TestType factory;
+        const auto binary_key = "nul\0in key\xff"s;
+        const auto binary_value = "nul\0in value'\"\x80"s;
+        if constexpr (requires(TestType f) { f.make_with_clock({}); }) {
+            auto now = ds::expiry_clock::time_point(std::chrono::hours(450'000));
+            auto store = factory.make_with_clock([&] { return now; });
+            CHECK(store->put_if_absent("k", "first", std::chrono::seconds(10)));
+            CHECK(store->get("k") == "first");
+            CHECK(store->expiry("k") == now + std::chrono::seconds(10));
+            CHECK_FALSE(store->put_if_absent("k", "second", std::chrono::hours(1)));
+            CHECK(store->get("k") == "first");
+            CHECK(store->expiry("k") == now + std::chrono::seconds(10));
+
+            store->put("forever", "v");
+            CHECK_FALSE(store->put_if_absent("forever", "other", std::chrono::seconds(1)));
+            CHECK(store->get("forever") == "v");
+            CHECK(store->expiry("forever") == std::nullopt);
+
+            CHECK(store->put_if_absent(binary_key, binary_value, std::chrono::seconds(20)));
+            CHECK(store->get(binary_key) == binary_value);
+            CHECK(store->get("nul") == std::nullopt);
+            CHECK(store->put_if_absent("nul"s, "prefix", std::chrono::seconds(20)));
+            CHECK_FALSE(store->put_if_absent(binary_key, "other", std::chrono::seconds(20)));
+            CHECK(store->get(binary_key) == binary_value);
+
+            now += std::chrono::seconds(11);  // "k" has expired; the binary key has not
+            CHECK(store->put_if_absent("k", "third", std::chrono::seconds(5)));
+            CHECK(store->get("k") == "third");
+            CHECK(store->expiry("k") == now + std::chrono::seconds(5));
+            CHECK_FALSE(store->put_if_absent(binary_key, "other", std::chrono::seconds(20)));
+            CHECK(store->expiry(binary_key) == now + std::chrono::seconds(9));
+
+            now += std::chrono::seconds(10);  // every entry with a ttl has expired
+            CHECK(store->put_if_absent(binary_key, "again", std::chrono::seconds(1)));
+            CHECK(store->get(binary_key) == "again");
+            CHECK(conformance::scan_keys(*store, 10) ==
+                  std::vector<std::string>{"forever", binary_key});
+            CHECK(store->put_if_absent("plain-after", "v"));  // the two-argument form: no expiry
+            CHECK(store->expiry("plain-after") == std::nullopt);
+        } else {
+            // On the server's clock: expiry is checked within bounds; writing
+            // over an expired entry is tested in the store's own file.
+            auto store = factory.make();
+            const auto before = ds::expiry_clock::now();
+            CHECK(store->put_if_absent("k", "first", std::chrono::seconds(100)));
+            CHECK(store->get("k") == "first");
+            const auto expires = store->expiry("k");
+            REQUIRE(expires);
+            CHECK(*expires > before);
+            CHECK(*expires <= ds::expiry_clock::now() + std::chrono::seconds(100));
+            CHECK_FALSE(store->put_if_absent("k", "second", std::chrono::hours(1)));
+            CHECK(store->get("k") == "first");
+            const auto kept = store->expiry("k");  // read before the bound: now() only grows
+            REQUIRE(kept);
+            CHECK(*kept <= ds::expiry_clock::now() + std::chrono::seconds(100));
+
+            store->put("forever", "v");
+            CHECK_FALSE(store->put_if_absent("forever", "other", std::chrono::seconds(1)));
+            CHECK(store->get("forever") == "v");
+            CHECK(store->expiry("forever") == std::nullopt);
+
+            CHECK(store->put_if_absent(binary_key, binary_value, std::chrono::seconds(100)));
+            CHECK(store->get(binary_key) == binary_value);
+            CHECK(store->expiry(binary_key).has_value());
+            CHECK(store->put_if_absent("nul"s, "prefix", std::chrono::seconds(100)));
+            CHECK_FALSE(store->put_if_absent(binary_key, "other", std::chrono::seconds(100)));
+            CHECK(store->get(binary_key) == binary_value);
+        }
+    }
+}
+
 TEMPLATE_LIST_TEST_CASE("conformance concurrency: threads writing and reading at once",
                         "[conformance][concurrency]", conformance_factories) {
     TestType factory;

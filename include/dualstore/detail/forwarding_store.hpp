@@ -164,6 +164,16 @@ public:
         return static_cast<bool>(inner().put_if_absent(key, value));
     }
 
+    /// Forwards `put_if_absent(key, value, ttl)` (only over a
+    /// `conditional_expiring_store`); throws what the hook or the backend
+    /// throws.
+    bool put_if_absent(const key_type& key, const mapped_type& value,
+                       std::chrono::milliseconds ttl) requires
+        conditional_expiring_store<inner_type> {
+        before_one(testing::call_kind::put_if_absent_ttl, key);
+        return static_cast<bool>(inner().put_if_absent(key, value, ttl));
+    }
+
     /// Forwards `get_many` (only over a `batch_store`); throws what the hook or
     /// the backend throws.
     std::vector<std::optional<mapped_type>> get_many(std::span<const key_type> keys) requires

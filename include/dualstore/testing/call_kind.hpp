@@ -12,15 +12,16 @@ namespace dualstore::testing {
 
 /// Which backend member a call used; one value per capability member.
 enum class call_kind {
-    get,            ///< `get(key)`
-    put,            ///< `put(key, value)`
-    put_ttl,        ///< `put(key, value, ttl)`
-    erase,          ///< `erase(key)`
-    scan,           ///< `scan(cursor, limit)`
-    expiry,         ///< `expiry(key)`
-    put_if_absent,  ///< `put_if_absent(key, value)`
-    get_many,       ///< `get_many(keys)`
-    put_many,       ///< `put_many(items)`
+    get,                ///< `get(key)`
+    put,                ///< `put(key, value)`
+    put_ttl,            ///< `put(key, value, ttl)`
+    erase,              ///< `erase(key)`
+    scan,               ///< `scan(cursor, limit)`
+    expiry,             ///< `expiry(key)`
+    put_if_absent,      ///< `put_if_absent(key, value)`
+    put_if_absent_ttl,  ///< `put_if_absent(key, value, ttl)`
+    get_many,           ///< `get_many(keys)`
+    put_many,           ///< `put_many(items)`
 };
 
 /// The name of a call kind, spelled as the member it stands for ("get",
@@ -41,6 +42,8 @@ enum class call_kind {
             return "expiry";
         case call_kind::put_if_absent:
             return "put_if_absent";
+        case call_kind::put_if_absent_ttl:
+            return "put_if_absent_ttl";
         case call_kind::get_many:
             return "get_many";
         case call_kind::put_many:
@@ -50,13 +53,14 @@ enum class call_kind {
 }
 
 /// Whether a call of this kind changes the store (put, put_ttl, erase,
-/// put_if_absent, put_many); the others only read.
+/// put_if_absent, put_if_absent_ttl, put_many); the others only read.
 [[nodiscard]] constexpr bool is_write(call_kind kind) noexcept {
     switch (kind) {
         case call_kind::put:
         case call_kind::put_ttl:
         case call_kind::erase:
         case call_kind::put_if_absent:
+        case call_kind::put_if_absent_ttl:
         case call_kind::put_many:
             return true;
         case call_kind::get:

@@ -31,7 +31,7 @@ namespace dualstore::testing {
 enum class fault_on {
     all,     ///< every call
     reads,   ///< get, expiry, scan, get_many
-    writes,  ///< put, put with ttl, erase, put_if_absent, put_many
+    writes,  ///< put, put with ttl, erase, put_if_absent (with or without ttl), put_many
 };
 
 /// Whether a rule for `on` applies to a call of `kind`.

@@ -22,7 +22,8 @@
 namespace dualstore::testing {
 
 /// An in-memory backend over a `std::map`: models `kv_store`,
-/// `scannable_store`, `expiring_store`, `conditional_store` and `batch_store`.
+/// `scannable_store`, `expiring_store`, `conditional_store`,
+/// `conditional_expiring_store` and `batch_store`.
 ///
 /// Thread-safe: every member may be called from many threads at once (reads
 /// share a lock, writes take it alone); each call, batches included, is
@@ -147,6 +148,18 @@ public:
         std::unique_lock lock(mutex_);
         if (find_live(key, now()) != entries_.end()) return false;
         assign(key, value, std::nullopt);
+        return true;
+    }
+
+    /// Writes `key`, expiring `ttl` from now, only if it has no live entry (an
+    /// expired one counts as absent); returns whether it wrote. Atomic. A
+    /// present key keeps its value and expiry. `ttl` is treated as by
+    /// `put(key, value, ttl)`.
+    bool put_if_absent(const Key& key, const Value& value, std::chrono::milliseconds ttl) {
+        std::unique_lock lock(mutex_);
+        const auto now_point = now();
+        if (find_live(key, now_point) != entries_.end()) return false;
+        assign(key, value, deadline(now_point, ttl));
         return true;
     }
 

@@ -62,6 +62,10 @@ public:
     /// Throws `not_configured`.
     [[noreturn]] bool put_if_absent(const Key&, const Value&) { touch(call_kind::put_if_absent); }
     /// Throws `not_configured`.
+    [[noreturn]] bool put_if_absent(const Key&, const Value&, std::chrono::milliseconds) {
+        touch(call_kind::put_if_absent_ttl);
+    }
+    /// Throws `not_configured`.
     [[noreturn]] std::vector<std::optional<Value>> get_many(std::span<const Key>) const {
         touch(call_kind::get_many);
     }
