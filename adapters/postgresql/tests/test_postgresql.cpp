@@ -42,6 +42,7 @@ struct postgresql_factory {
 
 static_assert(ds::resumable_store<postgresql> && ds::expiring_store<postgresql> &&
               ds::conditional_store<postgresql> && ds::batch_store<postgresql> &&
+              ds::conditional_expiring_store<postgresql> &&
               ds::lease_lock<ds::adapters::postgresql_lease_lock>);
 }  // namespace
 

@@ -38,8 +38,10 @@ struct redis_factory {
     std::unique_ptr<store> make() { return fresh_store(); }
 };
 
-static_assert(ds::resumable_store<redis> && ds::expiring_store<redis> && ds::conditional_store<redis> &&
-              ds::batch_store<redis> && ds::lease_lock<ds::adapters::redis_lease_lock>);
+static_assert(ds::resumable_store<redis> && ds::expiring_store<redis> &&
+              ds::conditional_store<redis> && ds::batch_store<redis> &&
+              ds::conditional_expiring_store<redis> &&
+              ds::lease_lock<ds::adapters::redis_lease_lock>);
 }  // namespace
 
 using conformance_factories = std::tuple<redis_factory>;
@@ -59,6 +61,24 @@ TEST_CASE("redis: native TTL: expiry from PTTL, gone after it", "[redis][expiry]
     CHECK(store->get("short") == std::nullopt);
     store->put("short", "again");
     CHECK(store->expiry("short") == std::nullopt);
+}
+
+TEST_CASE(
+    "redis: put_if_absent with a ttl (SET NX PX) writes over an expired key, with the new ttl",
+    "[redis][expiry]") {
+    auto store = fresh_store();
+    CHECK(store->put_if_absent("short", "first", std::chrono::milliseconds(150)));
+    CHECK_FALSE(store->put_if_absent("short", "second", std::chrono::seconds(100)));
+    CHECK(store->get("short") == "first");
+    const auto kept = store->expiry("short");  // read before the bound: now() only grows
+    REQUIRE(kept);
+    CHECK(*kept <= ds::expiry_clock::now() + std::chrono::milliseconds(150));
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    CHECK(store->put_if_absent("short", "third", std::chrono::seconds(100)));
+    CHECK(store->get("short") == "third");
+    const auto renewed = store->expiry("short");
+    REQUIRE(renewed);
+    CHECK(*renewed > ds::expiry_clock::now() + std::chrono::seconds(50));
 }
 
 TEST_CASE("redis: lease lock: SET NX PX to acquire, compare-and-delete to release", "[redis][lease]") {

@@ -31,7 +31,8 @@ struct sqlite_memory_factory {
 };
 
 static_assert(ds::scannable_store<sqlite> && ds::resumable_store<sqlite> &&
-              ds::expiring_store<sqlite> && ds::conditional_store<sqlite> && ds::batch_store<sqlite>);
+              ds::expiring_store<sqlite> && ds::conditional_store<sqlite> &&
+              ds::batch_store<sqlite> && ds::conditional_expiring_store<sqlite>);
 }  // namespace
 
 using conformance_factories = std::tuple<sqlite_file_factory, sqlite_memory_factory>;

@@ -2,8 +2,8 @@
 /// \file
 /// `adapters::postgresql_store`: a key-value store in a PostgreSQL table, and
 /// `adapters::postgresql_lease_lock`. Models kv, scannable (keyset
-/// pagination, resumable), expiring (`expires_at` column), conditional and
-/// batch stores.
+/// pagination, resumable), expiring (`expires_at` column), conditional
+/// (also with a time to live: `conditional_expiring_store`) and batch stores.
 
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/key_cursor.hpp>
@@ -216,13 +216,14 @@ public:
                 t),
             3);
         prepare("erase", fmt::format("DELETE FROM {} WHERE k = $1 RETURNING {}", t, live), 2);
+        // Writes only over no row or an expired one; $4 is the expiry (NULL: none).
         prepare("insert",
                 fmt::format(
-                    "INSERT INTO {0} AS t (k, v, expires_at) VALUES ($1, $3, NULL) ON CONFLICT (k) "
-                    "DO UPDATE SET v = EXCLUDED.v, expires_at = NULL WHERE t.expires_at IS NOT "
-                    "NULL AND t.expires_at <= $2",
+                    "INSERT INTO {0} AS t (k, v, expires_at) VALUES ($1, $3, $4) ON CONFLICT (k) "
+                    "DO UPDATE SET v = EXCLUDED.v, expires_at = EXCLUDED.expires_at WHERE "
+                    "t.expires_at IS NOT NULL AND t.expires_at <= $2",
                     t),
-                3);
+                4);
         prepare(
             "scan",
             fmt::format("SELECT k, v FROM {} WHERE ($1::bytea IS NULL OR k > $1) AND {} ORDER BY k "
@@ -265,10 +266,18 @@ public:
     /// Writes `key` only if it has no live entry (atomically); whether it wrote.
     bool put_if_absent(const std::string& key, const std::string& value) {
         const std::lock_guard lock(mutex_);
-        const auto now = postgresql_connection::int8(now_ms());
-        const std::array<std::optional<std::string_view>, 3> p{key, now, value};
-        const auto r = connection_.run(statement_name("insert"), p, "put_if_absent");
-        return std::string_view(PQcmdTuples(r.get())) == "1";
+        return insert_locked(key, value, std::nullopt, now_ms());
+    }
+
+    /// Writes `key`, expiring after `ttl`, only if it has no live entry (an
+    /// expired row counts as absent); whether it wrote. One statement
+    /// (`INSERT ... ON CONFLICT DO UPDATE ... WHERE` the row has expired), so
+    /// atomic; a live row keeps its value and expiry.
+    bool put_if_absent(const std::string& key, const std::string& value,
+                       std::chrono::milliseconds ttl) {
+        const std::lock_guard lock(mutex_);
+        const auto now = now_ms();
+        return insert_locked(key, value, now + ttl.count(), now);
     }
 
     /// The absolute expiry of the live entry `key`, if it has one.
@@ -387,6 +396,20 @@ private:
         const auto r = connection_.run(statement_name("get"), p, "get");
         if (PQntuples(r.get()) == 0) return std::nullopt;
         return postgresql_connection::bytes_at(r.get(), 0, 0);
+    }
+
+    /// Runs "insert" (expiry `expires`, none when empty) at time `now`;
+    /// whether it wrote a row.
+    bool insert_locked(const std::string& key, const std::string& value,
+                       std::optional<std::int64_t> expires, std::int64_t now) {
+        const auto now_bytes = postgresql_connection::int8(now);
+        std::optional<std::string> e;
+        if (expires) e = postgresql_connection::int8(*expires);
+        std::optional<std::string_view> ev;
+        if (e) ev = *e;
+        const std::array<std::optional<std::string_view>, 4> p{key, now_bytes, value, ev};
+        const auto r = connection_.run(statement_name("insert"), p, "put_if_absent");
+        return std::string_view(PQcmdTuples(r.get())) == "1";
     }
 
     void put_locked(const std::string& key, const std::string& value,

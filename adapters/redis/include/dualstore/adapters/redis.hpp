@@ -2,8 +2,8 @@
 /// \file
 /// `adapters::redis_store`: a key-value store in a Redis database, and
 /// `adapters::redis_lease_lock`. Models kv, scannable (resumable),
-/// expiring (native TTL), conditional (`SET NX`) and batch (MGET, pipelined
-/// SETs) stores.
+/// expiring (native TTL), conditional (`SET NX`, and `SET NX PX` for
+/// `conditional_expiring_store`) and batch (MGET, pipelined SETs) stores.
 
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/lease_token.hpp>
@@ -260,6 +260,18 @@ public:
     bool put_if_absent(const std::string& key, const std::string& value) {
         const auto k = full(key);
         return connection_.command({"SET", k, value, "NX"}, "put_if_absent")->type !=
+               REDIS_REPLY_NIL;
+    }
+
+    /// `SET NX PX`: writes `key`, expiring after `ttl`, only if absent (Redis
+    /// has already dropped an expired key); whether it wrote. One command, so
+    /// atomic; a present key keeps its value and expiry. A `ttl` below 1 ms
+    /// is sent as 1 ms, as by `put(key, value, ttl)`.
+    bool put_if_absent(const std::string& key, const std::string& value,
+                       std::chrono::milliseconds ttl) {
+        const auto k = full(key);
+        const auto ms = std::to_string(std::max<std::int64_t>(1, ttl.count()));
+        return connection_.command({"SET", k, value, "NX", "PX", ms}, "put_if_absent")->type !=
                REDIS_REPLY_NIL;
     }
 

@@ -1,7 +1,8 @@
 #pragma once
 /// \file
 /// `adapters::sqlite_store`: a key-value store in one SQLite table; the
-/// embedded default. Models every capability concept.
+/// embedded default. Models every capability concept, including
+/// `conditional_expiring_store`.
 
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/key_cursor.hpp>
@@ -87,10 +88,11 @@ public:
                                 "excluded.expires_at",
                                 t));
         erase_ = prepare(fmt::format("DELETE FROM {} WHERE k = ?1", t));
+        // Writes only over no row or an expired one; ?3 is the expiry (unbound: none).
         insert_ = prepare(fmt::format(
-            "INSERT INTO {0} (k, v, expires_at) VALUES (?1, ?2, NULL) ON CONFLICT(k) DO UPDATE "
-            "SET v = excluded.v, expires_at = NULL WHERE {0}.expires_at IS NOT NULL AND "
-            "{0}.expires_at <= ?9",
+            "INSERT INTO {0} (k, v, expires_at) VALUES (?1, ?2, ?3) ON CONFLICT(k) DO UPDATE "
+            "SET v = excluded.v, expires_at = excluded.expires_at WHERE {0}.expires_at IS NOT "
+            "NULL AND {0}.expires_at <= ?9",
             t));
         scan_ = prepare(fmt::format(
             "SELECT k, v FROM {} WHERE (?1 IS NULL OR k > ?1) AND {} ORDER BY k LIMIT ?2", t,
@@ -137,12 +139,18 @@ public:
     /// Writes `key` only if it has no live entry (atomically); whether it wrote.
     bool put_if_absent(const std::string& key, const std::string& value) {
         const std::lock_guard lock(mutex_);
-        statement s(*this, insert_, "put_if_absent");
-        s.bind(1, key);
-        s.bind(2, value);
-        s.bind(9, now_ms());
-        s.run();
-        return sqlite3_changes(db_.get()) > 0;
+        return insert_locked(key, value, std::nullopt, now_ms());
+    }
+
+    /// Writes `key`, expiring after `ttl`, only if it has no live entry (an
+    /// expired row counts as absent); whether it wrote. One statement
+    /// (`INSERT ... ON CONFLICT DO UPDATE ... WHERE` the row has expired), so
+    /// atomic; a live row keeps its value and expiry.
+    bool put_if_absent(const std::string& key, const std::string& value,
+                       std::chrono::milliseconds ttl) {
+        const std::lock_guard lock(mutex_);
+        const auto now = now_ms();
+        return insert_locked(key, value, now + ttl.count(), now);
     }
 
     /// The absolute expiry of the live entry `key`, if it has one.
@@ -319,6 +327,19 @@ private:
         s.bind(9, now_ms());
         if (!s.step()) return std::nullopt;
         return column(get_.get(), 0);
+    }
+
+    /// Runs `insert_` (expiry `expires`, none when empty) at time `now`;
+    /// whether it wrote a row.
+    bool insert_locked(const std::string& key, const std::string& value,
+                       std::optional<std::int64_t> expires, std::int64_t now) {
+        statement s(*this, insert_, "put_if_absent");
+        s.bind(1, key);
+        s.bind(2, value);
+        if (expires) s.bind(3, *expires);
+        s.bind(9, now);
+        s.run();
+        return sqlite3_changes(db_.get()) > 0;
     }
 
     void put_locked(const std::string& key, const std::string& value,
