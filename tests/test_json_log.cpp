@@ -39,8 +39,7 @@ TEST_CASE("json_string: UTF-8 text passes through unescaped", "[json_log]") {
 TEST_CASE("json_string: each byte outside a well-formed UTF-8 sequence becomes U+FFFD",
           "[json_log]") {
     const auto json = [](std::string_view bytes) { return ds::observe::json_string(bytes); };
-    CHECK(json("a\xff"
-               "b") == R"("a\ufffdb")");                       // never a UTF-8 byte
+    CHECK(json("a\xff"s + "b") == R"("a\ufffdb")");            // never a UTF-8 byte
     CHECK(json("\x80") == R"("\ufffd")");                      // a stray continuation byte
     CHECK(json("\xc3") == R"("\ufffd")");                      // cut short at the end
     CHECK(json("\xe6\x97x") == R"("\ufffd\ufffdx")");          // cut short inside
