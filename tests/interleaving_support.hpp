@@ -7,6 +7,8 @@
 
 #include <dualstore/testing/explorer.hpp>
 
+#include <fmt/ranges.h>
+
 #include <map>
 #include <optional>
 #include <set>
@@ -15,6 +17,25 @@
 
 /// A key's state after a write: its value, or absent (an erase).
 using key_state = std::optional<std::string>;
+
+/// The text of a key's state: its value, or `<absent>`.
+inline std::string show(const key_state& s) {
+    return s ? *s : std::string("<absent>");
+}
+
+/// Records in `older_over_newer` a write of `written` to key `k` of a
+/// follower when the leader (if any) holds another state at that moment:
+/// the follower then received an older value over a newer one.
+template <class Leader>
+void note_if_older(const Leader* leader, const std::string& k, const key_state& written,
+                   std::vector<std::string>& older_over_newer) {
+    if (leader == nullptr) return;
+    const key_state current = leader->get(k);
+    if (current != written) {
+        older_over_newer.push_back(fmt::format("key {}: {} written while the leader holds {}", k,
+                                               show(written), show(current)));
+    }
+}
 
 /// A memory_store that records every write it applied, per key, in order.
 /// Not thread-safe on its own: the explorer runs one actor at a time.
@@ -36,26 +57,15 @@ struct history_store {
     void put(const std::string& k, const std::string& v) {
         data.put(k, v);
         applied[k].push_back(v);
-        check_leader(k, v);
+        note_if_older(leader, k, v, older_over_newer);
     }
     /// A page of the data (for a backfill's source).
     auto scan(const cursor_type& from, std::size_t limit) const { return data.scan(from, limit); }
     bool erase(const std::string& k) {
         const bool had = data.erase(k);
         applied[k].push_back(std::nullopt);
-        check_leader(k, std::nullopt);
+        note_if_older(leader, k, std::nullopt, older_over_newer);
         return had;
-    }
-
-private:
-    void check_leader(const std::string& k, const key_state& written) {
-        if (leader == nullptr) return;
-        const key_state current = leader->get(k);
-        if (current != written) {
-            older_over_newer.push_back(fmt::format("key {}: {} written while the leader holds {}",
-                                                   k, written ? *written : "<absent>",
-                                                   current ? *current : "<absent>"));
-        }
     }
 };
 
@@ -84,14 +94,13 @@ inline bool is_subsequence(const std::vector<key_state>& part,
     return i == part.size();
 }
 
-inline std::string show(const key_state& s) { return s ? *s : std::string("<absent>"); }
-
 /// No acknowledged write lost: each key of `keys` is, on the authoritative
 /// store, in the state of its last acknowledged write (or its initial state
 /// `initial` when none was acknowledged).
-inline void require_acknowledged(dst::schedule& s, const history_store& authoritative,
-                                 const ack_log& acks, const std::vector<std::string>& keys,
-                                 const key_state& initial = std::nullopt) {
+template <class Store>
+void require_acknowledged(dst::schedule& s, const Store& authoritative, const ack_log& acks,
+                          const std::vector<std::string>& keys,
+                          const key_state& initial = std::nullopt) {
     for (const auto& k : keys) {
         const key_state expected = acks.last(k).value_or(initial);
         const key_state actual = authoritative.get(k);
@@ -183,3 +192,37 @@ void explore_and_report(const char* name, Scenario scenario,
     CHECK(result.complete);
     WARN(name << ": " << result.schedules << " schedules, " << result.steps << " steps");
 }
+
+/// No older value over a newer one: the follower's writes each left the key
+/// as its leader held it at that moment (see `note_if_older`).
+template <class Follower>
+void require_never_older(dst::schedule& s, const Follower& follower) {
+    s.require(follower.older_over_newer.empty(),
+              fmt::format("older value over a newer one: {}",
+                          fmt::join(follower.older_over_newer, "; ")));
+}
+
+/// Drain options for a final drain: every entry is due (the backoff of a
+/// repair that failed during the schedule has passed).
+inline ds::drain_options an_hour_later() {
+    return {.now = [] { return ds::queue_clock::now() + 1h; }};
+}
+
+/// Writer scripts of one key: a put and an erase racing another put.
+const std::vector<script> one_key_two_writers{{{"k", "1"}, {"k", std::nullopt}}, {{"k", "2"}}};
+
+/// Makers of the dual_store under test, one per write policy, over the
+/// explored stores `p` and `s` with `queue` as the failure sink.
+const auto sequential = [](dst::schedule&, auto& p, auto& s, auto& queue) {
+    return ds::dual_store{p, s, ds::write::sequential{}, ds::on_secondary_failure{queue}};
+};
+/// \copydoc sequential
+const auto parallel = [](dst::schedule& sched, auto& p, auto& s, auto& queue) {
+    return ds::dual_store{p, s, ds::write::parallel{.executor = sched.executor()},
+                          ds::on_secondary_failure{queue}};
+};
+/// \copydoc sequential
+const auto dual_primary = [](dst::schedule&, auto& p, auto& s, auto& queue) {
+    return ds::dual_store{p, s, ds::write::dual_primary{}, ds::rollback::snapshot{},
+                          ds::on_secondary_failure{queue}};
+};

@@ -31,18 +31,6 @@ auto dual_store_scenario(Make make, std::vector<script> scripts) {
     };
 }
 
-const auto sequential = [](dst::schedule&, auto& p, auto& s, auto& queue) {
-    return ds::dual_store{p, s, ds::write::sequential{}, ds::on_secondary_failure{queue}};
-};
-const auto parallel = [](dst::schedule& sched, auto& p, auto& s, auto& queue) {
-    return ds::dual_store{p, s, ds::write::parallel{.executor = sched.executor()},
-                          ds::on_secondary_failure{queue}};
-};
-const auto dual_primary = [](dst::schedule&, auto& p, auto& s, auto& queue) {
-    return ds::dual_store{p, s, ds::write::dual_primary{}, ds::rollback::snapshot{},
-                          ds::on_secondary_failure{queue}};
-};
-
 }  // namespace
 
 TEST_CASE("interleavings: write::sequential keeps per-key order and loses nothing",
@@ -169,7 +157,7 @@ auto stage_change_scenario(ds::stage from, ds::stage to, dst::faults failing) {
             // would copy from the store that is no longer authoritative):
             // the operator's remedy is to go back, drain them, come back.
             store.set_stage(from);
-            ds::drain(queue, store, {.now = [] { return ds::queue_clock::now() + 1h; }});
+            ds::drain(queue, store, an_hour_later());
             store.set_stage(to);
             s.require(queue.size() == 0, "entries left after draining on both sides of the flip");
             require_acknowledged(s, primary, acks, {"k"});

@@ -13,15 +13,6 @@
 
 namespace {
 
-/// Drain options for the final drain: every entry is due (the backoff of a
-/// repair that failed during the schedule has passed).
-ds::drain_options an_hour_later() {
-    return {.now = [] { return ds::queue_clock::now() + 1h; }};
-}
-
-/// Writer scripts of one key: a put and an erase racing another put.
-const std::vector<script> one_key_two_writers{{{"k", "1"}, {"k", std::nullopt}}, {{"k", "2"}}};
-
 /// The actors of `drainers` drainers, each draining `queue` through `drain_one()`.
 template <class Drain>
 void add_drainers(std::vector<dst::schedule::actor>& actors, int drainers, Drain drain_one) {
@@ -30,16 +21,17 @@ void add_drainers(std::vector<dst::schedule::actor>& actors, int drainers, Drain
     }
 }
 
-void require_never_older(dst::schedule& s, const history_store& follower) {
-    s.require(follower.older_over_newer.empty(),
-              fmt::format("older value over a newer one: {}",
-                          fmt::join(follower.older_over_newer, "; ")));
-}
+/// What the drainers drain through.
+enum class drain_through {
+    store,       ///< `drain(queue, store)`: under the store's key lock
+    raw_stores,  ///< `drain(queue, primary, secondary)`: as another process would
+};
 
-/// Writers through a dual_store made by `make` beside `drainers` drainers
-/// that drain through the store (under its key lock).
+/// Writers through a dual_store made by `make` beside `drainers` drainers;
+/// with `strict`, every secondary write is checked against the primary.
 template <class Make>
-auto dual_store_drain_scenario(Make make, int drainers, bool strict = true) {
+auto dual_store_drain_scenario(Make make, int drainers, bool strict = true,
+                               drain_through through = drain_through::store) {
     return [=](dst::schedule& s) {
         history_store a, b;
         if (strict) b.leader = &a;
@@ -49,7 +41,13 @@ auto dual_store_drain_scenario(Make make, int drainers, bool strict = true) {
         auto store = make(s, primary, secondary, queue);
         ack_log acks;
         auto actors = writers(store, acks, one_key_two_writers);
-        add_drainers(actors, drainers, [&] { ds::drain(queue, store); });
+        add_drainers(actors, drainers, [&] {
+            if (through == drain_through::store) {
+                ds::drain(queue, store);
+            } else {
+                ds::drain(queue, primary, secondary);
+            }
+        });
         s.run(std::move(actors));
         require_acknowledged(s, a, acks, {"k"});
         require_never_older(s, b);
@@ -58,18 +56,6 @@ auto dual_store_drain_scenario(Make make, int drainers, bool strict = true) {
         require_no_drift(s, a, b);
     };
 }
-
-const auto sequential = [](dst::schedule&, auto& p, auto& s, auto& queue) {
-    return ds::dual_store{p, s, ds::on_secondary_failure{queue}};
-};
-const auto parallel = [](dst::schedule& sched, auto& p, auto& s, auto& queue) {
-    return ds::dual_store{p, s, ds::write::parallel{.executor = sched.executor()},
-                          ds::on_secondary_failure{queue}};
-};
-const auto dual_primary = [](dst::schedule&, auto& p, auto& s, auto& queue) {
-    return ds::dual_store{p, s, ds::write::dual_primary{}, ds::rollback::snapshot{},
-                          ds::on_secondary_failure{queue}};
-};
 
 }  // namespace
 
@@ -96,22 +82,7 @@ TEST_CASE(
     "equal, and only the key lock keeps an older value from landing at all",
     "[interleavings][drain]") {
     const auto scenario = [](bool strict) {
-        return [=](dst::schedule& s) {
-            history_store a, b;
-            if (strict) b.leader = &a;
-            ds::memory_retry_queue queue;
-            auto primary = s.wrap(a, "primary");
-            auto secondary = s.wrap(b, "secondary", dst::faults::injectable);
-            ds::dual_store store{primary, secondary, ds::on_secondary_failure{queue}};
-            ack_log acks;
-            auto actors = writers(store, acks, one_key_two_writers);
-            add_drainers(actors, 1, [&] { ds::drain(queue, primary, secondary); });
-            s.run(std::move(actors));
-            require_acknowledged(s, a, acks, {"k"});
-            require_never_older(s, b);
-            ds::drain(queue, a, b, an_hour_later());
-            require_no_drift(s, a, b);
-        };
+        return dual_store_drain_scenario(sequential, 1, strict, drain_through::raw_stores);
     };
     explore_and_report("raw drain: converges", scenario(false), {.preemptions = 2, .faults = 1});
     // Without the lock, the repair's copy can land between a live write's
