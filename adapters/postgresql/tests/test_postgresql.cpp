@@ -6,7 +6,14 @@
 
 #include <dualstore/adapters/postgresql.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
 #include <atomic>
+#include <csignal>
 #include <cstdlib>
 #include <memory>
 #include <thread>
@@ -135,4 +142,85 @@ TEST_CASE("postgresql: a statement blocked past statement_timeout fails with a c
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
     admin.exec("ROLLBACK", "rollback");
     CHECK(store.get("k") == "v");
+}
+
+TEST_CASE("postgresql: a DSN's password never appears in an error", "[postgresql][errors]") {
+    using Catch::Matchers::Contains;
+    CHECK_THROWS_WITH(postgresql("host=127.0.0.1 password=hunter2 port"),
+                      Contains("password=***") && !Contains("hunter2"));
+    CHECK_THROWS_WITH(postgresql("host=127.0.0.1 password = 'hunter 2' nosuchkey=1"),
+                      Contains("password = ***") && !Contains("hunter"));
+    CHECK_THROWS_WITH(postgresql("postgresql://me:hunter2@127.0.0.1:1/db?nosuchkey=1"),
+                      Contains("postgresql://me:***@127.0.0.1:1/db") && !Contains("hunter2"));
+}
+
+TEST_CASE("postgresql: statement_timeout holds after a reconnect", "[postgresql][errors]") {
+    const auto name = fmt::format("dualstore_timeout_{}", ::getpid());
+    const auto table = fresh_table();
+    postgresql store(server_dsn() + " application_name=" + name,
+                     {.table = table, .statement_timeout = std::chrono::milliseconds(100)});
+    store.put("k", "v");
+    ds::adapters::postgresql_connection admin(server_dsn());
+    admin.exec(
+        fmt::format(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{}'",
+            name),
+        "terminate");
+    CHECK_THROWS_AS(store.get("k"), ds::adapters::postgresql_error);  // the dropped connection
+    CHECK(store.get("k") == "v");                                     // reconnected
+    admin.exec("BEGIN", "begin");
+    admin.exec(fmt::format("LOCK TABLE \"{}\" IN ACCESS EXCLUSIVE MODE", table), "lock");
+    // Without the setting the server would wait for the lock, and the client
+    // would give up later with another message ("no reply from the server").
+    CHECK_THROWS_WITH(store.get("k"), Catch::Matchers::Contains(
+                                          "postgresql: get: timed out: cancelled by the server "
+                                          "after statement_timeout 100 ms"));
+    CHECK_THROWS_AS(store.get("k"), ds::adapters::postgresql_timeout);
+    admin.exec("ROLLBACK", "rollback");
+    CHECK(store.get("k") == "v");
+}
+
+TEST_CASE("postgresql: a server that never answers cannot hang a connect or a statement",
+          "[postgresql][errors]") {
+    SECTION("connect: a DSN without connect_timeout gets the options' one") {
+        // A listening socket that accepts connections and never answers them.
+        const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t length = sizeof address;
+        REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), length) == 0);
+        REQUIRE(::listen(listener, 8) == 0);
+        REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+        const auto dsn = fmt::format("host=127.0.0.1 port={} user=postgres dbname=postgres",
+                                     ntohs(address.sin_port));
+        CHECK_THROWS_WITH(postgresql(dsn, {.connect_timeout = std::chrono::seconds(2)}),
+                          Catch::Matchers::Contains("postgresql: connect") &&
+                              Catch::Matchers::Contains("timeout expired"));
+        ::close(listener);
+    }
+    SECTION("statement: a server process that stops answering") {
+        const auto name = fmt::format("dualstore_stopped_{}", ::getpid());
+        postgresql store(
+            server_dsn() + " application_name=" + name,
+            {.table = fresh_table(), .statement_timeout = std::chrono::milliseconds(200)});
+        store.put("k", "v");
+        // This store's own server process, found by its application name.
+        ds::adapters::postgresql_connection admin(server_dsn());
+        admin.prepare("pid", "SELECT pid::text FROM pg_stat_activity WHERE application_name = $1",
+                      1);
+        const std::array<std::optional<std::string_view>, 1> p{name};
+        const auto pid = std::stoi(admin.bytes_at(admin.run("pid", p, "pid").get(), 0, 0));
+        if (::kill(pid, SIGSTOP) != 0) {
+            WARN("cannot stop the server process (run as root or as the server's user): skipped");
+            return;
+        }
+        // The server cannot cancel the statement (its process is stopped): the client gives up.
+        CHECK_THROWS_WITH(
+            store.get("k"),
+            Catch::Matchers::Contains("postgresql: get: timed out: no reply from the server "
+                                      "within 2200 ms (statement_timeout 200 ms + reply_grace"));
+        ::kill(pid, SIGCONT);
+        CHECK(store.get("k") == "v");  // a new connection
+    }
 }

@@ -7,12 +7,14 @@
 
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/lease_token.hpp>
+#include <dualstore/detail/redact.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/lease_lock.hpp>
 
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
 
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -30,10 +32,20 @@
 namespace dualstore::adapters {
 
 /// An error from Redis or the connection to it: names the engine, the
-/// server, the operation and the cause.
+/// server (its URL with any password replaced by `***`), the operation and
+/// the cause.
 class redis_error : public error {
 public:
     using error::error;
+};
+
+/// A command or a connection attempt that got no answer within its limit
+/// (`redis_options::command_timeout` or `connect_timeout`); the message names
+/// the command and the limit. The connection is dropped, so the next call
+/// reconnects.
+class redis_timeout : public redis_error {
+public:
+    using redis_error::redis_error;
 };
 
 /// How a `redis_store` connects.
@@ -42,23 +54,176 @@ struct redis_options {
     std::chrono::milliseconds connect_timeout =
         std::chrono::seconds(2);  ///< per connection attempt
     std::chrono::milliseconds command_timeout = std::chrono::seconds(2);  ///< per command
+    std::string username{};  ///< ACL user for AUTH; empty: the URL's, else the default user
+    std::string password{};  ///< password for AUTH; empty: the URL's, else no AUTH
 };
 
-/// A connection to the Redis server of `url` ("redis://host[:port][/db]"),
-/// binary-safe (every argument is sent with its length). A command that
-/// fails on the connection (server restarted, connection dropped, timeout)
-/// throws `redis_error`; the next call reconnects. Thread-safe: one
-/// connection, commands serialised by a mutex.
+/// Where a Redis server is and how to log in: a parsed URL.
+///
+/// Accepted forms (user and password are percent-decoded):
+/// - `redis://[[user]:password@]host[:port][/db]`, host a name, an IPv4
+///   address or a bracketed IPv6 address; port 6379 when omitted;
+/// - `unix:///path/to/socket[?db=N][&user=U][&password=P]`.
+/// `rediss://` (TLS) is refused with an explanation: the hiredis of Debian 12
+/// (0.14) is built without SSL.
+struct redis_address {
+    std::string host{};         ///< TCP host; empty for a unix socket
+    int port = 6379;            ///< TCP port
+    std::string socket_path{};  ///< the unix socket; empty for TCP
+    int db = 0;                 ///< the database SELECTed after connecting
+    std::string username{};     ///< ACL user; empty: the default user
+    std::string password{};     ///< empty: no AUTH
+
+    /// Parses `url`; throws `redis_error` naming what is wrong, quoting the
+    /// URL with its password replaced by `***`.
+    [[nodiscard]] static redis_address parse(std::string_view url) {
+        redis_address a;
+        const auto shown = detail::redact_secrets(url);
+        const auto bad = [&](std::string_view why) {
+            return redis_error(fmt::format("redis: bad URL {:?}: {}", shown, why));
+        };
+        constexpr std::string_view tcp = "redis://", tls = "rediss://", unix_socket = "unix://";
+        if (url.starts_with(tls)) {
+            throw bad(
+                "TLS (rediss://) needs a hiredis built with SSL, and Debian 12's hiredis 0.14 has "
+                "none: reach the server through a TLS tunnel (stunnel, spiped) and connect with "
+                "redis:// to the tunnel's local end");
+        }
+        if (url.starts_with(unix_socket)) {
+            auto rest = url.substr(unix_socket.size());
+            const auto query = rest.find('?');
+            a.socket_path = percent_decoded(rest.substr(0, query), bad);
+            if (!a.socket_path.starts_with('/')) throw bad("the socket path must be absolute");
+            if (query != std::string_view::npos) a.parse_query(rest.substr(query + 1), bad);
+            return a;
+        }
+        if (!url.starts_with(tcp)) {
+            throw bad(
+                "expected redis://[[user]:password@]host[:port][/db] or "
+                "unix:///path/to/socket[?db=N]");
+        }
+        auto rest = url.substr(tcp.size());
+        const auto slash = rest.find('/');
+        auto authority = rest.substr(0, slash);
+        if (slash != std::string_view::npos) {
+            if (const auto db = rest.substr(slash + 1); !db.empty()) a.db = parse_db(db, bad);
+        }
+        if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+            const auto user_info = authority.substr(0, at);
+            const auto colon = user_info.find(':');
+            a.username = percent_decoded(user_info.substr(0, colon), bad);
+            if (colon != std::string_view::npos)
+                a.password = percent_decoded(user_info.substr(colon + 1), bad);
+            authority = authority.substr(at + 1);
+        }
+        auto host = authority;
+        std::optional<std::string_view> port;
+        if (authority.starts_with('[')) {  // [IPv6]:port
+            const auto close = authority.find(']');
+            if (close == std::string_view::npos) throw bad("unclosed '[' in the host");
+            host = authority.substr(1, close - 1);
+            const auto after = authority.substr(close + 1);
+            if (!after.empty() && !after.starts_with(':')) throw bad("text after the host");
+            if (!after.empty()) port = after.substr(1);
+        } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+            host = authority.substr(0, colon);
+            port = authority.substr(colon + 1);
+        }
+        if (port) {
+            const auto [end, ec] =
+                std::from_chars(port->data(), port->data() + port->size(), a.port);
+            if (ec != std::errc{} || end != port->data() + port->size() || a.port <= 0 ||
+                a.port > 65535) {
+                throw bad(fmt::format("port {:?} is not a port number (1 to 65535)", *port));
+            }
+        }
+        if (host.empty()) throw bad("no host");
+        a.host = std::string(host);
+        return a;
+    }
+
+private:
+    template <class Bad>
+    static int parse_db(std::string_view text, Bad& bad) {
+        int db = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), db);
+        if (ec == std::errc::result_out_of_range || (ec == std::errc{} && db < 0)) {
+            throw bad(
+                fmt::format("database {} is out of range: databases are numbered from 0 up to the "
+                            "server's `databases` setting (16 by default) minus one",
+                            text));
+        }
+        if (ec != std::errc{} || end != text.data() + text.size())
+            throw bad(fmt::format("database {:?} is not a number", text));
+        return db;
+    }
+
+    template <class Bad>
+    void parse_query(std::string_view query, Bad& bad) {
+        while (!query.empty()) {
+            const auto amp = query.find('&');
+            const auto pair = query.substr(0, amp);
+            query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+            const auto eq = pair.find('=');
+            const auto name = pair.substr(0, eq);
+            const auto value =
+                eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+            if (name == "db") {
+                db = parse_db(value, bad);
+            } else if (name == "user") {
+                username = percent_decoded(value, bad);
+            } else if (name == "password") {
+                password = percent_decoded(value, bad);
+            } else {
+                throw bad(fmt::format("unknown parameter {:?} (known: db, user, password)", name));
+            }
+        }
+    }
+
+    /// `text` with %XX escapes decoded.
+    template <class Bad>
+    static std::string percent_decoded(std::string_view text, Bad& bad) {
+        std::string out;
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            if (text[i] != '%') {
+                out.push_back(text[i]);
+                continue;
+            }
+            unsigned value = 0;
+            if (i + 2 >= text.size() ||
+                std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16).ptr !=
+                    text.data() + i + 3) {
+                throw bad("a '%' is not followed by two hexadecimal digits");
+            }
+            out.push_back(static_cast<char>(value));
+            i += 2;
+        }
+        return out;
+    }
+};
+
+/// A connection to a Redis server (see `redis_address` for the URL forms),
+/// binary-safe (every argument is sent with its length). On connecting it
+/// authenticates (`AUTH`) and selects the database (`SELECT`); if either is
+/// refused the connection is closed and the call throws, so a command never
+/// runs as another user or in another database. A command that fails on the
+/// connection (server restarted, connection dropped, timeout) throws
+/// `redis_error` (`redis_timeout` for a timeout); the next call reconnects.
+/// Thread-safe: one connection, commands serialised by a mutex.
 class redis_connection {
 public:
-    /// Parses `url` and connects; throws `redis_error` for a bad URL or an
-    /// unreachable server (within `connect_timeout`).
-    redis_connection(std::string_view url, std::chrono::milliseconds connect_timeout,
-                     std::chrono::milliseconds command_timeout)
-        : url_(url), connect_timeout_(connect_timeout), command_timeout_(command_timeout) {
-        parse(url);
+    /// Parses `url` and connects; throws `redis_error` for a bad URL, an
+    /// unreachable server (within `connect_timeout`) or a refused AUTH or
+    /// SELECT. `options.username`/`password`, when set, replace the URL's.
+    redis_connection(std::string_view url, const redis_options& options)
+        : url_(detail::redact_secrets(url)),
+          address_(redis_address::parse(url)),
+          connect_timeout_(options.connect_timeout),
+          command_timeout_(options.command_timeout) {
+        if (!options.username.empty()) address_.username = options.username;
+        if (!options.password.empty()) address_.password = options.password;
         const std::lock_guard lock(mutex_);
-        connect();
+        connect("connect to");
     }
 
     /// A reply owned by the caller.
@@ -76,7 +241,9 @@ public:
         return run(args, what);
     }
 
-    /// Sends every command before reading any reply (one round trip).
+    /// Sends every command before reading any reply (one round trip). Every
+    /// reply is read before an error reply throws, so the connection stays in
+    /// step with the server (the error names the first failed command).
     std::vector<reply> pipeline(const std::vector<std::vector<std::string_view>>& commands,
                                 std::string_view what) {
         const std::lock_guard lock(mutex_);
@@ -90,78 +257,99 @@ public:
         }
         std::vector<reply> replies;
         replies.reserve(commands.size());
+        std::optional<std::size_t> first_error;
         for (std::size_t i = 0; i < commands.size(); ++i) {
             void* raw = nullptr;
             if (redisGetReply(ctx_.get(), &raw) != REDIS_OK) fail_connection(what);
-            replies.push_back(
-                checked(reply(static_cast<redisReply*>(raw), &freeReplyObject), what));
+            replies.emplace_back(static_cast<redisReply*>(raw), &freeReplyObject);
+            if (!first_error && replies.back()->type == REDIS_REPLY_ERROR) first_error = i;
+        }
+        if (first_error) {
+            const auto& r = *replies[*first_error];
+            throw redis_error(fmt::format("redis: {} on {}: command {} of {}: {}", what, url_,
+                                          *first_error + 1, commands.size(),
+                                          std::string_view(r.str, r.len)));
         }
         return replies;
     }
 
-    /// The server's URL.
+    /// The server's URL, its password replaced by `***`.
     [[nodiscard]] const std::string& url() const noexcept { return url_; }
 
 private:
     struct context_free {
         void operator()(redisContext* c) const noexcept { redisFree(c); }
     };
-
-    void parse(std::string_view url) {
-        constexpr std::string_view scheme = "redis://";
-        if (!url.starts_with(scheme)) {
-            throw redis_error(
-                fmt::format("redis: bad URL {:?}: expected redis://host[:port][/db]", url));
-        }
-        auto rest = url.substr(scheme.size());
-        if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
-            const auto db = rest.substr(slash + 1);
-            if (!db.empty()) {
-                const auto [end, ec] = std::from_chars(db.data(), db.data() + db.size(), db_);
-                if (ec != std::errc{} || end != db.data() + db.size()) {
-                    throw redis_error(
-                        fmt::format("redis: bad URL {:?}: database {:?} is not a number", url, db));
-                }
-            }
-            rest = rest.substr(0, slash);
-        }
-        if (const auto colon = rest.rfind(':'); colon != std::string_view::npos) {
-            const auto port = rest.substr(colon + 1);
-            const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), port_);
-            if (ec != std::errc{} || end != port.data() + port.size() || port_ <= 0 ||
-                port_ > 65535) {
-                throw redis_error(
-                    fmt::format("redis: bad URL {:?}: port {:?} is not a port number", url, port));
-            }
-            rest = rest.substr(0, colon);
-        }
-        if (rest.empty()) throw redis_error(fmt::format("redis: bad URL {:?}: no host", url));
-        host_ = std::string(rest);
-    }
+    using context = std::unique_ptr<redisContext, context_free>;
 
     static timeval to_timeval(std::chrono::milliseconds d) {
         return {static_cast<decltype(timeval::tv_sec)>(d.count() / 1000),
                 static_cast<decltype(timeval::tv_usec)>((d.count() % 1000) * 1000)};
     }
 
-    void connect() {
-        ctx_.reset(redisConnectWithTimeout(host_.c_str(), port_, to_timeval(connect_timeout_)));
-        if (!ctx_ || ctx_->err) {
-            const std::string why = ctx_ ? ctx_->errstr : "cannot allocate a context";
-            ctx_.reset();
-            throw redis_error(fmt::format("redis: connect to {}: {}", url_, why));
+    /// Opens a connection, logs in and selects the database; keeps it only
+    /// when all of that succeeded. `doing` starts every error message
+    /// ("connect to", "put: reconnect to").
+    void connect(std::string_view doing) {
+        const auto where = fmt::format("{} {}", doing, url_);
+        errno = 0;
+        context c(address_.socket_path.empty()
+                      ? redisConnectWithTimeout(address_.host.c_str(), address_.port,
+                                                to_timeval(connect_timeout_))
+                      : redisConnectUnixWithTimeout(address_.socket_path.c_str(),
+                                                    to_timeval(connect_timeout_)));
+        if (!c || c->err) {
+            if (errno == ETIMEDOUT) {
+                throw redis_timeout(fmt::format(
+                    "redis: {}: timed out: no connection within {} ms (connect_timeout)", where,
+                    connect_timeout_.count()));
+            }
+            throw redis_error(
+                fmt::format("redis: {}: {}", where, c ? c->errstr : "cannot allocate a context"));
         }
-        redisSetTimeout(ctx_.get(), to_timeval(command_timeout_));
-        if (db_ != 0) run({"SELECT", std::to_string(db_)}, "select");
+        redisSetTimeout(c.get(), to_timeval(command_timeout_));
+        if (!address_.password.empty()) {
+            std::vector<std::string_view> auth{"AUTH"};
+            if (!address_.username.empty()) auth.emplace_back(address_.username);
+            auth.emplace_back(address_.password);
+            handshake(c, auth, where,
+                      address_.username.empty()
+                          ? std::string("AUTH with a password")
+                          : fmt::format("AUTH as user {:?}", address_.username));
+        }
+        if (address_.db != 0) {
+            const auto db = std::to_string(address_.db);
+            handshake(c, {"SELECT", db}, where, fmt::format("SELECT of database {}", address_.db));
+        }
+        ctx_ = std::move(c);
+    }
+
+    /// One command of the connection's set-up on `c`; any failure closes `c`
+    /// and throws, naming `step` (never its arguments: AUTH's are secret).
+    void handshake(context& c, const std::vector<std::string_view>& args, std::string_view where,
+                   const std::string& step) {
+        auto [argv, lengths] = split(args);
+        errno = 0;
+        reply r(static_cast<redisReply*>(redisCommandArgv(c.get(), static_cast<int>(argv.size()),
+                                                          argv.data(), lengths.data())),
+                &freeReplyObject);
+        if (!r) {
+            const int e = errno;
+            const auto why = no_reply(c.get(), e, fmt::format("{}: {}", where, step));
+            c.reset();
+            why.raise();
+        }
+        if (r->type == REDIS_REPLY_ERROR) {
+            c.reset();
+            throw redis_error(fmt::format(
+                "redis: {}: {} refused: {} (the connection is closed: no command runs as another "
+                "user or in another database)",
+                where, step, std::string_view(r->str, r->len)));
+        }
     }
 
     void ensure_connected(std::string_view what) {
-        if (ctx_) return;
-        try {
-            connect();
-        } catch (const redis_error& e) {
-            throw redis_error(fmt::format("redis: {}: {}", what, e.what()));
-        }
+        if (!ctx_) connect(fmt::format("{}: reconnect to", what));
     }
 
     static std::pair<std::vector<const char*>, std::vector<size_t>> split(
@@ -177,13 +365,11 @@ private:
     reply run(const std::vector<std::string_view>& args, std::string_view what) {
         ensure_connected(what);
         auto [argv, lengths] = split(args);
+        errno = 0;
         auto* raw = static_cast<redisReply*>(redisCommandArgv(
             ctx_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data()));
         if (raw == nullptr) fail_connection(what);
-        return checked(reply(raw, &freeReplyObject), what);
-    }
-
-    reply checked(reply r, std::string_view what) const {
+        reply r(raw, &freeReplyObject);
         if (r->type == REDIS_REPLY_ERROR) {
             throw redis_error(
                 fmt::format("redis: {} on {}: {}", what, url_, std::string_view(r->str, r->len)));
@@ -191,19 +377,40 @@ private:
         return r;
     }
 
-    /// The connection broke: report it and drop it, so the next call reconnects.
-    [[noreturn]] void fail_connection(std::string_view what) {
-        const std::string why = ctx_ && ctx_->err ? ctx_->errstr : "connection lost";
-        ctx_.reset();
-        throw redis_error(fmt::format("redis: {} on {}: {}", what, url_, why));
+    /// Why a call on `c` got no reply: a timeout (hiredis reports a read that
+    /// timed out as EAGAIN in `e`, the errno of the failed call) or the
+    /// connection's error.
+    struct failure {
+        bool timed_out;
+        std::string message;
+        [[noreturn]] void raise() const {
+            if (timed_out) throw redis_timeout(message);
+            throw redis_error(message);
+        }
+    };
+    [[nodiscard]] failure no_reply(const redisContext* c, int e, std::string_view where) const {
+        if (c != nullptr && c->err == REDIS_ERR_IO && (e == EAGAIN || e == EWOULDBLOCK)) {
+            return {true, fmt::format("redis: {}: timed out: no reply within {} ms "
+                                      "(command_timeout); the connection is dropped",
+                                      where, command_timeout_.count())};
+        }
+        return {false, fmt::format("redis: {}: {}", where,
+                                   c != nullptr && c->err ? c->errstr : "connection lost")};
     }
 
-    std::string url_;
-    std::string host_;
-    int port_ = 6379;
-    int db_ = 0;
+    /// The connection broke or timed out: report it and drop it, so the next
+    /// call reconnects.
+    [[noreturn]] void fail_connection(std::string_view what) {
+        const int e = errno;
+        const auto why = no_reply(ctx_.get(), e, fmt::format("{} on {}", what, url_));
+        ctx_.reset();
+        why.raise();
+    }
+
+    std::string url_;  // redacted
+    redis_address address_;
     std::chrono::milliseconds connect_timeout_, command_timeout_;
-    std::unique_ptr<redisContext, context_free> ctx_;
+    context ctx_;
     std::mutex mutex_;
 };
 
@@ -226,10 +433,10 @@ public:
         friend bool operator==(const cursor_type&, const cursor_type&) = default;
     };
 
-    /// Connects to `url` ("redis://host[:port][/db]"); throws `redis_error`.
+    /// Connects to `url` (see `redis_address` for its forms); throws
+    /// `redis_error`, which never shows the password.
     explicit redis_store(std::string_view url, redis_options options = {})
-        : options_(std::move(options)),
-          connection_(url, options_.connect_timeout, options_.command_timeout) {}
+        : options_(std::move(options)), connection_(url, options_) {}
 
     /// The value of `key`.
     [[nodiscard]] std::optional<std::string> get(const std::string& key) {
