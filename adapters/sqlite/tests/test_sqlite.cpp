@@ -40,9 +40,12 @@ using conformance_factories = std::tuple<sqlite_file_factory, sqlite_memory_fact
 
 TEST_CASE("sqlite: a bad path is a clear error naming the engine, the path and the cause",
           "[sqlite][errors]") {
-    CHECK_THROWS_WITH(sqlite("/nonexistent-dir/sub/db.sqlite"),
-                      Catch::Matchers::Contains("sqlite: open \"/nonexistent-dir/sub/db.sqlite\"") &&
-                          Catch::Matchers::Contains("unable to open database file"));
+    CHECK_THROWS_WITH(
+        sqlite("/nonexistent-dir/sub/db.sqlite"),
+        Catch::Matchers::Contains("sqlite: open \"/nonexistent-dir/sub/db.sqlite\"") &&
+            Catch::Matchers::Contains("unable to open database file") &&
+            Catch::Matchers::Contains("No such file or directory") &&
+            Catch::Matchers::Contains("the directory \"/nonexistent-dir/sub\" does not exist"));
     CHECK_THROWS_AS(sqlite("/nonexistent-dir/sub/db.sqlite"), ds::error);
 }
 

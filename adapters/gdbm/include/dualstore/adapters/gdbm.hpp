@@ -6,11 +6,13 @@
 
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/key_cursor.hpp>
+#include <dualstore/detail/open_failure.hpp>
 #include <dualstore/error.hpp>
 
 #include <fmt/format.h>
 #include <gdbm.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -44,11 +46,15 @@ public:
     using cursor_type = detail::key_cursor;  ///< resumes after the last key returned
 
     /// Opens (creating when needed) the database file `path`. Throws
-    /// `gdbm_error` naming the path and GDBM's reason.
+    /// `gdbm_error` naming the path, GDBM's reason, the system's (errno) and
+    /// what is wrong with the file's directory.
     explicit gdbm_store(const std::string& path) : path_(path) {
+        errno = 0;
         db_.reset(gdbm_open(path.c_str(), 0, GDBM_WRCREAT, 0644, nullptr));
         if (!db_) {
-            throw gdbm_error(fmt::format("gdbm: open {:?}: {}", path, gdbm_strerror(gdbm_errno)));
+            const int system_errno = gdbm_check_syserr(gdbm_errno) ? errno : 0;
+            throw gdbm_error(fmt::format("gdbm: open {:?}: {}{}", path, gdbm_strerror(gdbm_errno),
+                                         detail::explain_open_failure(path, system_errno)));
         }
     }
 

@@ -6,6 +6,7 @@
 
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/key_cursor.hpp>
+#include <dualstore/detail/open_failure.hpp>
 #include <dualstore/error.hpp>
 
 #include <fmt/format.h>
@@ -47,14 +48,22 @@ public:
     using mapped_type = std::string;         ///< values are byte strings
     using cursor_type = detail::key_cursor;  ///< resumes after the last key returned
 
-    /// Opens (creating when needed) the file `path`; throws `lmdb_error`.
+    /// Opens (creating when needed) the file `path`; throws `lmdb_error`,
+    /// naming the path, the system's reason and what is wrong with the file's
+    /// directory.
     explicit lmdb_store(const std::string& path, lmdb_options options = {}) : path_(path) {
         MDB_env* env = nullptr;
         check(mdb_env_create(&env), "open");
         env_.reset(env);
         check(mdb_env_set_mapsize(env, options.map_size), "open");
         check(mdb_env_set_maxdbs(env, 64), "open");
-        check(mdb_env_open(env, path.c_str(), MDB_NOSUBDIR | MDB_NOTLS, 0644), "open");
+        if (const int rc = mdb_env_open(env, path.c_str(), MDB_NOSUBDIR | MDB_NOTLS, 0644);
+            rc != 0) {
+            // LMDB's codes below its own range are errno values, which
+            // mdb_strerror already words.
+            throw lmdb_error(fmt::format("lmdb: open {:?}: {}{}", path, mdb_strerror(rc),
+                                         detail::explain_open_failure(path, 0)));
+        }
         txn tx(*this, 0, "open");
         check(mdb_dbi_open(tx.get(), options.database.empty() ? nullptr : options.database.c_str(),
                            MDB_CREATE, &dbi_),

@@ -6,6 +6,7 @@
 
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/key_cursor.hpp>
+#include <dualstore/detail/open_failure.hpp>
 #include <dualstore/error.hpp>
 
 #include <fmt/format.h>
@@ -60,7 +61,8 @@ public:
     using options = sqlite_options;
 
     /// Opens (creating when needed) the database at `path`. Throws
-    /// `sqlite_error` naming the path and SQLite's reason.
+    /// `sqlite_error` naming the path, SQLite's reason, the system's (errno)
+    /// and what is wrong with the file's directory.
     explicit sqlite_store(const std::string& path, options opts = {})
         : options_(std::move(opts)), path_(path) {
         sqlite3* db = nullptr;
@@ -69,8 +71,9 @@ public:
             nullptr);
         db_.reset(db);
         if (rc != SQLITE_OK) {
-            throw sqlite_error(fmt::format("sqlite: open {:?}: {}", path,
-                                           db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+            throw sqlite_error(fmt::format(
+                "sqlite: open {:?}: {}{}", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc),
+                detail::explain_open_failure(path, db ? sqlite3_system_errno(db) : 0)));
         }
         sqlite3_busy_timeout(db, static_cast<int>(options_.busy_timeout.count()));
         if (options_.wal && path != ":memory:") exec("PRAGMA journal_mode=WAL");
