@@ -5,10 +5,12 @@
 
 #include "support.hpp"
 
+#include <dualstore/detail/scan_all.hpp>
 #include <dualstore/testing/explorer.hpp>
 
 #include <fmt/ranges.h>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -68,6 +70,69 @@ struct history_store {
         return had;
     }
 };
+
+/// A store of any backend whose writes are checked against a leader, as
+/// `history_store`'s are: every write must leave the key as the leader holds
+/// it at that moment, or it put an older value over a newer one (recorded in
+/// `older_over_newer`). Its scans are in key order, as those of the backends
+/// used here (memory_store, SQLite) are. Not thread-safe on its own: the
+/// explorer runs one actor at a time.
+template <class Store>
+struct recorded {
+    using key_type = std::string;
+    using mapped_type = std::string;
+    using cursor_type = typename Store::cursor_type;
+    static constexpr bool scans_in_key_order = true;
+
+    explicit recorded(Store& store) : inner(store) {}
+
+    Store& inner;
+    const recorded* leader = nullptr;
+    std::vector<std::string> older_over_newer;
+    /// When set, called after each write with the key and the state it left,
+    /// for a check of the scenario's own (a leader that changes with a stage).
+    std::function<void(const std::string&, const key_state&)> on_write{};
+
+    std::optional<std::string> get(const std::string& k) const { return inner.get(k); }
+    void put(const std::string& k, const std::string& v) {
+        inner.put(k, v);
+        wrote(k, v);
+    }
+    bool erase(const std::string& k) {
+        const bool had = inner.erase(k);
+        wrote(k, std::nullopt);
+        return had;
+    }
+    auto scan(const cursor_type& from, std::size_t limit) const { return inner.scan(from, limit); }
+
+    /// Every entry, by a scan.
+    [[nodiscard]] std::map<std::string, std::string> snapshot() const {
+        std::map<std::string, std::string> all;
+        ds::detail::for_each_item(inner, 64, [&](const std::string& k, const std::string& v) {
+            all.emplace(k, v);
+            return true;
+        });
+        return all;
+    }
+
+private:
+    void wrote(const std::string& k, const key_state& state) {
+        note_if_older(leader, k, state, older_over_newer);
+        if (on_write) on_write(k, state);
+    }
+};
+
+/// The recorded backends scan in key order; so do the explorer's wrappers of them.
+template <class Store>
+inline constexpr bool ds::enable_key_ordered_scan<dst::explored_store<recorded<Store>&>> = true;
+
+/// Zero drift between two recorded stores: a scan of each finds the same entries.
+template <class Store>
+void require_same_data(dst::schedule& s, const recorded<Store>& a, const recorded<Store>& b) {
+    const auto x = a.snapshot();
+    const auto y = b.snapshot();
+    s.require(x == y, fmt::format("drift: {} on one store, {} on the other", x, y));
+}
 
 /// The writes acknowledged to callers, in the order they returned.
 struct ack_log {

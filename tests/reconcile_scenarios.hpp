@@ -20,7 +20,6 @@
 
 #include "interleaving_support.hpp"
 
-#include <dualstore/detail/scan_all.hpp>
 #include <dualstore/kv_lease_lock.hpp>
 #include <dualstore/kv_reconciler.hpp>
 #include <dualstore/reconcile_harness.hpp>
@@ -36,46 +35,6 @@
 #include <vector>
 
 namespace reconcile_scenarios {
-
-/// A backend whose writes are checked against a leader: every write must
-/// leave the key as the leader holds it at that moment, or it put an older
-/// value over a newer one (recorded in `older_over_newer`). Its scans are in
-/// key order, as those of the backends used here (memory_store, SQLite) are.
-template <class Store>
-struct recorded {
-    using key_type = std::string;
-    using mapped_type = std::string;
-    using cursor_type = typename Store::cursor_type;
-    static constexpr bool scans_in_key_order = true;
-
-    explicit recorded(Store& store) : inner(store) {}
-
-    Store& inner;
-    const recorded* leader = nullptr;
-    std::vector<std::string> older_over_newer;
-
-    std::optional<std::string> get(const std::string& k) const { return inner.get(k); }
-    void put(const std::string& k, const std::string& v) {
-        inner.put(k, v);
-        note_if_older(leader, k, v, older_over_newer);
-    }
-    bool erase(const std::string& k) {
-        const bool had = inner.erase(k);
-        note_if_older(leader, k, std::nullopt, older_over_newer);
-        return had;
-    }
-    auto scan(const cursor_type& from, std::size_t limit) const { return inner.scan(from, limit); }
-
-    /// Every entry, by a scan.
-    [[nodiscard]] std::map<std::string, std::string> snapshot() const {
-        std::map<std::string, std::string> all;
-        ds::detail::for_each_item(inner, 64, [&](const std::string& k, const std::string& v) {
-            all.emplace(k, v);
-            return true;
-        });
-        return all;
-    }
-};
 
 /// A read-only-looking view of a store that claims nothing about its scan
 /// order, so a full pass over it pages instead of merging.
@@ -99,13 +58,6 @@ enum class repair_by {
     store,     ///< `store.repair(k)`: under the key lock, as live writes
     raw_copy,  ///< reads the primary and writes the secondary, no lock (wrong)
 };
-
-template <class Store>
-void require_same_data(dst::schedule& s, const recorded<Store>& a, const recorded<Store>& b) {
-    const auto x = a.snapshot();
-    const auto y = b.snapshot();
-    s.require(x == y, fmt::format("drift: {} on the primary, {} on the secondary", x, y));
-}
 
 const std::vector<script> two_keys_one_writer{{{"a", "1"}, {"b", "1"}, {"a", std::nullopt}}};
 
@@ -271,8 +223,3 @@ auto harness_scenario(Make make, std::array<int, 2> runs) {
 }
 
 }  // namespace reconcile_scenarios
-
-/// The recorded backends scan in key order; so do the explorer's wrappers of them.
-template <class Store>
-inline constexpr bool
-    ds::enable_key_ordered_scan<dst::explored_store<reconcile_scenarios::recorded<Store>&>> = true;
