@@ -1,11 +1,11 @@
-// detail::redact_secrets: the password of every address form is hidden, and
+// redact_secrets: the password of every address form is hidden, and
 // nothing else changes.
 
 #include <catch2/catch.hpp>
 
-#include <dualstore/detail/redact.hpp>
+#include <dualstore/redact.hpp>
 
-using dualstore::detail::redact_secrets;
+using dualstore::redact_secrets;
 
 TEST_CASE("redact_secrets hides the password of a URL's user information", "[redact]") {
     CHECK(redact_secrets("redis://:hunter2@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0");

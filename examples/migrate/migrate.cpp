@@ -24,6 +24,7 @@
 #include <dualstore/observe/progress_bar.hpp>
 #include <dualstore/observe/prometheus.hpp>
 #include <dualstore/reconcile_harness.hpp>
+#include <dualstore/redact.hpp>
 #include <dualstore/testing/faulty.hpp>
 
 #include <fmt/format.h>
@@ -54,8 +55,14 @@ writer and reader threads keep using it. Needs no server.
 
   --old URL             the old store (default: gdbm:<work dir>/orders.gdbm)
   --new URL             the new store (default: sqlite:<work dir>/orders.sqlite)
-                        URLs: sqlite:PATH, gdbm:PATH, redis://host:port[/db],
-                        postgresql://user@host:port/db (a libpq URI)
+                        URLs: sqlite:PATH, gdbm:PATH,
+                        redis://[[user]:password@]host[:port][/db],
+                        unix:///path/to/redis.sock[?db=N],
+                        postgresql://user@host:port/db (a libpq URI),
+                        postgresql:DSN (a libpq "key=value ..." DSN);
+                        "redis" and "postgresql" alone read the address
+                        from DUALSTORE_REDIS_URL and DUALSTORE_PG_DSN, as
+                        the tests do (scripts/servers.sh prints both)
   --work-dir DIR        where the default stores, the retry queue and the
                         migration state live (default: a fresh temporary dir)
   --orders N            orders in the old store before the migration (20000)
@@ -126,6 +133,16 @@ settings parse(int argc, char** argv) {
 using any_store = std::variant<ds::adapters::gdbm_store, ds::adapters::sqlite_store,
                                ds::adapters::redis_store, ds::adapters::postgresql_store>;
 
+/// The address in environment variable `name`, for a store URL that names
+/// only its engine.
+std::string address_from(const char* name, std::string_view engine) {
+    const char* value = std::getenv(name);
+    if (value == nullptr || *value == '\0') {
+        throw usage_error(fmt::format("{:?}: no address given, and {} is not set", engine, name));
+    }
+    return value;
+}
+
 /// Opens the store a URL names.
 void open(std::string_view url, std::optional<any_store>& out) {
     const auto colon = url.find(':');
@@ -135,14 +152,25 @@ void open(std::string_view url, std::optional<any_store>& out) {
         out.emplace(std::in_place_type<ds::adapters::sqlite_store>, rest);
     } else if (scheme == "gdbm" && !rest.empty()) {
         out.emplace(std::in_place_type<ds::adapters::gdbm_store>, rest);
-    } else if (scheme == "redis") {
-        out.emplace(std::in_place_type<ds::adapters::redis_store>, url,
+    } else if (scheme == "redis" || scheme == "unix") {
+        out.emplace(std::in_place_type<ds::adapters::redis_store>,
+                    url == "redis" ? address_from("DUALSTORE_REDIS_URL", url) : std::string(url),
                     ds::adapters::redis_options{.key_prefix = "orders:"});
     } else if (scheme == "postgresql" || scheme == "postgres") {
-        out.emplace(std::in_place_type<ds::adapters::postgresql_store>, std::string(url),
+        // A URI is libpq's own; "postgresql:DSN" carries a key=value DSN.
+        std::string dsn = rest;
+        if (url == scheme) {
+            dsn = address_from("DUALSTORE_PG_DSN", url);
+        } else if (url.substr(colon).starts_with("://")) {
+            dsn = url;
+        }
+        out.emplace(std::in_place_type<ds::adapters::postgresql_store>, dsn,
                     ds::adapters::postgresql_options{.table = "orders"});
     } else {
-        throw usage_error(fmt::format("{:?}: not a store URL (sqlite:PATH, gdbm:PATH, redis://..., postgresql://...)", url));
+        throw usage_error(
+            fmt::format("{:?}: not a store URL (sqlite:PATH, gdbm:PATH, redis://..., unix://..., "
+                        "postgresql://..., postgresql:DSN, redis, postgresql)",
+                        ds::redact_secrets(url)));
     }
 }
 
@@ -176,7 +204,8 @@ std::string order_value(std::size_t id, unsigned version) {
 /// The whole migration over concrete store types.
 template <class Old, class New>
 int migrate(const settings& cfg, Old& old_store, New& new_raw) {
-    fmt::print("dualstore migrate: {} -> {}\n", cfg.old_url, cfg.new_url);
+    fmt::print("dualstore migrate: {} -> {}\n", ds::redact_secrets(cfg.old_url),
+               ds::redact_secrets(cfg.new_url));
     fmt::print("seeding {} orders into the old store...\n", cfg.orders);
     for (std::size_t id = 0; id < cfg.orders; ++id) old_store.put(fmt::format("order:{:07}", id), order_value(id, 1));
 

@@ -8,7 +8,7 @@
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/key_cursor.hpp>
 #include <dualstore/detail/lease_token.hpp>
-#include <dualstore/detail/redact.hpp>
+#include <dualstore/redact.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/lease_lock.hpp>
 
@@ -95,7 +95,7 @@ public:
             const std::string why = parse_error ? parse_error : "cannot parse";
             PQfreemem(parse_error);
             throw postgresql_error(fmt::format("postgresql: bad DSN {:?}: {}",
-                                               detail::redact_secrets(dsn), trim(why)));
+                                               redact_secrets(dsn), trim(why)));
         }
         // Every parameter the DSN gives, plus a connect timeout unless it (or
         // the environment) sets one: libpq would otherwise wait for ever.

@@ -7,7 +7,7 @@
 
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/lease_token.hpp>
-#include <dualstore/detail/redact.hpp>
+#include <dualstore/redact.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/lease_lock.hpp>
 
@@ -78,7 +78,7 @@ struct redis_address {
     /// URL with its password replaced by `***`.
     [[nodiscard]] static redis_address parse(std::string_view url) {
         redis_address a;
-        const auto shown = detail::redact_secrets(url);
+        const auto shown = redact_secrets(url);
         const auto bad = [&](std::string_view why) {
             return redis_error(fmt::format("redis: bad URL {:?}: {}", shown, why));
         };
@@ -216,7 +216,7 @@ public:
     /// unreachable server (within `connect_timeout`) or a refused AUTH or
     /// SELECT. `options.username`/`password`, when set, replace the URL's.
     redis_connection(std::string_view url, const redis_options& options)
-        : url_(detail::redact_secrets(url)),
+        : url_(redact_secrets(url)),
           address_(redis_address::parse(url)),
           connect_timeout_(options.connect_timeout),
           command_timeout_(options.command_timeout) {

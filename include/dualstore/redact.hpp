@@ -1,14 +1,15 @@
 #pragma once
 /// \file
-/// `detail::redact_secrets`: a server address with its password replaced by
-/// `***`, for every message that quotes one (errors, logs, events). Adapters
-/// keep the address they were given only in this form.
+/// `redact_secrets`: a server address with its password replaced by `***`,
+/// for every message that quotes one (errors, logs, events). The adapters keep
+/// the address they were given only in this form; use it for any address your
+/// program prints.
 
 #include <cctype>
 #include <string>
 #include <string_view>
 
-namespace dualstore::detail {
+namespace dualstore {
 
 /// The redaction mark that stands where a password was.
 inline constexpr std::string_view redacted = "***";
@@ -62,4 +63,4 @@ inline constexpr std::string_view redacted = "***";
     return out;
 }
 
-}  // namespace dualstore::detail
+}  // namespace dualstore
