@@ -213,28 +213,16 @@ void crash_while_dual_writing(Server& crashed, std::string_view server, side cra
 
 }  // namespace
 
-TEST_CASE("server restarts (concurrency): Redis killed with kill -9 as the secondary, then drained",
+TEST_CASE("server restarts (concurrency): Redis killed with kill -9, as each side",
           "[restart][redis]") {
     auto crashed = crash_redis();
-    crash_while_dual_writing(*crashed, "redis-crash", side::secondary);
+    const auto crashed_as = GENERATE(side::secondary, side::primary);
+    crash_while_dual_writing(*crashed, "redis-crash", crashed_as);
 }
 
-TEST_CASE("server restarts (concurrency): Redis killed with kill -9 as the primary",
-          "[restart][redis]") {
-    auto crashed = crash_redis();
-    crash_while_dual_writing(*crashed, "redis-crash", side::primary);
-}
-
-TEST_CASE(
-    "server restarts (concurrency): PostgreSQL stopped immediately as the secondary, then "
-    "drained",
-    "[restart][postgresql]") {
-    auto crashed = crash_postgresql();
-    crash_while_dual_writing(*crashed, "pg-crash", side::secondary);
-}
-
-TEST_CASE("server restarts (concurrency): PostgreSQL stopped immediately as the primary",
+TEST_CASE("server restarts (concurrency): PostgreSQL stopped immediately, as each side",
           "[restart][postgresql]") {
     auto crashed = crash_postgresql();
-    crash_while_dual_writing(*crashed, "pg-crash", side::primary);
+    const auto crashed_as = GENERATE(side::secondary, side::primary);
+    crash_while_dual_writing(*crashed, "pg-crash", crashed_as);
 }
