@@ -8,9 +8,9 @@
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/key_cursor.hpp>
 #include <dualstore/detail/lease_token.hpp>
-#include <dualstore/redact.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/lease_lock.hpp>
+#include <dualstore/redact.hpp>
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
@@ -94,8 +94,8 @@ public:
         if (parsed == nullptr) {
             const std::string why = parse_error ? parse_error : "cannot parse";
             PQfreemem(parse_error);
-            throw postgresql_error(fmt::format("postgresql: bad DSN {:?}: {}",
-                                               redact_secrets(dsn), trim(why)));
+            throw postgresql_error(
+                fmt::format("postgresql: bad DSN {:?}: {}", redact_secrets(dsn), trim(why)));
         }
         // Every parameter the DSN gives, plus a connect timeout unless it (or
         // the environment) sets one: libpq would otherwise wait for ever.

@@ -7,9 +7,9 @@
 
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/lease_token.hpp>
-#include <dualstore/redact.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/lease_lock.hpp>
+#include <dualstore/redact.hpp>
 
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
