@@ -21,7 +21,8 @@
 // (c) backfill_scenario: one or two backfills of the old store into the new
 //     one (conflict_rule keep_target, newer_wins or overwrite; all with the
 //     migration's key lock, or all re-reading the source without it) beside
-//     two writers through a migration in dual_write, with "k" and "j" in the
+//     writers through a migration in dual_write (two writer actors beside one
+//     backfill, one beside two backfills), with "k" and "j" in the
 //     old store only at the start and no failures. No acknowledged write is
 //     lost; with the lock, the new store never received an older value over
 //     a newer one (without it a copy may land between a live write's two
@@ -46,6 +47,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -183,8 +185,14 @@ inline std::string backfill_name(ds::conflict_rule rule, bool locked, int backfi
                        static_cast<int>(rule), locked ? ", key lock" : ", re-read");
 }
 
-/// Scenario (c): `backfills` backfills (1 or 2) of old into new beside two
-/// writers through a migration in dual_write; with `locked`, each backfill
+/// The writers of scenario (c) beside one backfill: two actors.
+const std::vector<script> backfill_writers{{{"k", std::nullopt}, {"j", "2"}}, {{"k", "3"}}};
+/// The writer of scenario (c) beside two backfills: the same writes in one actor.
+const std::vector<script> backfill_writer{{{"k", std::nullopt}, {"j", "2"}, {"k", "3"}}};
+
+/// Scenario (c): `backfills` backfills (1 or 2) of old into new beside
+/// writers through a migration in dual_write (`backfill_writers` beside one
+/// backfill, `backfill_writer` beside two); with `locked`, each backfill
 /// takes the migration's key lock.
 template <class Backend>
 auto backfill_scenario(Backend backend, ds::conflict_rule rule, bool locked, int backfills = 1) {
@@ -200,7 +208,7 @@ auto backfill_scenario(Backend backend, ds::conflict_rule rule, bool locked, int
         ds::migration store{old_side, new_side, ds::stage::dual_write,
                             ds::discard_secondary_failures{}};
         ack_log acks;
-        auto actors = writers(store, acks, {{{"k", std::nullopt}, {"j", "2"}}, {{"k", "3"}}});
+        auto actors = writers(store, acks, backfills == 1 ? backfill_writers : backfill_writer);
         ds::backfill_options options{.batch_size = 1, .conflict = rule};
         if (locked) {
             options.lock_key = [&](std::string_view k) { return store.lock_key(std::string(k)); };
@@ -217,6 +225,20 @@ auto backfill_scenario(Backend backend, ds::conflict_rule rule, bool locked, int
         // old one with no drain or repair at all.
         require_same_data(s, old_data, new_data);
     };
+}
+
+/// Explores scenario (c) with `backfills` backfills in every conflict mode,
+/// with the key lock and without, reporting each as `prefix` and its name.
+template <class Backend>
+void explore_backfills(const Backend& backend, std::string_view prefix, int backfills,
+                       const dst::explore_options& bound) {
+    for (const auto rule : all_rules) {
+        for (const bool locked : {true, false}) {
+            explore_and_report(
+                fmt::format("{}{}", prefix, backfill_name(rule, locked, backfills)).c_str(),
+                backfill_scenario(backend, rule, locked, backfills), bound);
+        }
+    }
 }
 
 /// Whether the calling thread is repairing (inside a drain of scenario (d)).
@@ -294,6 +316,21 @@ auto stage_flip_drain_scenario(Backend backend, script steps) {
         require_acknowledged(s, new_data, acks, keys_of({steps}));
         require_same_data(s, old_data, new_data);
     };
+}
+
+/// Explores scenario (d) with a put and an erase under one failure and a
+/// preemption, and with put, erase, put under two failures (a failed write
+/// and a failed repair, or two failed writes) and no preemption, reporting
+/// each as `prefix` and its name.
+template <class Backend>
+void explore_stage_flips(const Backend& backend, std::string_view prefix) {
+    explore_and_report(fmt::format("{}two drainers x writer x shadow -> live", prefix).c_str(),
+                       stage_flip_drain_scenario(backend, {{"k", "1"}, {"k", std::nullopt}}),
+                       {.preemptions = 1, .faults = 1});
+    explore_and_report(
+        fmt::format("{}two drainers x writer x shadow -> live, two faults", prefix).c_str(),
+        stage_flip_drain_scenario(backend, {{"k", "1"}, {"k", std::nullopt}, {"k", "2"}}),
+        {.preemptions = 0, .faults = 2});
 }
 
 }  // namespace repair_scenarios

@@ -2,10 +2,10 @@
 // (testing::explore), over in-memory stores and a memory_retry_queue: the
 // drain beside writers through a dual_store (each write policy) or a
 // migration, two drainers, a drain of two raw stores as another process
-// would run it, backfills beside a writer in every conflict mode, and two
-// drainers beside a stage change from shadow to live. The scenarios and
-// their invariants are in repair_scenarios.hpp. Each test prints how many
-// schedules it explored (-s).
+// would run it, one or two backfills beside writers in every conflict mode,
+// and two drainers beside a stage change from shadow to live. The scenarios
+// and their invariants are in repair_scenarios.hpp. Each test prints how
+// many schedules it explored (-s).
 
 #include "repair_scenarios.hpp"
 
@@ -69,10 +69,19 @@ TEST_CASE(
     "repair interleavings: a backfill beside a live writer never resurrects a key or "
     "leaves an older value, in every conflict mode",
     "[interleavings][backfill]") {
-    for (const auto rule : all_rules) {
-        for (const bool locked : {true, false}) {
-            explore_and_report(backfill_name(rule, locked).c_str(),
-                               backfill_scenario(memory, rule, locked), {.preemptions = 2});
-        }
-    }
+    explore_backfills(memory, "", 1, {.preemptions = 2});
+}
+
+TEST_CASE(
+    "repair interleavings: two backfills at once beside live writers never lose a write, "
+    "resurrect a key or leave an older value",
+    "[interleavings][backfill][two]") {
+    explore_backfills(memory, "", 2, {.preemptions = 1});
+}
+
+TEST_CASE(
+    "repair interleavings: two drainers beside a writer and a stage change from shadow to "
+    "live refuse the entries of the old authority, and the operator's procedure ends equal",
+    "[interleavings][drain][migration][flip]") {
+    explore_stage_flips(memory, "");
 }

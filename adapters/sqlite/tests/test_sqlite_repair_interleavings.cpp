@@ -1,9 +1,10 @@
 // Repair beside live writes under bounded interleavings over SQLite
 // (in-memory databases, one per store) with the retry queue kept in SQLite
 // too (kv_retry_queue): the scenarios of tests/repair_scenarios.hpp, a drain
-// beside writers through a dual_store or a migration, two drainers, and a
-// backfill beside a writer in every conflict mode, with bounds that keep
-// each suite to a few seconds. Each test prints how many schedules it
+// beside writers through a dual_store or a migration, two drainers, one or
+// two backfills beside writers in every conflict mode, and two drainers
+// beside a stage change from shadow to live, with bounds that keep each
+// suite to a few seconds. Each test prints how many schedules it
 // explored (-s).
 
 #include "repair_scenarios.hpp"
@@ -45,10 +46,20 @@ TEST_CASE(
     "sqlite repair interleavings: a backfill beside a live writer never resurrects a key "
     "or leaves an older value, in every conflict mode",
     "[interleavings][backfill][sqlite]") {
-    for (const auto rule : all_rules) {
-        for (const bool locked : {true, false}) {
-            explore_and_report(("sqlite: " + backfill_name(rule, locked)).c_str(),
-                               backfill_scenario(sqlite_backend, rule, locked), {.preemptions = 1});
-        }
-    }
+    explore_backfills(sqlite_backend, "sqlite: ", 1, {.preemptions = 1});
+}
+
+TEST_CASE(
+    "sqlite repair interleavings: two backfills at once beside a live writer never lose a "
+    "write, resurrect a key or leave an older value",
+    "[interleavings][backfill][two][sqlite]") {
+    explore_backfills(sqlite_backend, "sqlite: ", 2, {.preemptions = 1});
+}
+
+TEST_CASE(
+    "sqlite repair interleavings: two drainers beside a writer and a stage change from "
+    "shadow to live refuse the entries of the old authority, and the operator's procedure "
+    "ends equal",
+    "[interleavings][drain][migration][flip][sqlite]") {
+    explore_stage_flips(sqlite_backend, "sqlite: ");
 }
