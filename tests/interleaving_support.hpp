@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -104,6 +105,16 @@ struct recorded {
         return had;
     }
     auto scan(const cursor_type& from, std::size_t limit) const { return inner.scan(from, limit); }
+    /// Batches, so a backfill's batched path runs here too: each item as one
+    /// get or put (a batch is one step for the explorer).
+    std::vector<std::optional<std::string>> get_many(std::span<const std::string> keys) const {
+        std::vector<std::optional<std::string>> values;
+        for (const auto& k : keys) values.push_back(inner.get(k));
+        return values;
+    }
+    void put_many(std::span<const std::pair<std::string, std::string>> items) {
+        for (const auto& [k, v] : items) put(k, v);
+    }
 
     /// Every entry, by a scan.
     [[nodiscard]] std::map<std::string, std::string> snapshot() const {

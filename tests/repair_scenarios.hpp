@@ -180,9 +180,11 @@ inline constexpr std::array all_rules{ds::conflict_rule::keep_target, ds::confli
                                       ds::conflict_rule::overwrite};
 
 /// The name of a variant of scenario (c) in reports.
-inline std::string backfill_name(ds::conflict_rule rule, bool locked, int backfills = 1) {
-    return fmt::format("{}backfill {} x writer{}", backfills == 1 ? "" : "two ",
-                       static_cast<int>(rule), locked ? ", key lock" : ", re-read");
+inline std::string backfill_name(ds::conflict_rule rule, bool locked, int backfills = 1,
+                                 bool pages = false) {
+    return fmt::format("{}backfill {} x writer{}{}", backfills == 1 ? "" : "two ",
+                       static_cast<int>(rule), locked ? ", key lock" : ", re-read",
+                       pages ? ", pages of 2 confirmed by a scan" : "");
 }
 
 /// The writers of scenario (c) beside one backfill: two actors.
@@ -193,9 +195,12 @@ const std::vector<script> backfill_writer{{{"k", std::nullopt}, {"j", "2"}, {"k"
 /// Scenario (c): `backfills` backfills (1 or 2) of old into new beside
 /// writers through a migration in dual_write (`backfill_writers` beside one
 /// backfill, `backfill_writer` beside two); with `locked`, each backfill
-/// takes the migration's key lock.
+/// takes the migration's key lock. Records go one per page through a version
+/// mapping, or, with `pages`, both keys in one page with no mapping, so an
+/// unlocked overwrite confirms the whole page by scanning it again.
 template <class Backend>
-auto backfill_scenario(Backend backend, ds::conflict_rule rule, bool locked, int backfills = 1) {
+auto backfill_scenario(Backend backend, ds::conflict_rule rule, bool locked, int backfills = 1,
+                       bool pages = false) {
     return [=](dst::schedule& s) {
         store_pair stores{backend.store};
         auto& old_data = stores.a;
@@ -209,14 +214,19 @@ auto backfill_scenario(Backend backend, ds::conflict_rule rule, bool locked, int
                             ds::discard_secondary_failures{}};
         ack_log acks;
         auto actors = writers(store, acks, backfills == 1 ? backfill_writers : backfill_writer);
-        ds::backfill_options options{.batch_size = 1, .conflict = rule};
+        ds::backfill_options options{.batch_size = pages ? 2U : 1U, .conflict = rule};
         if (locked) {
             options.lock_key = [&](std::string_view k) { return store.lock_key(std::string(k)); };
         }
         for (int i = 1; i <= backfills; ++i) {
             actors.push_back(
-                {backfills == 1 ? std::string("backfill") : fmt::format("backfill{}", i),
-                 [&] { ds::backfill(old_side, new_side, options, numbered_versions{}); }});
+                {backfills == 1 ? std::string("backfill") : fmt::format("backfill{}", i), [&] {
+                     if (pages) {
+                         ds::backfill(old_side, new_side, options);
+                     } else {
+                         ds::backfill(old_side, new_side, options, numbered_versions{});
+                     }
+                 }});
         }
         s.run(std::move(actors));
         require_acknowledged(s, old_data, acks, {"k", "j"}, "1");
@@ -239,6 +249,12 @@ void explore_backfills(const Backend& backend, std::string_view prefix, int back
                 backfill_scenario(backend, rule, locked, backfills), bound);
         }
     }
+    // The page confirmation of an unlocked overwrite (identity mapping).
+    explore_and_report(
+        fmt::format("{}{}", prefix,
+                    backfill_name(ds::conflict_rule::overwrite, false, backfills, true))
+            .c_str(),
+        backfill_scenario(backend, ds::conflict_rule::overwrite, false, backfills, true), bound);
 }
 
 /// Whether the calling thread is repairing (inside a drain of scenario (d)).

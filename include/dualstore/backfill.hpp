@@ -295,20 +295,66 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
         options.conflict == conflict_rule::overwrite && !options.dry_run && !options.lock_key;
     std::vector<std::pair<target_key, target_value>> pending;
     std::vector<std::pair<source_key, mapped_type_t<Source>>> pending_source;  // mapped only
+
+    // Calls `confirm_one(i)` for each record `i` of `pending` (written in one
+    // batch from the page scanned at `from`, `page_size` items) that is not
+    // confirmed otherwise. A source that scans in key order is scanned again
+    // over the page's range, after the write, and each record checked against
+    // it: the same re-read as `confirm`'s, one scan instead of one get per
+    // record. A record whose key the new scan shows with another value, or no
+    // longer shows, is corrected at once; only records past the end of the new
+    // scan (keys inserted meanwhile pushed them out) go to `confirm_one`.
+    const auto for_each_unconfirmed = [&](const typename Source::cursor_type& from,
+                                          std::size_t page_size, auto confirm_one) {
+        if constexpr (moves && key_ordered_store<Source> &&
+                      std::equality_comparable<mapped_type_t<Source>>) {
+            const auto again = source.scan(from, page_size);
+            std::size_t j = 0;
+            for (std::size_t i = 0; i < pending.size(); ++i) {
+                const auto& [key, written] = pending[i];
+                while (j < again.items.size() && again.items[j].first < key) ++j;
+                const bool seen = j < again.items.size() && again.items[j].first == key;
+                if (seen && again.items[j].second == written) continue;  // confirmed
+                if (!seen && j == again.items.size() && again.next) {
+                    confirm_one(i);  // past the new scan's end
+                    continue;
+                }
+                try {
+                    ++report.corrected;
+                    repair_key(source, target, key);
+                } catch (...) {
+                    ++report.failed;
+                    if (options.stop_on_error) throw;
+                }
+            }
+        } else {
+            for (std::size_t i = 0; i < pending.size(); ++i) confirm_one(i);
+        }
+    };
+
     while (cursor && (!options.max_batches || report.batches < *options.max_batches)) {
-        auto page = source.scan(*cursor, options.batch_size);
+        // With each item's expiry when the source can scan it along.
+        auto page = [&] {
+            if constexpr (expiry_scannable_store<Source>) {
+                return source.scan_with_expiry(*cursor, options.batch_size);
+            } else {
+                return source.scan(*cursor, options.batch_size);
+            }
+        }();
         limiter.acquire(page.items.size());
-        for (auto& item : page.items) {
-            auto& key = item.first;  // not a structured binding: lambdas below capture it
-            auto& value = item.second;
+        for (std::size_t index = 0; index < page.items.size(); ++index) {
+            auto& key = page.items[index].first;  // not a structured binding: lambdas capture it
+            auto& value = page.items[index].second;
             ++report.scanned;
             if (!keep(key, value)) {
                 ++report.filtered_out;
                 continue;
             }
             key_lock_table::lock held;
+            bool held_by_lock = false;  // the value was re-read under the key lock
             if constexpr (string_keys) {
                 if (options.lock_key) {
+                    held_by_lock = true;
                     // No live write to the key interleaves from here: copy
                     // the source's current state, not the page's.
                     held = options.lock_key(std::string_view(key));
@@ -322,7 +368,14 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
             }
             std::optional<std::chrono::milliseconds> ttl;
             if constexpr (expiring_store<Source>) {
-                if (const auto expires = source.expiry(key)) {
+                // The page's expiry, unless the value was re-read under the lock.
+                const auto expires = [&]() -> std::optional<expiry_clock::time_point> {
+                    if constexpr (expiry_scannable_store<Source>) {
+                        if (!held_by_lock) return page.expiries[index];
+                    }
+                    return source.expiry(key);
+                }();
+                if (expires) {
                     const auto left =
                         std::chrono::ceil<std::chrono::milliseconds>(*expires - now());
                     if (left <= std::chrono::milliseconds::zero()) {
@@ -387,7 +440,7 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                     if (options.stop_on_error) throw;
                     pending.clear();
                 }
-                for (std::size_t i = 0; i < pending.size(); ++i) {
+                for_each_unconfirmed(*cursor, page.items.size(), [&](std::size_t i) {
                     try {
                         if constexpr (moves) {
                             confirm(pending[i].first, pending[i].second, pending[i].first);
@@ -399,7 +452,7 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                         ++report.failed;
                         if (options.stop_on_error) throw;
                     }
-                }
+                });
             }
             pending.clear();
             pending_source.clear();

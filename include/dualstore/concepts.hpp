@@ -115,6 +115,42 @@ concept resumable_store = scannable_store<S> &&
     { S::decode_cursor(bytes) } -> std::same_as<typename S::cursor_type>;
 };
 
+/// Whether the scans of `S` return keys in ascending byte order (the order
+/// of `std::string`'s `<`), each page after the previous one, so a full
+/// reconciliation can merge two scans instead of looking keys up, and a
+/// backfill can confirm a page it copied by scanning it again. A store opts
+/// in with a member `static constexpr bool scans_in_key_order = true;`;
+/// specialise this variable for a type you cannot change. A claim the scans
+/// break is caught: the merge throws `error` on a key out of order.
+template <class S>
+inline constexpr bool enable_key_ordered_scan = requires {
+    requires S::scans_in_key_order;
+};
+
+/// A `scannable_store` whose scans are in key order (`enable_key_ordered_scan`).
+template <class S>
+concept key_ordered_store = scannable_store<S> && enable_key_ordered_scan<std::remove_cv_t<S>>;
+
+/// A page of a scan that also carries each item's absolute expiry
+/// (`expiries[i]` for `items[i]`; `std::nullopt`: none), so a copy that keeps
+/// expiries reads them with the page instead of one `expiry(key)` per item.
+template <class Key, class Value, class Cursor>
+struct expiring_scan_page : scan_page<Key, Value, Cursor> {
+    std::vector<std::optional<expiry_clock::time_point>> expiries;  ///< one per item
+};
+
+/// An expiring, scannable store whose `s.scan_with_expiry(cursor, limit)`
+/// returns the page `scan` would, with each item's expiry
+/// (`expiring_scan_page`). Backfill uses it when present.
+template <class S>
+concept expiry_scannable_store = scannable_store<S> && expiring_store<S> &&
+    requires(S& s, const typename S::cursor_type& c, std::size_t limit) {
+    {
+        s.scan_with_expiry(c, limit)
+        } -> std::same_as<expiring_scan_page<typename S::key_type, typename S::mapped_type,
+                                             typename S::cursor_type>>;
+};
+
 /// The key and value types of a backend, when it has them.
 template <kv_store S>
 using key_type_t = typename S::key_type;

@@ -34,21 +34,6 @@
 
 namespace dualstore {
 
-/// Whether the scans of `S` return keys in ascending byte order (the order
-/// of `std::string`'s `<`), each page after the previous one, so a full
-/// reconciliation can merge two scans instead of looking keys up. A store
-/// opts in with a member `static constexpr bool scans_in_key_order = true;`;
-/// specialise this variable for a type you cannot change. A claim the scans
-/// break is caught: the merge throws `error` on a key out of order.
-template <class S>
-inline constexpr bool enable_key_ordered_scan = requires {
-    requires S::scans_in_key_order;
-};
-
-/// A `scannable_store` whose scans are in key order (`enable_key_ordered_scan`).
-template <class S>
-concept key_ordered_store = scannable_store<S> && enable_key_ordered_scan<std::remove_cv_t<S>>;
-
 /// Compares two values by a 64-bit FNV-1a digest of their bytes instead of
 /// byte by byte: for stores whose values are digests already, or to keep
 /// only digests in reports.

@@ -98,6 +98,39 @@ TEMPLATE_LIST_TEST_CASE("conformance: a full scan returns every key once, whatev
     CHECK(store->scan({}, 0).items.empty());
 }
 
+TEMPLATE_LIST_TEST_CASE(
+    "conformance: a store that claims key order scans in byte order, and "
+    "scan_with_expiry matches scan and expiry",
+    "[conformance][scan]", conformance_factories) {
+    using store_t = typename TestType::store;
+    TestType factory;
+    auto store = factory.make();
+    // Bytes above 0x7f sort after ASCII in byte order (as unsigned char).
+    for (const auto& k : {"b"s, "a"s, "\xff"s, "ab"s, "\x01"s, "\x80x"s}) store->put(k, "v-" + k);
+    if constexpr (ds::key_ordered_store<store_t>) {
+        CHECK(conformance::scan_keys(*store, 2) ==
+              std::vector<std::string>{"\x01"s, "a"s, "ab"s, "b"s, "\x80x"s, "\xff"s});
+    }
+    if constexpr (ds::expiry_scannable_store<store_t>) {
+        store->put("expiring", "e", std::chrono::hours(1));
+        std::optional<typename store_t::cursor_type> cursor{typename store_t::cursor_type{}};
+        std::size_t seen = 0;
+        while (cursor) {
+            auto with = store->scan_with_expiry(*cursor, 3);
+            const auto plain = store->scan(*cursor, 3);
+            REQUIRE(with.items == plain.items);
+            REQUIRE(with.expiries.size() == with.items.size());
+            for (std::size_t i = 0; i < with.items.size(); ++i) {
+                CAPTURE(with.items[i].first);
+                CHECK(with.expiries[i] == store->expiry(with.items[i].first));
+            }
+            seen += with.items.size();
+            cursor = std::move(with.next);
+        }
+        CHECK(seen == 7);
+    }
+}
+
 TEMPLATE_LIST_TEST_CASE("conformance: a scan resumes from a saved cursor", "[conformance][scan]",
                         conformance_factories) {
     using store_t = typename TestType::store;

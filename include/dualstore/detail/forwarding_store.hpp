@@ -113,6 +113,8 @@ public:
     using key_type = typename inner_type::key_type;
     /// The backend's value type.
     using mapped_type = typename inner_type::mapped_type;
+    /// Scans in key order exactly when the backend does (`key_ordered_store`).
+    static constexpr bool scans_in_key_order = enable_key_ordered_scan<inner_type>;
 
     /// Forwards `get`; throws what the hook or the backend throws.
     std::optional<mapped_type> get(const key_type& key) {
@@ -138,6 +140,14 @@ public:
                         std::size_t limit) requires scannable_store<inner_type> {
         before_each(testing::call_kind::scan, std::span<const key_type>{});
         return inner().scan(cursor, limit);
+    }
+
+    /// Forwards `scan_with_expiry` (only over an `expiry_scannable_store`),
+    /// as a `scan` call; throws what the hook or the backend throws.
+    decltype(auto) scan_with_expiry(const typename forwarded_cursor<inner_type>::type& cursor,
+                                    std::size_t limit) requires expiry_scannable_store<inner_type> {
+        before_each(testing::call_kind::scan, std::span<const key_type>{});
+        return inner().scan_with_expiry(cursor, limit);
     }
 
     /// Forwards `put(key, value, ttl)` (only over an `expiring_store`); throws

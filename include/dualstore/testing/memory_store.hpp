@@ -22,7 +22,8 @@
 namespace dualstore::testing {
 
 /// An in-memory backend over a `std::map`: models `kv_store`,
-/// `scannable_store`, `expiring_store`, `conditional_store`,
+/// `scannable_store` (`key_ordered_store` with string keys,
+/// `expiry_scannable_store`), `expiring_store`, `conditional_store`,
 /// `conditional_expiring_store` and `batch_store`.
 ///
 /// Thread-safe: every member may be called from many threads at once (reads
@@ -65,6 +66,9 @@ public:
     }
     /// One page of a scan.
     using page_type = scan_page<Key, Value, cursor_type>;
+    /// Scans return keys in `Key`'s order: byte order for `std::string`
+    /// keys (`key_ordered_store`).
+    static constexpr bool scans_in_key_order = std::same_as<Key, std::string>;
 
     /// An empty store that reads the time from `now` (empty:
     /// `expiry_clock::now`). `now` may be called concurrently from many
@@ -118,19 +122,14 @@ public:
     /// present throughout. A `limit` of 0 returns no items and `from` again
     /// (unless no live key follows). O(limit + expired keys skipped + log n).
     [[nodiscard]] page_type scan(const cursor_type& from, std::size_t limit) const {
-        std::shared_lock lock(mutex_);
-        const auto now_point = now();
-        page_type page;
-        auto it = from.after ? entries_.upper_bound(*from.after) : entries_.begin();
-        for (; it != entries_.end(); ++it) {
-            if (!it->second.live_at(now_point)) continue;
-            if (page.items.size() == limit) {
-                page.next = page.items.empty() ? from : cursor_type{page.items.back().first};
-                break;
-            }
-            page.items.emplace_back(it->first, it->second.value);
-        }
-        return page;
+        return scan_into<page_type>(from, limit);
+    }
+
+    /// The page `scan` returns, with each item's expiry
+    /// (`expiry_scannable_store`).
+    [[nodiscard]] expiring_scan_page<Key, Value, cursor_type> scan_with_expiry(
+        const cursor_type& from, std::size_t limit) const {
+        return scan_into<expiring_scan_page<Key, Value, cursor_type>>(from, limit);
     }
 
     /// The absolute expiry of the live entry `key`; `std::nullopt` when it has
@@ -236,6 +235,25 @@ public:
 
 private:
     using time_point = expiry_clock::time_point;
+
+    /// `scan` into a `Page`, and each item's expiry too when the page has room for it.
+    template <class Page>
+    Page scan_into(const cursor_type& from, std::size_t limit) const {
+        std::shared_lock lock(mutex_);
+        const auto now_point = now();
+        Page page;
+        auto it = from.after ? entries_.upper_bound(*from.after) : entries_.begin();
+        for (; it != entries_.end(); ++it) {
+            if (!it->second.live_at(now_point)) continue;
+            if (page.items.size() == limit) {
+                page.next = page.items.empty() ? from : cursor_type{page.items.back().first};
+                break;
+            }
+            page.items.emplace_back(it->first, it->second.value);
+            if constexpr (requires { page.expiries; }) page.expiries.push_back(it->second.expires);
+        }
+        return page;
+    }
 
     struct entry {
         Value value;

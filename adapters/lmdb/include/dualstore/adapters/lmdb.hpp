@@ -47,6 +47,8 @@ public:
     using key_type = std::string;            ///< keys are byte strings
     using mapped_type = std::string;         ///< values are byte strings
     using cursor_type = detail::key_cursor;  ///< resumes after the last key returned
+    /// Scans return keys in byte order (LMDB's default comparison is memcmp): `key_ordered_store`.
+    static constexpr bool scans_in_key_order = true;
 
     /// Opens (creating when needed) the file `path`; throws `lmdb_error`,
     /// naming the path, the system's reason and what is wrong with the file's

@@ -321,6 +321,8 @@ public:
     using key_type = std::string;            ///< keys are byte strings
     using mapped_type = std::string;         ///< values are byte strings
     using cursor_type = detail::key_cursor;  ///< resumes after the last key returned
+    /// Scans return keys in byte order (PostgreSQL orders bytea by its bytes): `key_ordered_store`.
+    static constexpr bool scans_in_key_order = true;
     using options = postgresql_options;      ///< table, timeout, clock
 
     /// Connects with `dsn` and creates the table when missing.
@@ -352,12 +354,13 @@ public:
                     "t.expires_at IS NOT NULL AND t.expires_at <= $2",
                     t),
                 4);
-        prepare(
-            "scan",
-            fmt::format("SELECT k, v FROM {} WHERE ($1::bytea IS NULL OR k > $1) AND {} ORDER BY k "
-                        "LIMIT $3",
-                        t, live),
-            3);
+        prepare("scan",
+                fmt::format(
+                    "SELECT k, v, expires_at FROM {} WHERE ($1::bytea IS NULL OR k > $1) AND {} "
+                    "ORDER BY k "
+                    "LIMIT $3",
+                    t, live),
+                3);
         prepare("expiry", fmt::format("SELECT expires_at FROM {} WHERE k = $1 AND {}", t, live), 2);
         prepare("purge",
                 fmt::format("DELETE FROM {} WHERE expires_at IS NOT NULL AND expires_at <= $1", t),
@@ -422,24 +425,14 @@ public:
     /// At most `limit` live entries after the cursor, in byte order of keys.
     [[nodiscard]] scan_page<std::string, std::string, cursor_type> scan(const cursor_type& from,
                                                                         std::size_t limit) {
-        const std::lock_guard lock(mutex_);
-        scan_page<std::string, std::string, cursor_type> page;
-        if (limit == 0) {
-            page.next = from;
-            return page;
-        }
-        const auto now = postgresql_connection::int8(now_ms());
-        const auto n = postgresql_connection::int8(static_cast<std::int64_t>(limit));
-        std::optional<std::string_view> after;
-        if (from.after) after = *from.after;
-        const std::array<std::optional<std::string_view>, 3> p{after, now, n};
-        const auto r = connection_.run(statement_name("scan"), p, "scan");
-        for (int i = 0; i < PQntuples(r.get()); ++i) {
-            page.items.emplace_back(postgresql_connection::bytes_at(r.get(), i, 0),
-                                    postgresql_connection::bytes_at(r.get(), i, 1));
-        }
-        if (page.items.size() == limit) page.next = cursor_type{page.items.back().first};
-        return page;
+        return scan_into<scan_page<std::string, std::string, cursor_type>>(from, limit);
+    }
+
+    /// The page `scan` returns, with each item's expiry, read by the same
+    /// statement (`expiry_scannable_store`).
+    [[nodiscard]] expiring_scan_page<std::string, std::string, cursor_type> scan_with_expiry(
+        const cursor_type& from, std::size_t limit) {
+        return scan_into<expiring_scan_page<std::string, std::string, cursor_type>>(from, limit);
     }
 
     /// The live value of each key, in order, in one repeatable-read transaction.
@@ -472,6 +465,36 @@ public:
 
 
 private:
+    /// `scan` into a `Page`, with each item's expiry when the page has room for it.
+    template <class Page>
+    Page scan_into(const cursor_type& from, std::size_t limit) {
+        const std::lock_guard lock(mutex_);
+        Page page;
+        if (limit == 0) {
+            page.next = from;
+            return page;
+        }
+        const auto now = postgresql_connection::int8(now_ms());
+        const auto n = postgresql_connection::int8(static_cast<std::int64_t>(limit));
+        std::optional<std::string_view> after;
+        if (from.after) after = *from.after;
+        const std::array<std::optional<std::string_view>, 3> p{after, now, n};
+        const auto r = connection_.run(statement_name("scan"), p, "scan");
+        for (int i = 0; i < PQntuples(r.get()); ++i) {
+            page.items.emplace_back(postgresql_connection::bytes_at(r.get(), i, 0),
+                                    postgresql_connection::bytes_at(r.get(), i, 1));
+            if constexpr (requires { page.expiries; }) {
+                page.expiries.push_back(
+                    PQgetisnull(r.get(), i, 2)
+                        ? std::nullopt
+                        : std::optional(expiry_clock::time_point(std::chrono::milliseconds(
+                              postgresql_connection::int8_at(r.get(), i, 2)))));
+            }
+        }
+        if (page.items.size() == limit) page.next = cursor_type{page.items.back().first};
+        return page;
+    }
+
     /// A transaction rolled back unless committed.
     class transaction {
     public:

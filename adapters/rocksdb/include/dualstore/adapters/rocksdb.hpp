@@ -44,6 +44,9 @@ public:
     using key_type = std::string;            ///< keys are byte strings
     using mapped_type = std::string;         ///< values are byte strings
     using cursor_type = detail::key_cursor;  ///< resumes after the last key returned
+    /// Scans return keys in byte order (RocksDB's default comparator is bytewise):
+    /// `key_ordered_store`.
+    static constexpr bool scans_in_key_order = true;
 
     /// Opens (creating when needed) the database at `path`; throws `rocksdb_error`.
     explicit rocksdb_store(const std::string& path) : path_(path) {

@@ -54,6 +54,9 @@ public:
     using key_type = std::string;            ///< keys are byte strings
     using mapped_type = std::string;         ///< values are byte strings
     using cursor_type = detail::key_cursor;  ///< resumes after the last key returned
+    /// Scans return keys in byte order (SQLite compares BLOB keys with memcmp):
+    /// `key_ordered_store`.
+    static constexpr bool scans_in_key_order = true;
     /// The clock expiry is measured on; empty means `expiry_clock::now`.
     using clock_function = std::function<expiry_clock::time_point()>;
 
@@ -98,8 +101,9 @@ public:
             "NULL AND {0}.expires_at <= ?9",
             t));
         scan_ = prepare(fmt::format(
-            "SELECT k, v FROM {} WHERE (?1 IS NULL OR k > ?1) AND {} ORDER BY k LIMIT ?2", t,
-            live));
+            "SELECT k, v, expires_at FROM {} WHERE (?1 IS NULL OR k > ?1) AND {} ORDER BY k "
+            "LIMIT ?2",
+            t, live));
         expiry_ = prepare(fmt::format("SELECT expires_at FROM {} WHERE k = ?1 AND {}", t, live));
         purge_ = prepare(
             fmt::format("DELETE FROM {} WHERE expires_at IS NOT NULL AND expires_at <= ?9", t));
@@ -170,17 +174,14 @@ public:
     /// At most `limit` live entries after the cursor, in key order.
     [[nodiscard]] scan_page<std::string, std::string, cursor_type> scan(const cursor_type& from,
                                                                         std::size_t limit) {
-        const std::lock_guard lock(mutex_);
-        statement s(*this, scan_, "scan");
-        if (from.after) s.bind(1, *from.after);
-        sqlite3_bind_int64(scan_.get(), 2, static_cast<sqlite3_int64>(limit));
-        s.bind(9, now_ms());
-        scan_page<std::string, std::string, cursor_type> page;
-        while (s.step()) page.items.emplace_back(column(scan_.get(), 0), column(scan_.get(), 1));
-        if (limit > 0 && page.items.size() == limit)
-            page.next = cursor_type{page.items.back().first};
-        if (limit == 0) page.next = from;
-        return page;
+        return scan_into<scan_page<std::string, std::string, cursor_type>>(from, limit);
+    }
+
+    /// The page `scan` returns, with each item's expiry, read by the same
+    /// statement (`expiry_scannable_store`).
+    [[nodiscard]] expiring_scan_page<std::string, std::string, cursor_type> scan_with_expiry(
+        const cursor_type& from, std::size_t limit) {
+        return scan_into<expiring_scan_page<std::string, std::string, cursor_type>>(from, limit);
     }
 
     /// The live value of each key, in order, in one read transaction.
@@ -357,6 +358,31 @@ private:
     options options_;
     std::string path_;
     std::unique_ptr<sqlite3, db_close> db_;
+    /// `scan` into a `Page`, with each item's expiry when the page has room for it.
+    template <class Page>
+    Page scan_into(const cursor_type& from, std::size_t limit) {
+        const std::lock_guard lock(mutex_);
+        statement s(*this, scan_, "scan");
+        if (from.after) s.bind(1, *from.after);
+        sqlite3_bind_int64(scan_.get(), 2, static_cast<sqlite3_int64>(limit));
+        s.bind(9, now_ms());
+        Page page;
+        while (s.step()) {
+            page.items.emplace_back(column(scan_.get(), 0), column(scan_.get(), 1));
+            if constexpr (requires { page.expiries; }) {
+                page.expiries.push_back(
+                    sqlite3_column_type(scan_.get(), 2) == SQLITE_NULL
+                        ? std::nullopt
+                        : std::optional(expiry_clock::time_point(
+                              std::chrono::milliseconds(sqlite3_column_int64(scan_.get(), 2)))));
+            }
+        }
+        if (limit > 0 && page.items.size() == limit)
+            page.next = cursor_type{page.items.back().first};
+        if (limit == 0) page.next = from;
+        return page;
+    }
+
     stmt_ptr get_, put_, erase_, insert_, scan_, expiry_, purge_;
     std::mutex mutex_;
 };
