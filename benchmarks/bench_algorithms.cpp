@@ -8,9 +8,11 @@
 ///                               .conflict = overwrite}) (one put_many per page)
 ///   BM_reconcile/hand_written   scan the primary, get each key from the
 ///                               secondary, compare
-///   BM_reconcile/library        kv_reconciler: list_sample_keys(full) then
-///                               reconcile(key) for each (also scans the
-///                               secondary for keys only it has)
+///   BM_reconcile/hand_merge     merge two key-ordered scans (pages of 512),
+///                               comparing values and counting keys only one
+///                               side has
+///   BM_reconcile/library        kv_reconciler::full_pass (a merge of the two
+///                               scans: memory_store scans in key order)
 ///
 /// Run with
 ///   bench_algorithms --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
@@ -81,6 +83,39 @@ void reconcile_hand_written(benchmark::State& state) {
     }
 }
 
+void reconcile_hand_merge(benchmark::State& state) {
+    store_t primary, secondary;
+    fill_large(primary);
+    fill_large(secondary);
+    for (auto _ : state) {
+        std::size_t drifted = 0;
+        std::optional<store_t::cursor_type> pc{store_t::cursor_type{}}, sc{store_t::cursor_type{}};
+        store_t::page_type p, q;
+        std::size_t i = 0, j = 0;
+        const auto refill = [](store_t& store, std::optional<store_t::cursor_type>& cursor,
+                               store_t::page_type& page, std::size_t& index) {
+            if (index < page.items.size() || !cursor) return;
+            page = store.scan(*cursor, 512);
+            cursor = page.next;
+            index = 0;
+        };
+        for (;;) {
+            refill(primary, pc, p, i);
+            refill(secondary, sc, q, j);
+            const bool has_p = i < p.items.size(), has_q = j < q.items.size();
+            if (!has_p && !has_q) break;
+            if (has_p && has_q && p.items[i].first == q.items[j].first) {
+                drifted += p.items[i++].second == q.items[j++].second ? 0 : 1;
+            } else if (!has_q || (has_p && p.items[i].first < q.items[j].first)) {
+                ++drifted, ++i;
+            } else {
+                ++drifted, ++j;
+            }
+        }
+        benchmark::DoNotOptimize(drifted);
+    }
+}
+
 void reconcile_library(benchmark::State& state) {
     store_t primary, secondary;
     fill_large(primary);
@@ -88,9 +123,7 @@ void reconcile_library(benchmark::State& state) {
     for (auto _ : state) {
         ds::kv_reconciler r{primary, secondary, {.seed = 1}};
         std::size_t drifted = 0;
-        for (const auto& key : r.list_sample_keys(ds::reconcile_mode::full, records)) {
-            drifted += r.reconcile(key).in_sync ? 0 : 1;
-        }
+        r.full_pass([&](const auto& result) { drifted += result.in_sync ? 0 : 1; });
         benchmark::DoNotOptimize(drifted);
     }
 }
@@ -100,6 +133,7 @@ void reconcile_library(benchmark::State& state) {
 BENCHMARK(backfill_hand_written)->Name("BM_backfill/hand_written")->Unit(benchmark::kMillisecond);
 BENCHMARK(backfill_library)->Name("BM_backfill/library")->Unit(benchmark::kMillisecond);
 BENCHMARK(reconcile_hand_written)->Name("BM_reconcile/hand_written")->Unit(benchmark::kMillisecond);
+BENCHMARK(reconcile_hand_merge)->Name("BM_reconcile/hand_merge")->Unit(benchmark::kMillisecond);
 BENCHMARK(reconcile_library)->Name("BM_reconcile/library")->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();
