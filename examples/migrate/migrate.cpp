@@ -307,12 +307,17 @@ int migrate(const settings& cfg, Old& old_store, New& new_raw) {
                                           .total_hint = cfg.orders});
         bar.finish(report);
         // GDBM may repeat or skip keys when written during a scan: a full
-        // reconciliation with repair closes what the backfill missed.
-        ds::kv_reconciler repairer{old_store, new_raw, {.name = "orders-repair", .repair = true}};
+        // reconciliation with repair closes what the backfill missed. The
+        // service is writing meanwhile, so each repair goes through the
+        // migration, under the key's lock, never over a newer live write.
+        ds::kv_reconciler repairer{
+            old_store,
+            new_raw,
+            {.name = "orders-repair", .repair = true, .repair_with = [&](const std::string& key) {
+                 return orders.repair(key);
+             }}};
         std::size_t repaired = 0;
-        for (const auto& key : repairer.list_sample_keys(ds::reconcile_mode::full, 10'000'000)) {
-            repaired += repairer.reconcile(key).repaired ? 1 : 0;
-        }
+        repairer.full_pass([&](const ds::sample_result& r) { repaired += r.repaired ? 1 : 0; });
         fmt::print("  full reconciliation with repair: {} keys repaired\n", repaired);
     });
 
@@ -341,11 +346,10 @@ int migrate(const settings& cfg, Old& old_store, New& new_raw) {
     if (!cut_over) drift = reconcile(ds::reconcile_mode::full);
     else {
         ds::kv_reconciler final_check{old_store, new_raw, {.name = "orders-final"}};
-        for (const auto& key : final_check.list_sample_keys(ds::reconcile_mode::full, 10'000'000)) {
-            const auto r = final_check.reconcile(key);
+        final_check.full_pass([&](const ds::sample_result& r) {
             // Writes of the complete stage went to the new store only.
             drift += r.reason == ds::drift_reason::missing_in_secondary ? 1 : 0;
-        }
+        });
         fmt::print("  old keys missing in the new store: {}\n", drift);
     }
 
