@@ -112,6 +112,27 @@ TEST_CASE("memory_store: get_many answers each key in order; put_many writes eve
     CHECK(s.get_many({}).empty());
 }
 
+TEST_CASE("memory_store: put_many places each key right wherever it falls among existing keys",
+          "[testing][memory_store]") {
+    store s;
+    for (const auto* k : {"a", "c", "e", "g"}) s.put(k, "old");
+    // Keys before, between, on and after existing ones, out of order; runs
+    // that follow on from the previous key and runs that jump back.
+    const items_type items{{"d", "1"}, {"b", "2"}, {"c", "3"}, {"h", "4"}, {"a", "5"},
+                           {"f", "6"}, {"0", "7"}, {"e", "8"}, {"i", "9"}};
+    s.put_many(items);
+    CHECK(s.snapshot() == std::map<std::string, std::string>{{"0", "7"},
+                                                             {"a", "5"},
+                                                             {"b", "2"},
+                                                             {"c", "3"},
+                                                             {"d", "1"},
+                                                             {"e", "8"},
+                                                             {"f", "6"},
+                                                             {"g", "old"},
+                                                             {"h", "4"},
+                                                             {"i", "9"}});
+}
+
 TEST_CASE("memory_store: a paged scan returns every key once, in key order, at any page limit",
           "[testing][memory_store][scan]") {
     store s;

@@ -180,16 +180,29 @@ public:
     /// Atomic: other threads see all of the batch or none of it; the copies are
     /// made before the lock is taken, so a failed copy changes nothing.
     void put_many(std::span<const std::pair<Key, Value>> items) {
+        // Copies first, so a failed copy leaves the store unchanged; then the
+        // nodes move in, in key order, each placed from where the previous
+        // one went (a batch in key order into a range with no keys between
+        // its keys, such as a backfill page, costs no search per item).
         map_type batch;
-        for (const auto& [key, value] : items) batch.insert_or_assign(key, entry{value, {}});
+        for (const auto& [key, value] : items) {
+            batch.insert_or_assign(batch.end(), key, entry{value, {}});
+        }
         std::unique_lock lock(mutex_);
+        auto position = entries_.end();  // the first entry after the last key placed
+        bool placed = false;
         while (!batch.empty()) {
             auto node = batch.extract(batch.begin());
-            const auto it = entries_.find(node.key());
-            if (it == entries_.end()) {
-                entries_.insert(std::move(node));
+            const auto& key = node.key();
+            const bool next_is_right =
+                placed && (position == entries_.end() || !(position->first < key));
+            if (!next_is_right) position = entries_.lower_bound(key);
+            placed = true;
+            if (position != entries_.end() && !(key < position->first)) {
+                position->second = std::move(node.mapped());
+                ++position;
             } else {
-                it->second = std::move(node.mapped());
+                entries_.insert(position, std::move(node));
             }
         }
     }
