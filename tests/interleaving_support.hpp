@@ -105,6 +105,13 @@ struct recorded {
         return had;
     }
     auto scan(const cursor_type& from, std::size_t limit) const { return inner.scan(from, limit); }
+    /// The atomic insert, over a backend that has one (keep_target's path).
+    bool put_if_absent(const std::string& k,
+                       const std::string& v) requires ds::conditional_store<Store> {
+        const bool inserted = inner.put_if_absent(k, v);
+        if (inserted) wrote(k, v);
+        return inserted;
+    }
     /// Batches, so a backfill's batched path runs here too: each item as one
     /// get or put (a batch is one step for the explorer).
     std::vector<std::optional<std::string>> get_many(std::span<const std::string> keys) const {
