@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # THE test command (README and CI): installs dependencies, then builds and tests
 # dualstore under every preset: gcc, clang, asan (ASan+UBSan), tsan (the threaded
-# tests: names containing concurrency, explorer or interleavings), and release (builds the benchmarks and runs
+# tests: names containing concurrency, explorer or interleavings, and every test of
+# the executables whose code runs threads: parallel writes and shadow reads,
+# executors, drains beside writers, logs and metrics from threads, Redis timeouts
+# and leases, reconcilers and backfills), and release (builds the benchmarks and runs
 # each once briefly). Starts Redis and PostgreSQL on loopback for the adapter
 # tests and stops them at the end. Ends with "N passed, 0 failed"; exits non-zero at the
 # first failure. Usage: scripts/test.sh [preset...]   (default: all of them)
