@@ -296,6 +296,20 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
     std::vector<std::pair<target_key, target_value>> pending;
     std::vector<std::pair<source_key, mapped_type_t<Source>>> pending_source;  // mapped only
 
+    // Runs one confirmation or correction; its failure counts against the
+    // record and stops the backfill only under `stop_on_error`.
+    const auto counting_failure = [&](auto&& step) {
+        try {
+            step();
+        } catch (...) {
+            ++report.failed;
+            if (options.stop_on_error) throw;
+        }
+    };
+    // Whether each record's value is re-read under the key lock (the lock
+    // taken for string keys when `lock_key` is set).
+    const bool reread_under_lock = string_keys && static_cast<bool>(options.lock_key);
+
     // Calls `confirm_one(i)` for each record `i` of `pending` (written in one
     // batch from the page scanned at `from`, `page_size` items) that is not
     // confirmed otherwise. A source that scans in key order is scanned again
@@ -311,7 +325,8 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
             const auto again = source.scan(from, page_size);
             std::size_t j = 0;
             for (std::size_t i = 0; i < pending.size(); ++i) {
-                const auto& [key, written] = pending[i];
+                const auto& key = pending[i].first;  // not a binding: a lambda captures it
+                const auto& written = pending[i].second;
                 while (j < again.items.size() && again.items[j].first < key) ++j;
                 const bool seen = j < again.items.size() && again.items[j].first == key;
                 if (seen && again.items[j].second == written) continue;  // confirmed
@@ -319,13 +334,10 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                     confirm_one(i);  // past the new scan's end
                     continue;
                 }
-                try {
+                counting_failure([&] {
                     ++report.corrected;
                     repair_key(source, target, key);
-                } catch (...) {
-                    ++report.failed;
-                    if (options.stop_on_error) throw;
-                }
+                });
             }
         } else {
             for (std::size_t i = 0; i < pending.size(); ++i) confirm_one(i);
@@ -351,10 +363,8 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                 continue;
             }
             key_lock_table::lock held;
-            bool held_by_lock = false;  // the value was re-read under the key lock
             if constexpr (string_keys) {
-                if (options.lock_key) {
-                    held_by_lock = true;
+                if (reread_under_lock) {
                     // No live write to the key interleaves from here: copy
                     // the source's current state, not the page's.
                     held = options.lock_key(std::string_view(key));
@@ -371,7 +381,7 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                 // The page's expiry, unless the value was re-read under the lock.
                 const auto expires = [&]() -> std::optional<expiry_clock::time_point> {
                     if constexpr (expiry_scannable_store<Source>) {
-                        if (!held_by_lock) return page.expiries[index];
+                        if (!reread_under_lock) return page.expiries[index];
                     }
                     return source.expiry(key);
                 }();
@@ -441,17 +451,14 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                     pending.clear();
                 }
                 for_each_unconfirmed(*cursor, page.items.size(), [&](std::size_t i) {
-                    try {
+                    counting_failure([&] {
                         if constexpr (moves) {
                             confirm(pending[i].first, pending[i].second, pending[i].first);
                         } else {
                             confirm(pending_source[i].first, pending_source[i].second,
                                     pending[i].first);
                         }
-                    } catch (...) {
-                        ++report.failed;
-                        if (options.stop_on_error) throw;
-                    }
+                    });
                 });
             }
             pending.clear();
