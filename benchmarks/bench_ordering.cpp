@@ -5,6 +5,9 @@
 ///   BM_order_put/by_caller              sequential put, 1 thread, no key lock
 ///   BM_order_put/per_key                the same put holding the key's stripe lock
 ///                                       goal: per_key / by_caller <= 1.10
+///   BM_order_put/{by_caller,per_key}/iterations:100000
+///                                       the same puts, exactly 100000 of them: for
+///                                       instruction counts under callgrind (below)
 ///   BM_order_threads/{by_caller,per_key}/keys:N/threads:4
 ///                                       4 threads putting through one store over N
 ///                                       keys (1024: spread out; 4: contended);
@@ -13,6 +16,10 @@
 /// In-memory stores as in bench_dual_store (1024 pre-generated 16-byte keys,
 /// a 32-byte value, stores filled before timing). Run with:
 ///   bench_ordering --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+/// and for instructions per put (the fixture's 2048 filling puts included):
+///   valgrind --tool=callgrind --callgrind-out-file=cg.out bench_ordering
+///       --benchmark_filter='put/per_key/iterations'      (one command line)
+///   callgrind_annotate --inclusive=yes cg.out | grep put_one_thread
 
 #include <dualstore/dual_store.hpp>
 #include <dualstore/order.hpp>
@@ -57,13 +64,16 @@ void put_one_thread(benchmark::State& state) {
 }
 
 /// One store shared by the benchmark's threads; each thread cycles through
-/// the first `state.range(0)` keys from its own offset.
+/// the first `state.range(0)` keys, starting an equal share of them after the
+/// previous thread (so over 1024 keys the threads do not chase each other
+/// through neighbouring keys).
 template <class Order>
 void put_threads(benchmark::State& state) {
     static fixture<Order> shared;  // built once, before any thread times
     const auto& [keys, value] = data();
     const auto key_span = static_cast<std::size_t>(state.range(0));
-    std::size_t i = static_cast<std::size_t>(state.thread_index()) % key_span;
+    std::size_t i = static_cast<std::size_t>(state.thread_index()) * key_span /
+                    static_cast<std::size_t>(state.threads());
     for (auto _ : state) {
         auto result = shared.store.put(keys[i], value);
         benchmark::DoNotOptimize(result);
@@ -76,6 +86,8 @@ void put_threads(benchmark::State& state) {
 
 BENCHMARK(put_one_thread<ds::order::by_caller>)->Name("BM_order_put/by_caller");
 BENCHMARK(put_one_thread<ds::order::per_key>)->Name("BM_order_put/per_key");
+BENCHMARK(put_one_thread<ds::order::by_caller>)->Name("BM_order_put/by_caller")->Iterations(100000);
+BENCHMARK(put_one_thread<ds::order::per_key>)->Name("BM_order_put/per_key")->Iterations(100000);
 BENCHMARK(put_threads<ds::order::by_caller>)
     ->Name("BM_order_threads/by_caller")
     ->ArgName("keys")

@@ -4,15 +4,18 @@
 /// `order::per_key`, and what a repair running in the same process takes so
 /// it is ordered with live writes to the same key.
 
+#include <dualstore/detail/stripe_mutex.hpp>
 #include <dualstore/detail/wait_hook.hpp>
 #include <dualstore/error.hpp>
 
+#include <fmt/format.h>
+
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -27,6 +30,36 @@ concept lockable_key = requires(const Key& key) {
 }
 || std::is_convertible_v<const Key&, std::string_view>;
 
+namespace detail {
+
+/// The `key_lock_table`s the calling thread holds a key of (usually none or
+/// one), forgotten in any order.
+struct held_key_tables {
+    static constexpr std::size_t capacity = 8;
+    std::array<const void*, capacity> tables{};
+    std::size_t count = 0;
+
+    [[nodiscard]] bool holds(const void* table) const noexcept {
+        for (std::size_t i = 0; i < count; ++i) {
+            if (tables[i] == table) return true;
+        }
+        return false;
+    }
+    void remember(const void* table) noexcept { tables[count++] = table; }
+    void forget(const void* table) noexcept {
+        for (std::size_t i = count;
+             i-- > 0;) {  // the last one first: usually released in LIFO order
+            if (tables[i] == table) {
+                tables[i] = tables[count - 1];
+                --count;
+                return;
+            }
+        }
+    }
+};
+
+}  // namespace detail
+
 /// A fixed set of mutexes; a key is locked by locking the mutex its hash
 /// selects, so different keys rarely wait for each other and one key's
 /// holders are serialised. Thread-safe; not copyable or movable.
@@ -34,22 +67,27 @@ concept lockable_key = requires(const Key& key) {
 /// A thread holds at most one key of a table at a time: locking a second one
 /// (for example from a failure sink or observer that writes through the same
 /// store) would deadlock against another thread doing the reverse, so it
-/// throws `error` instead.
+/// throws `error` instead. Keys of different tables may be held together (up
+/// to `max_tables_per_thread`), released in any order.
 class key_lock_table {
 public:
-    /// A held key; unlocks when destroyed. Movable; an empty lock holds nothing.
+    /// How many tables one thread may hold a key of at once.
+    static constexpr std::size_t max_tables_per_thread = detail::held_key_tables::capacity;
+
+    /// A held key; unlocks when destroyed. Movable within the thread that
+    /// acquired it (it must be released there); an empty lock holds nothing.
     class lock {
     public:
         /// Holds nothing.
         lock() noexcept = default;
         lock(lock&& other) noexcept
             : mutex_(std::exchange(other.mutex_, nullptr)),
-              outer_(std::exchange(other.outer_, nullptr)) {}
+              table_(std::exchange(other.table_, nullptr)) {}
         lock& operator=(lock&& other) noexcept {
             if (this != &other) {
                 release();
                 mutex_ = std::exchange(other.mutex_, nullptr);
-                outer_ = std::exchange(other.outer_, nullptr);
+                table_ = std::exchange(other.table_, nullptr);
             }
             return *this;
         }
@@ -62,19 +100,19 @@ public:
 
     private:
         friend key_lock_table;
-        lock(std::mutex& mutex, const key_lock_table* outer) noexcept
-            : mutex_(&mutex), outer_(outer) {}
+        lock(detail::stripe_mutex& mutex, const key_lock_table* table) noexcept
+            : mutex_(&mutex), table_(table) {}
 
         void release() noexcept {
             if (mutex_ == nullptr) return;
-            holding = outer_;
+            held_by_this_thread.forget(table_);
             mutex_->unlock();
             mutex_ = nullptr;
-            outer_ = nullptr;
+            table_ = nullptr;
         }
 
-        std::mutex* mutex_ = nullptr;
-        const key_lock_table* outer_ = nullptr;  // the table this thread held a key of before
+        detail::stripe_mutex* mutex_ = nullptr;
+        const key_lock_table* table_ = nullptr;
     };
 
     /// A table of `stripes` locks (rounded up to a power of two, at least 1).
@@ -90,15 +128,11 @@ public:
     /// key of this table.
     template <lockable_key Key>
     [[nodiscard]] lock acquire(const Key& key) {
-        if (holding == this) {
-            throw error(
-                "dualstore: a write to a key from inside another write through the same store "
-                "(a failure sink or observer that writes through it) would deadlock under "
-                "order::per_key; write from another thread or to the backends directly");
-        }
-        std::mutex& mutex = stripes_[index_of(key)].mutex;
+        if (held_by_this_thread.count != 0) refuse_if_held();
+        detail::stripe_mutex& mutex = stripes_[index_of(key)].mutex;
         detail::lock_cooperatively(mutex);
-        return lock(mutex, std::exchange(holding, this));
+        held_by_this_thread.remember(this);
+        return lock(mutex, this);
     }
 
     /// The number of stripes.
@@ -107,24 +141,39 @@ public:
     /// The stripe `key` maps to.
     template <lockable_key Key>
     [[nodiscard]] std::size_t index_of(const Key& key) const noexcept {
-        std::size_t hash = 0;
+        std::uint64_t hash = 0;
         if constexpr (std::is_convertible_v<const Key&, std::string_view>) {
-            hash = std::hash<std::string_view>{}(std::string_view(key));
+            hash = detail::hash_key_bytes(std::string_view(key));
         } else {
             hash = std::hash<Key>{}(key);
         }
         // Fibonacci hashing: spreads identity hashes (small integers) too.
-        return static_cast<std::size_t>(
-                   (static_cast<std::uint64_t>(hash) * 0x9E3779B97F4A7C15ULL) >> 32U) &
-               mask_;
+        return static_cast<std::size_t>((hash * 0x9E3779B97F4A7C15ULL) >> 32U) & mask_;
     }
 
 private:
+    /// Throws when the calling thread holds a key of this table already (or
+    /// of too many tables). Out of line: the common path holds none.
+    [[gnu::cold, gnu::noinline]] void refuse_if_held() const {
+        if (held_by_this_thread.holds(this)) {
+            throw error(
+                "dualstore: a write to a key from inside another write through the same store "
+                "(a failure sink or observer that writes through it) would deadlock under "
+                "order::per_key; write from another thread or to the backends directly");
+        }
+        if (held_by_this_thread.count == max_tables_per_thread) {
+            throw error(
+                fmt::format("dualstore: one thread holds keys of {} key_lock_tables at once; "
+                            "release one before locking a key of another",
+                            max_tables_per_thread));
+        }
+    }
+
     struct alignas(64) stripe {  // one cache line each: neighbours do not false-share
-        std::mutex mutex;
+        detail::stripe_mutex mutex;
     };
 
-    static inline constinit thread_local const key_lock_table* holding = nullptr;
+    static inline constinit thread_local detail::held_key_tables held_by_this_thread{};
 
     std::size_t mask_;
     std::unique_ptr<stripe[]> stripes_;

@@ -16,8 +16,9 @@ namespace dualstore::order {
 /// write. Keys are spread over `stripes` mutexes by hash (rounded up to a
 /// power of two): writes to keys of different stripes never wait for each
 /// other; two keys that share a stripe are ordered too, which is harmless.
-/// Cost: one uncontended mutex lock and unlock per write (see
-/// benchmarks/README.md); reads take no lock. Keyless `write(op)` is not
+/// Cost: hashing the key and one uncontended lock and unlock, inline, per
+/// write (about 85 instructions, 8–15 ns; see benchmarks/README.md); reads
+/// take no lock. Keyless `write(op)` is not
 /// ordered.
 struct per_key {
     using category = order_tag;
