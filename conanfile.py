@@ -44,7 +44,6 @@ class DualstoreConan(ConanFile):
 
     def requirements(self):
         self.requires("fmt/9.1.0")
-        self.requires("range-v3/0.12.0")
         for name, (requirement, _) in ADAPTERS.items():
             if self.options.get_safe(f"with_{name}") and requirement:
                 self.requires(requirement)
@@ -69,7 +68,7 @@ class DualstoreConan(ConanFile):
         self.cpp_info.set_property("pkg_config_name", "dualstore")
         core = self.cpp_info.components["dualstore"]
         core.set_property("cmake_target_name", "dualstore::dualstore")
-        core.requires = ["fmt::fmt", "range-v3::range-v3"]
+        core.requires = ["fmt::fmt"]
         core.bindirs = []
         core.libdirs = []
         if self.settings.os in ("Linux", "FreeBSD"):

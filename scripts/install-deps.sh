@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build pkg-config git ca-certificates
   g++ clang libclang-rt-14-dev   # compilers; sanitizer runtimes for clang
-  catch2 libfmt-dev librange-v3-dev libbenchmark-dev
+  catch2 libfmt-dev libbenchmark-dev
   libsqlite3-dev libgdbm-dev liblmdb-dev librocksdb-dev   # embedded engines
   libhiredis-dev libpq-dev redis-server redis-tools       # Redis, PostgreSQL clients
   postgresql                                              # and servers for the adapter tests

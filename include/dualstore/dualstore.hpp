@@ -37,6 +37,7 @@
 #include <dualstore/retry.hpp>
 #include <dualstore/retry_queue.hpp>
 #include <dualstore/rollback.hpp>
+#include <dualstore/scan_range.hpp>
 #include <dualstore/stage.hpp>
 #include <dualstore/thread_pool.hpp>
 #include <dualstore/version.hpp>

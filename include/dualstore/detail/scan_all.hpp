@@ -43,7 +43,9 @@ public:
     /// Reads `store` from `from` (empty: the scan is over) in pages of
     /// `page_size` items (at least 1).
     page_reader(Store& store, std::size_t page_size, std::optional<cursor_type> from)
-        : store_(store), page_size_(std::max<std::size_t>(page_size, 1)), start_(std::move(from)) {}
+        : store_(&store),
+          page_size_(std::max<std::size_t>(page_size, 1)),
+          start_(std::move(from)) {}
 
     /// The current item, reading the next page when this one is used up;
     /// null once the scan is over. A store exception propagates, and the
@@ -51,7 +53,7 @@ public:
     item_type* current() {
         while (start_) {
             if (!loaded_) {
-                auto page = store_.scan(*start_, page_size_);
+                auto page = store_->scan(*start_, page_size_);
                 items_.clear();
                 for (auto&& item : page.items) items_.emplace_back(std::move(item));
                 next_ = std::move(page.next);
@@ -76,7 +78,7 @@ public:
     [[nodiscard]] std::size_t held() const noexcept { return items_.size(); }
 
 private:
-    Store& store_;
+    Store* store_;  // a pointer, not a reference: a reader can be moved and assigned
     std::size_t page_size_;
     std::optional<cursor_type> start_;
     std::vector<item_type> items_;
