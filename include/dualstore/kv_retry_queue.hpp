@@ -148,7 +148,7 @@ private:
         std::size_t n = 0;
         const auto wanted = fmt::format("{}{}:", prefix_, kind);
         detail::for_each_item(store(), page_size, [&](const std::string& k, const std::string&) {
-            n += k.starts_with(wanted) ? 1 : 0;
+            if (k.starts_with(wanted)) ++n;
             return true;
         });
         return n;

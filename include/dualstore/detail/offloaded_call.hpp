@@ -42,7 +42,8 @@ private:
     struct shared_state {
         enum phase_t : int { pending, running, done };
 
-        shared_state(void* fn, void (*invoke)(void*)) noexcept : fn(fn), invoke(invoke) {}
+        shared_state(void* callable, void (*invoker)(void*)) noexcept
+            : fn(callable), invoke(invoker) {}
 
         /// Runs the callable if no other thread has claimed it; true if it ran here.
         bool run_if_pending() noexcept {

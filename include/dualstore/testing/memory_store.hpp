@@ -212,7 +212,9 @@ public:
         std::shared_lock lock(mutex_);
         const auto now_point = now();
         std::size_t live = 0;
-        for (const auto& [key, item] : entries_) live += item.live_at(now_point) ? 1 : 0;
+        for (const auto& [key, item] : entries_) {
+            if (item.live_at(now_point)) ++live;
+        }
         return live;
     }
 
