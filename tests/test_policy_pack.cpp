@@ -14,6 +14,25 @@ using defaults = decltype(ds::dual_store{std::declval<kv&>(), std::declval<kv&>(
                                          ds::discard_secondary_failures{}});
 
 static_assert(std::is_same_v<store_a, store_b>, "the same configuration is the same type");
+static_assert(
+    std::is_same_v<store_a,
+                   ds::dual_store_t<kv&, kv&, ds::discard_secondary_failures, ds::read::fallback,
+                                    ds::retry::fixed, ds::write::parallel>>,
+    "dual_store_t names the deduced type, in any order");
+static_assert(std::is_same_v<
+              store_a::configuration_type,
+              ds::dual_store<kv&, kv&, ds::write::parallel, ds::read::fallback, ds::retry::fixed,
+                             ds::discard_secondary_failures>::configuration_type>);
+static_assert(
+    std::is_base_of_v<store_a, ds::dual_store<kv&, kv&, ds::write::parallel, ds::read::fallback,
+                                              ds::retry::fixed, ds::discard_secondary_failures>>,
+    "a store spelled with a policy pack is the store of its configuration");
+static_assert(std::is_same_v<decltype(ds::migration{std::declval<kv&>(), std::declval<kv&>(),
+                                                    ds::stage::shadow, ds::write::parallel{},
+                                                    ds::discard_secondary_failures{}}),
+                             ds::migration_t<kv&, kv&, ds::discard_secondary_failures,
+                                             ds::write::parallel, ds::read::shadow>>,
+              "a migration's initial stage is not part of its type");
 static_assert(std::is_same_v<defaults::write_policy, ds::write::sequential>);
 static_assert(std::is_same_v<defaults::read_policy, ds::read::primary>);
 static_assert(std::is_same_v<defaults::retry_policy, ds::retry::none>);
@@ -68,16 +87,29 @@ TEST_CASE("policy pack: a store explicitly spelled with fewer policies gets the 
     CHECK(store.get("k") == "from secondary");
 }
 
+TEST_CASE("policy pack: a function taking dual_store_t takes every spelling of the configuration",
+          "[policy]") {
+    using configured =
+        ds::dual_store_t<kv&, kv&, ds::read::fallback, ds::discard_secondary_failures>;
+    const auto read_through = [](configured& store) { return store.get("k"); };
+    kv a, b;
+    b.put("k", "from secondary");
+    ds::dual_store deduced{a, b, ds::discard_secondary_failures{}, ds::read::fallback{}};
+    ds::dual_store<kv&, kv&, ds::read::fallback, ds::discard_secondary_failures> spelled{
+        a, b, ds::read::fallback{}, ds::discard_secondary_failures{}};
+    CHECK(read_through(deduced) == "from secondary");
+    CHECK(read_through(spelled) == "from secondary");
+}
+
 TEST_CASE("dual_store: owns backends given as rvalues, refers to lvalues", "[dual_store]") {
     kv shared;
     ds::dual_store store{kv{}, shared, ds::discard_secondary_failures{}};
     static_assert(std::is_same_v<decltype(store)::primary_store, kv>);
-    static_assert(std::is_same_v<decltype(store),
-                                 ds::dual_store<kv, kv&, ds::write::sequential, ds::read::primary,
-                                                ds::retry::none, ds::rollback::none,
-                                                ds::discard_secondary_failures,
-                                                ds::observe::none, ds::no_guard,
-                                                ds::order::per_key>>);
+    using full_spelling =
+        ds::dual_store_t<kv, kv&, ds::write::sequential, ds::read::primary, ds::retry::none,
+                         ds::rollback::none, ds::discard_secondary_failures, ds::observe::none,
+                         ds::no_guard, ds::order::per_key>;
+    static_assert(std::is_same_v<decltype(store), full_spelling>);
     store.put("k", "v");
     CHECK(store.primary().get("k") == "v");
     CHECK(&store.secondary() == &shared);

@@ -172,3 +172,27 @@ TEST_CASE("shadow read: a user comparator decides what counts as a mismatch", "[
     (void)store.get("j");
     CHECK(observer.mismatch_log() == std::vector<std::string>{"j: x != y"});
 }
+
+TEST_CASE("shadow read: a comparator of the values (not the optionals) compares get's answers",
+          "[read][shadow]") {
+    kv a, b;
+    dst::counting_observer observer;
+    // The natural signature: two values. Two empty answers agree; one empty one does not.
+    const auto same_length = [](const std::string& x, const std::string& y) {
+        return x.size() == y.size();
+    };
+    ds::dual_store store{a, b, ds::read::shadow{}.compared_by(same_length),
+                         ds::observe::with(observer), ds::discard_secondary_failures{}};
+    a.put("k", "abc");
+    b.put("k", "xyz");  // same length: agrees
+    a.put("j", "abc");
+    b.put("j", "wxyz");  // another length
+    a.put("only", "x");  // missing from the secondary
+
+    CHECK(store.get("k") == "abc");
+    CHECK(store.get("j") == "abc");
+    CHECK(store.get("only") == "x");
+    CHECK(store.get("neither") == std::nullopt);
+    CHECK(observer.mismatch_log() ==
+          std::vector<std::string>{"j: abc != wxyz", "only: x != <none>"});
+}

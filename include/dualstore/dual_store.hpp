@@ -4,10 +4,10 @@
 /// store interface, with compile-time write, read, retry, rollback,
 /// failure-sink, observer and guard policies.
 
+#include <dualstore/detail/configuration.hpp>
 #include <dualstore/detail/dual_engine.hpp>
 #include <dualstore/detail/holder.hpp>
 #include <dualstore/detail/kv_checks.hpp>
-#include <dualstore/detail/policy_pack.hpp>
 #include <dualstore/repair.hpp>
 
 #include <optional>
@@ -15,34 +15,6 @@
 #include <utility>
 
 namespace dualstore {
-
-namespace detail {
-
-/// The engine type for a policy pack, defaults filled in.
-template <class... Ps>
-using engine_for = dual_engine<
-    select_policy_t<write_tag, write::sequential, Ps...>,
-    select_policy_t<read_tag, read::primary, Ps...>, select_policy_t<retry_tag, retry::none, Ps...>,
-    select_policy_t<rollback_tag, rollback::none, Ps...>,
-    select_policy_t<failure_sink_tag, no_failure_sink, Ps...>,
-    select_policy_t<observer_tag, observe::none, Ps...>,
-    select_policy_t<guard_tag, no_guard, Ps...>, select_policy_t<order_tag, order::per_key, Ps...>>;
-
-/// Builds the engine of `Engine`'s policy types from policies given in any order.
-template <class Engine, class WritePolicy, class ReadPolicy, class RetryPolicy,
-          class RollbackPolicy, class SinkPolicy, class ObserverPolicy, class OrderPolicy,
-          class... Args>
-Engine make_engine(Args&... policies) {
-    return Engine(take_policy<write_tag, WritePolicy>(policies...),
-                  take_policy<read_tag, ReadPolicy>(policies...),
-                  take_policy<retry_tag, RetryPolicy>(policies...),
-                  take_policy<rollback_tag, RollbackPolicy>(policies...),
-                  take_policy<failure_sink_tag, SinkPolicy>(policies...),
-                  take_policy<observer_tag, ObserverPolicy>(policies...),
-                  take_policy<order_tag, OrderPolicy>(policies...));
-}
-
-}  // namespace detail
 
 /// Two stores behind one interface. Writes go to one or both per the write
 /// policy; reads come from one or both per the read policy; each side's
@@ -61,49 +33,52 @@ Engine make_engine(Args&... policies) {
 /// Thread safety: callable from many threads at once when the backends are;
 /// the store keeps no per-call state. Observers and the failure sink may be
 /// called from a worker thread under `write::parallel`.
+///
+/// The store itself is `dual_store<Primary, Secondary, configuration<...>>`,
+/// one type per configuration, which the constructor deduces whatever the
+/// order of the policies and `dual_store_t<Primary, Secondary, Policies...>`
+/// names. `dual_store<Primary, Secondary, Policies...>` spelled with a policy
+/// pack derives from it, so a function taking `dual_store_t<P, S, Ps...>&`
+/// takes every spelling.
 template <class Primary, class Secondary, class... Policies>
-class dual_store {
-    static_assert(detail::validate_policies<Policies...>::value);
-    using engine = detail::engine_for<Policies...>;
+class dual_store;
+
+/// The one type of a dual store over `Primary` and `Secondary` with
+/// `Policies` in any order, defaults named or not: what the constructor deduces.
+template <class Primary, class Secondary, class... Policies>
+using dual_store_t = dual_store<Primary, Secondary, store_configuration_t<Policies...>>;
+
+/// The dual store of one configuration (see above).
+template <class Primary, class Secondary, class... ConfiguredPolicies>
+class dual_store<Primary, Secondary, configuration<ConfiguredPolicies...>>
+    : public configuration<ConfiguredPolicies...> {  // write_policy, read_policy, ...: the policies
+                                                     // in effect
+    using Config = configuration<ConfiguredPolicies...>;
+    using engine = detail::dual_engine<Config>;
 
 public:
+    /// The policies in effect, one of each category.
+    using configuration_type = Config;
     /// The primary backend's type.
     using primary_store = std::remove_reference_t<Primary>;
     /// The secondary backend's type.
     using secondary_store = std::remove_reference_t<Secondary>;
-    /// The write policy in effect.
-    using write_policy = detail::select_policy_t<write_tag, write::sequential, Policies...>;
-    /// The read policy in effect.
-    using read_policy = detail::select_policy_t<read_tag, read::primary, Policies...>;
-    /// The retry policy in effect.
-    using retry_policy = detail::select_policy_t<retry_tag, retry::none, Policies...>;
-    /// The rollback policy in effect.
-    using rollback_policy = detail::select_policy_t<rollback_tag, rollback::none, Policies...>;
-    /// The failure sink in effect.
-    using sink_policy = detail::select_policy_t<failure_sink_tag, no_failure_sink, Policies...>;
-    /// The observers in effect.
-    using observer_policy = detail::select_policy_t<observer_tag, observe::none, Policies...>;
-    /// The guard in effect.
-    using guard_policy = detail::select_policy_t<guard_tag, no_guard, Policies...>;
-    /// The ordering policy in effect.
-    using order_policy = detail::select_policy_t<order_tag, order::per_key, Policies...>;
     /// The key type of `get`/`put`/`erase` (`no_key` for other backends).
     using key_type = typename detail::kv_types<primary_store>::key_type;
     /// The value type of `get`/`put` (`no_key` for other backends).
     using mapped_type = typename detail::kv_types<primary_store>::mapped_type;
 
     /// Builds a store over `primary` and `secondary` (held by reference when
-    /// lvalues, moved in when rvalues) with the given policies, in any order.
+    /// lvalues, moved in when rvalues) with the given policies, in any order
+    /// (copied from lvalues, moved from rvalues). The policies are checked
+    /// before anything is built, so a mistake is the first error reported.
     template <class PrimaryArg, class SecondaryArg, class... Args>
-    dual_store(PrimaryArg&& primary, SecondaryArg&& secondary, Args... policies)
+    requires(detail::validate_policies<std::remove_cvref_t<Args>...>::value&&
+                 engine::failure_sink_chosen())
+        dual_store(PrimaryArg&& primary, SecondaryArg&& secondary, Args&&... policies)
         : primary_(std::in_place, std::forward<PrimaryArg>(primary)),
           secondary_(std::in_place, std::forward<SecondaryArg>(secondary)),
-          engine_(
-              detail::make_engine<engine, write_policy, read_policy, retry_policy, rollback_policy,
-                                  sink_policy, observer_policy, order_policy>(policies...)) {
-        static_assert(detail::validate_policies<Args...>::value);
-        static_assert(engine::failure_sink_chosen());
-    }
+          engine_(std::forward<Args>(policies)...) {}
 
     /// The primary backend.
     [[nodiscard]] primary_store& primary() noexcept { return primary_.get(); }
@@ -190,7 +165,8 @@ public:
     }
 
 private:
-    static constexpr detail::read_mode read_mode = detail::read_mode_of<read_policy>;
+    static constexpr detail::read_mode read_mode =
+        detail::read_mode_of<typename Config::read_policy>;
     // Stops get/put/erase with a readable message when the backends are not
     // key-value stores of the same types.
     static constexpr bool kv_ready = engine::template kv_ready<primary_store, secondary_store>();
@@ -200,18 +176,21 @@ private:
     engine engine_;
 };
 
-/// Deduces held (lvalue) or owned (rvalue) backends and a canonical policy
-/// list, so the same configuration in any order is the same type.
+/// A dual store spelled with a policy pack: the store of its configuration
+/// (`dual_store_t`), with the same constructors.
+template <class Primary, class Secondary, class... Policies>
+class dual_store : public dual_store_t<Primary, Secondary, Policies...> {
+    using configured = dual_store_t<Primary, Secondary, Policies...>;
+
+public:
+    using configured::configured;
+};
+
+/// Deduces held (lvalue) or owned (rvalue) backends and the store of the
+/// policies' configuration, so the same policies in any order are one type.
 template <class PrimaryArg, class SecondaryArg, class... Ps>
-dual_store(PrimaryArg&&, SecondaryArg&&, Ps...)
+dual_store(PrimaryArg&&, SecondaryArg&&, Ps&&...)
     -> dual_store<detail::held_t<PrimaryArg&&>, detail::held_t<SecondaryArg&&>,
-                  detail::select_policy_t<write_tag, write::sequential, Ps...>,
-                  detail::select_policy_t<read_tag, read::primary, Ps...>,
-                  detail::select_policy_t<retry_tag, retry::none, Ps...>,
-                  detail::select_policy_t<rollback_tag, rollback::none, Ps...>,
-                  detail::select_policy_t<failure_sink_tag, no_failure_sink, Ps...>,
-                  detail::select_policy_t<observer_tag, observe::none, Ps...>,
-                  detail::select_policy_t<guard_tag, no_guard, Ps...>,
-                  detail::select_policy_t<order_tag, order::per_key, Ps...>>;
+                  store_configuration_t<std::remove_cvref_t<Ps>...>>;
 
 }  // namespace dualstore

@@ -46,6 +46,12 @@ public:
     using error::error;
 };
 
+/// Thrown when stored bytes are not a retry entry this version can read.
+class decode_error : public error {
+public:
+    using error::error;
+};
+
 /// The text of an exception held by `e`: its `what()` when it derives from
 /// `std::exception`, a fixed phrase otherwise. Never throws.
 [[nodiscard]] inline std::string describe(const std::exception_ptr& e) noexcept try {

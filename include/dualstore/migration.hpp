@@ -3,11 +3,11 @@
 /// `migration<Old, New, Policies...>`: a dual store whose roles change at run
 /// time, stage by stage, from the old store alone to the new store alone.
 
+#include <dualstore/detail/configuration.hpp>
 #include <dualstore/detail/dual_engine.hpp>
 #include <dualstore/detail/holder.hpp>
-#include <dualstore/detail/policy_pack.hpp>
+#include <dualstore/detail/kv_checks.hpp>
 #include <dualstore/detail/stage_gate.hpp>
-#include <dualstore/dual_store.hpp>
 #include <dualstore/observe/events.hpp>
 #include <dualstore/repair.hpp>
 #include <dualstore/stage.hpp>
@@ -47,24 +47,40 @@ namespace dualstore {
 /// two stages never overlap; writes to one key are ordered within a stage
 /// (`order::per_key`). Backends
 /// are held by reference (lvalues) or owned (rvalues), as in `dual_store`.
+///
+/// As for `dual_store`, the migration itself is `migration<Old, New,
+/// configuration<...>>`, one type per configuration, which the constructor
+/// deduces and `migration_t<Old, New, Policies...>` names; a migration spelled
+/// with a policy pack derives from it.
 template <class Old, class New, class... Policies>
-class migration {
-    static_assert(detail::validate_policies<Policies...>::value);
+class migration;
+
+/// The one type of a migration from `Old` to `New` with `Policies` in any order.
+template <class Old, class New, class... Policies>
+using migration_t = migration<Old, New, migration_configuration_t<Policies...>>;
+
+/// The migration of one configuration (see above).
+template <class Old, class New, class... ConfiguredPolicies>
+class migration<Old, New, configuration<ConfiguredPolicies...>>
+    : public configuration<ConfiguredPolicies...> {  // write_policy, read_policy, ...: the policies
+                                                     // in effect
+    using Config = configuration<ConfiguredPolicies...>;
+    using engine = detail::dual_engine<Config>;
 
 public:
+    /// The policies in effect, one of each category.
+    using configuration_type = Config;
     /// The old backend's type.
     using old_store = std::remove_reference_t<Old>;
     /// The new backend's type.
     using new_store = std::remove_reference_t<New>;
-    /// The write policy where both stores are written.
-    using write_policy = detail::select_policy_t<write_tag, write::sequential, Policies...>;
-    /// The comparison of the `shadow` and `live` stages.
-    using read_policy = detail::select_policy_t<read_tag, read::shadow, Policies...>;
     /// The key type of `get`/`put`/`erase` (`no_key` for other backends).
     using key_type = typename detail::kv_types<old_store>::key_type;
     /// The value type of `get`/`put` (`no_key` for other backends).
     using mapped_type = typename detail::kv_types<old_store>::mapped_type;
 
+    using write_policy = typename Config::write_policy;
+    using read_policy = typename Config::read_policy;
     static_assert(!std::is_same_v<write_policy, write::primary_only>,
                   "dualstore: migration: the stage decides which stores are written; remove "
                   "write::primary_only (use stage::off or stage::complete for one store)");
@@ -74,23 +90,17 @@ public:
                   "the shadow and live stages");
 
     /// A migration over `old_backend` and `new_backend` with the given
-    /// policies, in any order; a `stage` among them is the initial stage
-    /// (`stage::off` when there is none).
+    /// policies in any order (copied from lvalues, moved from rvalues),
+    /// optionally preceded by the initial `stage` (`stage::off` when there is
+    /// none). The arguments are checked before anything is built.
     template <class OldArg, class NewArg, class... Args>
-    migration(OldArg&& old_backend, NewArg&& new_backend, Args... args)
+    requires(detail::validate_migration_arguments<std::remove_cvref_t<Args>...>::value&&
+                 engine::failure_sink_chosen())
+        migration(OldArg&& old_backend, NewArg&& new_backend, Args&&... args)
         : old_(std::in_place, std::forward<OldArg>(old_backend)),
           new_(std::in_place, std::forward<NewArg>(new_backend)),
-          engine_(
-              detail::make_engine<engine, write_policy, read_policy, retry_policy, rollback_policy,
-                                  sink_policy, observer_policy, order_policy>(args...)),
-          gate_(initial_stage(args...)) {
-        static_assert(((policy<Args> || std::is_same_v<Args, stage>)&&...),
-                      "dualstore: an argument of migration is neither a policy nor a stage");
-        static_assert((std::size_t{0} + ... + std::size_t{std::is_same_v<Args, stage>}) <= 1,
-                      "dualstore: migration takes at most one initial stage");
-        static_assert(detail::validate_policy_counts<Args...>::value);
-        static_assert(engine::failure_sink_chosen());
-    }
+          engine_(std::forward<Args>(args)...),
+          gate_(initial_stage(args...)) {}
 
     /// The old backend.
     [[nodiscard]] old_store& old_side() noexcept { return old_.get(); }
@@ -209,15 +219,6 @@ private:
         });
     }
 
-    using retry_policy = detail::select_policy_t<retry_tag, retry::none, Policies...>;
-    using rollback_policy = detail::select_policy_t<rollback_tag, rollback::none, Policies...>;
-    using sink_policy = detail::select_policy_t<failure_sink_tag, no_failure_sink, Policies...>;
-    using observer_policy = detail::select_policy_t<observer_tag, observe::none, Policies...>;
-    using guard_policy = detail::select_policy_t<guard_tag, no_guard, Policies...>;
-    using order_policy = detail::select_policy_t<order_tag, order::per_key, Policies...>;
-    using engine = detail::dual_engine<write_policy, read_policy, retry_policy, rollback_policy,
-                                       sink_policy, observer_policy, guard_policy, order_policy>;
-
     template <class... Args>
     static constexpr stage initial_stage(const Args&... args) noexcept {
         stage initial = stage::off;
@@ -229,7 +230,9 @@ private:
         return initial;
     }
 
-    static constexpr bool kv_ready = engine::template kv_ready<old_store, new_store>();
+    static constexpr bool kv_ready =
+        engine::template kv_ready<old_store, new_store, detail::backend_role::old_store,
+                                  detail::backend_role::new_store>();
 
     /// Runs `fn.template operator()<Both, Mode>(primary, secondary, origin)`
     /// with the roles of the stage in effect, which cannot change until it
@@ -289,18 +292,21 @@ private:
     detail::stage_gate gate_;
 };
 
-/// Deduces held (lvalue) or owned (rvalue) backends and a canonical policy
-/// list (an initial `stage` among the arguments is not a policy).
-template <class OldArg, class NewArg, class... Ps>
-migration(OldArg&&, NewArg&&, Ps...)
-    -> migration<detail::held_t<OldArg&&>, detail::held_t<NewArg&&>,
-                 detail::select_policy_t<write_tag, write::sequential, Ps...>,
-                 detail::select_policy_t<read_tag, read::shadow, Ps...>,
-                 detail::select_policy_t<retry_tag, retry::none, Ps...>,
-                 detail::select_policy_t<rollback_tag, rollback::none, Ps...>,
-                 detail::select_policy_t<failure_sink_tag, no_failure_sink, Ps...>,
-                 detail::select_policy_t<observer_tag, observe::none, Ps...>,
-                 detail::select_policy_t<guard_tag, no_guard, Ps...>,
-                 detail::select_policy_t<order_tag, order::per_key, Ps...>>;
+/// A migration spelled with a policy pack: the migration of its
+/// configuration (`migration_t`), with the same constructors.
+template <class Old, class New, class... Policies>
+class migration : public migration_t<Old, New, Policies...> {
+    using configured = migration_t<Old, New, Policies...>;
+
+public:
+    using configured::configured;
+};
+
+/// Deduces held (lvalue) or owned (rvalue) backends and the migration of the
+/// policies' configuration (an initial stage may come first).
+template <class OldArg, class NewArg, class... Args>
+migration(OldArg&&, NewArg&&, Args&&...) -> migration<
+    detail::held_t<OldArg&&>, detail::held_t<NewArg&&>,
+    typename detail::migration_arguments_configuration<std::remove_cvref_t<Args>...>::type>;
 
 }  // namespace dualstore

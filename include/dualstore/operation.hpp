@@ -10,6 +10,9 @@
 
 namespace dualstore {
 
+/// The key type of a generic operation called without a key.
+struct no_key {};
+
 /// What was done to a store.
 enum class operation {
     get,    ///< `get(key)`

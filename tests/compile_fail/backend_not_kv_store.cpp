@@ -1,4 +1,4 @@
-// expect: backend does not model dualstore::kv_store: no member put\(key, value\)
+// expect: the secondary backend does not model dualstore::kv_store: no member put\(key, value\)
 #include <dualstore/dualstore.hpp>
 #include <dualstore/testing/memory_store.hpp>
 

@@ -7,6 +7,7 @@
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/kv_checks.hpp>
 #include <dualstore/detail/offloaded_call.hpp>
+#include <dualstore/detail/policy_pack.hpp>
 #include <dualstore/detail/retry_loop.hpp>
 #include <dualstore/detail/sampling.hpp>
 #include <dualstore/error.hpp>
@@ -155,22 +156,64 @@ private:
     std::unique_ptr<key_lock_table> table_;  // on the heap: the store stays movable
 };
 
+template <class T>
+inline constexpr bool is_optional_v = false;
+template <class T>
+inline constexpr bool is_optional_v<std::optional<T>> = true;
+
+/// Whether two shadow answers agree per `compare`, called with the answers
+/// themselves or, when both are `std::optional` (what `get` returns) and
+/// `compare` takes their values, with the values: two empty answers agree,
+/// one empty answer does not.
+template <class Compare, class A, class B>
+bool answers_agree(Compare& compare, const A& a, const B& b) {
+    if constexpr (std::is_invocable_r_v<bool, Compare&, const A&, const B&>) {
+        return std::invoke(compare, a, b);
+    } else if constexpr (is_optional_v<A> && is_optional_v<B>) {
+        static_assert(std::is_invocable_r_v<bool, Compare&, const typename A::value_type&,
+                                            const typename B::value_type&>,
+                      "dualstore: read::shadow: the comparator must be callable as "
+                      "compare(primary_value, secondary_value) -> bool, or with the two "
+                      "std::optional answers of get()");
+        if (!a || !b) return !a && !b;
+        return std::invoke(compare, *a, *b);
+    } else {
+        static_assert(is_optional_v<A>,
+                      "dualstore: read::shadow: the comparator must be callable as "
+                      "compare(primary_answer, secondary_answer) -> bool with the answers of "
+                      "the read operation");
+        return false;
+    }
+}
+
 /// The policies of a dual store (the guard is a type only), and the operations over two stores
 /// passed in per call: `P` is the primary (it answers reads and its failures reach the caller), `S`
 /// the secondary. Holds no per-call state; under `order::per_key` it holds the key locks.
-template <class WritePolicy, class ReadPolicy, class RetryPolicy, class RollbackPolicy,
-          class SinkPolicy, class ObserverPolicy, class GuardPolicy, class OrderPolicy>
+template <class Config>
 class dual_engine {
+    using WritePolicy = typename Config::write_policy;
+    using ReadPolicy = typename Config::read_policy;
+    using RetryPolicy = typename Config::retry_policy;
+    using RollbackPolicy = typename Config::rollback_policy;
+    using SinkPolicy = typename Config::sink_policy;
+    using ObserverPolicy = typename Config::observer_policy;
+    using GuardPolicy = typename Config::guard_policy;
+    using OrderPolicy = typename Config::order_policy;
+
 public:
-    dual_engine(WritePolicy write, ReadPolicy read, RetryPolicy retry, RollbackPolicy rollback,
-                SinkPolicy sink, ObserverPolicy observers, const OrderPolicy& order)
-        : write_(std::move(write)),
-          read_(std::move(read)),
-          retry_(std::move(retry)),
-          rollback_(std::move(rollback)),
-          sink_(std::move(sink)),
-          observers_(std::move(observers)),
-          locks_(order) {}
+    /// An engine of the policies among `args`, given in any order (copied
+    /// from lvalues, moved from rvalues; arguments of no category, such as a
+    /// migration's initial stage, are ignored), defaults for the others.
+    template <class... Args>
+    requires(!(std::is_same_v<std::remove_cvref_t<Args>, dual_engine> ||
+               ...)) explicit dual_engine(Args&&... args)
+        : write_(take_policy<write_tag, WritePolicy>(std::forward<Args>(args)...)),
+          read_(take_policy<read_tag, ReadPolicy>(std::forward<Args>(args)...)),
+          retry_(take_policy<retry_tag, RetryPolicy>(std::forward<Args>(args)...)),
+          rollback_(take_policy<rollback_tag, RollbackPolicy>(std::forward<Args>(args)...)),
+          sink_(take_policy<failure_sink_tag, SinkPolicy>(std::forward<Args>(args)...)),
+          observers_(take_policy<observer_tag, ObserverPolicy>(std::forward<Args>(args)...)),
+          locks_(take_policy<order_tag, OrderPolicy>(std::forward<Args>(args)...)) {}
 
     static constexpr bool append_only_v = std::is_same_v<GuardPolicy, append_only>;
 
@@ -208,11 +251,12 @@ public:
                   "dualstore: a rollback policy only acts under write::dual_primary; remove it "
                   "or use write::dual_primary");
 
-    /// Checks that `P` and `S` are key-value stores of the same types.
-    template <class P, class S>
+    /// Checks that `P` and `S` are key-value stores of the same types; the
+    /// messages name them as `PRole` and `SRole`.
+    template <class P, class S, backend_role PRole = backend_role::primary,
+              backend_role SRole = backend_role::secondary>
     static constexpr bool kv_ready() {
-        constexpr bool both = require_kv_store<P, the_primary_backend>() &&
-                              require_kv_store<S, the_secondary_backend>();
+        constexpr bool both = require_kv_store<P, PRole>() && require_kv_store<S, SRole>();
         if constexpr (both) {
             static_assert(
                 std::is_same_v<typename P::key_type, typename S::key_type> &&
@@ -591,7 +635,7 @@ private:
             same = mine.error && other.error && same_failure(mine.error, other.error);
         } else {
             try {
-                same = std::invoke(read_.compare, *mine.value, *other.value);
+                same = answers_agree(read_.compare, *mine.value, *other.value);
             } catch (...) {
                 notify(observe::shadow_error_event<Key>{key, std::current_exception()});
                 return;

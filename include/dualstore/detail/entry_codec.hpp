@@ -17,16 +17,6 @@
 #include <string>
 #include <string_view>
 
-namespace dualstore {
-
-/// Thrown when stored bytes are not a retry entry this version can read.
-class decode_error : public error {
-public:
-    using error::error;
-};
-
-}  // namespace dualstore
-
 namespace dualstore::detail {
 
 inline constexpr std::string_view entry_magic{"DSQ\x02", 4};

@@ -21,42 +21,46 @@ concept has_mapped_type = requires {
     typename S::mapped_type;
 };
 
-/// Names the backend in the instantiation context of a failed check.
-struct the_primary_backend {};
-/// \copydoc the_primary_backend
-struct the_secondary_backend {};
+/// Which backend a check is about; its message names it.
+enum class backend_role { primary, secondary, old_store, new_store };
 
-/// Stops the build with a message naming the first member `S` lacks to model
-/// `kv_store`; true when it models it. `Which` names the backend.
-template <class S, class Which>
+// One static_assert per role, since a message must be a literal: the first
+// error names the backend whose member is missing.
+#define DUALSTORE_REQUIRE_KV_MEMBER(missing, ...)                                                 \
+    static_assert(Role != backend_role::primary || (__VA_ARGS__),                                 \
+                  "dualstore: the primary backend does not model dualstore::kv_store: " missing); \
+    static_assert(                                                                                \
+        Role != backend_role::secondary || (__VA_ARGS__),                                         \
+        "dualstore: the secondary backend does not model dualstore::kv_store: " missing);         \
+    static_assert(Role != backend_role::old_store || (__VA_ARGS__),                               \
+                  "dualstore: the old backend does not model dualstore::kv_store: " missing);     \
+    static_assert(Role != backend_role::new_store || (__VA_ARGS__),                               \
+                  "dualstore: the new backend does not model dualstore::kv_store: " missing)
+
+/// Stops the build with a message naming the backend (`Role`) and the first
+/// member `S` lacks to model `kv_store`; true when it models it.
+template <class S, backend_role Role>
 constexpr bool require_kv_store() {
-    static_assert(has_key_type<S>,
-                  "dualstore: backend does not model dualstore::kv_store: no member type key_type");
-    static_assert(has_mapped_type<S>,
-                  "dualstore: backend does not model dualstore::kv_store: no member type "
-                  "mapped_type");
+    DUALSTORE_REQUIRE_KV_MEMBER("no member type key_type", has_key_type<S>);
+    DUALSTORE_REQUIRE_KV_MEMBER("no member type mapped_type", has_mapped_type<S>);
     if constexpr (has_key_type<S> && has_mapped_type<S>) {
         using K = typename S::key_type;
         using V = typename S::mapped_type;
-        static_assert(
-            requires(S & s, const K& k) {
+        DUALSTORE_REQUIRE_KV_MEMBER(
+            "no member get(key) returning std::optional<mapped_type>", requires(S & s, const K& k) {
                 { s.get(k) } -> std::same_as<std::optional<V>>;
-            },
-            "dualstore: backend does not model dualstore::kv_store: no member get(key) returning "
-            "std::optional<mapped_type>");
-        static_assert(
-            requires(S & s, const K& k, const V& v) { s.put(k, v); },
-            "dualstore: backend does not model dualstore::kv_store: no member "
-            "put(key, value)");
-        static_assert(
-            requires(S & s, const K& k) {
+            });
+        DUALSTORE_REQUIRE_KV_MEMBER(
+            "no member put(key, value)", requires(S & s, const K& k, const V& v) { s.put(k, v); });
+        DUALSTORE_REQUIRE_KV_MEMBER(
+            "no member erase(key) returning bool", requires(S & s, const K& k) {
                 { s.erase(k) } -> std::convertible_to<bool>;
-            },
-            "dualstore: backend does not model dualstore::kv_store: no member erase(key) "
-            "returning bool");
+            });
     }
     return kv_store<S>;
 }
+
+#undef DUALSTORE_REQUIRE_KV_MEMBER
 
 /// Key and value types of a key-value backend; `no_key` for other backends.
 template <class S>

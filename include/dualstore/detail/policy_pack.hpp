@@ -39,16 +39,31 @@ struct select_policy<Tag, Default, P, Ps...>
 template <class Tag, class Default, class... Ps>
 using select_policy_t = typename select_policy<Tag, Default, Ps...>::type;
 
-/// The policy of category `Tag` among the arguments (moved out), or a
-/// value-initialised `Default`.
-template <class Tag, class Default, class... Ps>
-constexpr select_policy_t<Tag, Default, Ps...> take_policy(Ps&... ps) {
-    using result = select_policy_t<Tag, Default, Ps...>;
-    if constexpr (count_of_v<Tag, Ps...> == 0) {
-        return result{};
+/// The index of the first of `Ps` of category `Tag`; `sizeof...(Ps)` when none is.
+template <class Tag, class... Ps>
+inline constexpr std::size_t index_of_category_v = [] {
+    constexpr bool matches[] = {std::is_same_v<typename category_of<Ps>::type, Tag>..., true};
+    std::size_t at = 0;
+    while (!matches[at]) ++at;
+    return at;
+}();
+
+/// The argument of category `Tag` (copied from an lvalue, moved from an
+/// rvalue) as a `Result`, or a value-initialised `Result` when none is given.
+/// An argument of the category but another type than `Result` stops the
+/// build with a message saying so.
+template <class Tag, class Result, class... Args>
+constexpr Result take_policy(Args&&... args) {
+    constexpr std::size_t at = index_of_category_v<Tag, std::remove_cvref_t<Args>...>;
+    if constexpr (at == sizeof...(Args)) {
+        return Result{};
     } else {
-        auto refs = std::forward_as_tuple(ps...);
-        return std::move(std::get<result&>(refs));
+        using given = std::remove_cvref_t<std::tuple_element_t<at, std::tuple<Args...>>>;
+        static_assert(std::is_same_v<given, Result>,
+                      "dualstore: a policy argument is not the policy the store's type names for "
+                      "its category; let the constructor deduce the type (no template "
+                      "arguments), or pass the policy the type names");
+        return std::get<at>(std::forward_as_tuple(std::forward<Args>(args)...));
     }
 }
 
@@ -89,9 +104,11 @@ template <class... Ps>
 struct validate_policies {
     static_assert(
         (policy<Ps> && ...),
-        "dualstore: a template argument of dual_store is not a policy: a policy needs a "
+        "dualstore: an argument of dual_store or migration is not a policy: a policy needs a "
         "member alias `category` naming a dualstore category tag (write_tag, read_tag, "
-        "retry_tag, rollback_tag, failure_sink_tag, observer_tag, guard_tag or order_tag)");
+        "retry_tag, rollback_tag, failure_sink_tag, observer_tag, guard_tag or order_tag). "
+        "Observers go in observe::with(observer, ...); a failure sink in "
+        "on_secondary_failure{sink}");
     static constexpr bool value = validate_policy_counts<Ps...>::value;
 };
 

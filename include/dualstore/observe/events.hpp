@@ -10,13 +10,6 @@
 #include <chrono>
 #include <exception>
 
-namespace dualstore {
-
-/// The key type of a generic operation called without a key.
-struct no_key {};
-
-}  // namespace dualstore
-
 namespace dualstore::observe {
 
 /// One side's operation finished (after its retries).

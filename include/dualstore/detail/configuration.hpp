@@ -1,0 +1,101 @@
+#pragma once
+/// \file
+/// The policy table: every policy category with its default, written once,
+/// and `configuration`, the one type every spelling of a policy pack maps
+/// onto (the pattern of Boost.Intrusive's `make_list`).
+
+#include <dualstore/detail/policy_pack.hpp>
+#include <dualstore/failure_sink.hpp>
+#include <dualstore/guard.hpp>
+#include <dualstore/observe/observer.hpp>
+#include <dualstore/order.hpp>
+#include <dualstore/read.hpp>
+#include <dualstore/retry.hpp>
+#include <dualstore/rollback.hpp>
+#include <dualstore/stage.hpp>
+#include <dualstore/write.hpp>
+
+namespace dualstore {
+
+/// What a dual store or a migration is configured with: one policy of each
+/// category, in this fixed order. Every spelling of a policy pack (any order,
+/// defaults named or left out) maps onto one `configuration`, which
+/// `dual_store` and `migration` are written against (and derive from, so
+/// `store_type::write_policy` names the write policy in effect, and so on).
+template <class Write, class Read, class Retry, class Rollback, class Sink, class Observer,
+          class Guard, class Order>
+struct configuration {
+    using write_policy = Write;        ///< which stores a write goes to, and how
+    using read_policy = Read;          ///< which store answers a read
+    using retry_policy = Retry;        ///< how one side's call is retried
+    using rollback_policy = Rollback;  ///< how `write::dual_primary` undoes the primary
+    using sink_policy = Sink;          ///< where failed secondary writes go
+    using observer_policy = Observer;  ///< who is told what happened
+    using guard_policy = Guard;        ///< which writes the data's rules forbid
+    using order_policy = Order;        ///< whether writes to one key are ordered
+};
+
+namespace detail {
+
+/// Stops the build when a `stage` is among `Ps`, which holds policies only.
+template <class... Ps>
+struct check_no_stage {
+    static_assert((!std::is_same_v<Ps, stage> && ...),
+                  "dualstore: migration takes at most one initial stage, right after the two "
+                  "stores: migration{old_store, new_store, stage::dual_write, policies...}");
+    static constexpr bool value = true;
+};
+
+/// Validates a migration's constructor arguments: an optional initial
+/// `stage` first, then policies.
+template <class... Args>
+struct validate_migration_arguments {
+    static constexpr bool value =
+        check_no_stage<Args...>::value && validate_policies<Args...>::value;
+};
+template <class... Args>
+struct validate_migration_arguments<stage, Args...> : validate_migration_arguments<Args...> {};
+
+/// The table. Validates `Ps` (one message per problem), then picks the
+/// policy of each category or its default. Only the read default differs
+/// between a dual store (`read::primary`) and a migration (`read::shadow`,
+/// the comparison of its `shadow` and `live` stages).
+template <class ReadDefault, class... Ps>
+struct make_configuration {
+    static_assert(check_no_stage<Ps...>::value && validate_policies<Ps...>::value);
+    using type = configuration<select_policy_t<write_tag, write::sequential, Ps...>,
+                               select_policy_t<read_tag, ReadDefault, Ps...>,
+                               select_policy_t<retry_tag, retry::none, Ps...>,
+                               select_policy_t<rollback_tag, rollback::none, Ps...>,
+                               select_policy_t<failure_sink_tag, no_failure_sink, Ps...>,
+                               select_policy_t<observer_tag, observe::none, Ps...>,
+                               select_policy_t<guard_tag, no_guard, Ps...>,
+                               select_policy_t<order_tag, order::per_key, Ps...>>;
+};
+
+}  // namespace detail
+
+/// The configuration of `dual_store<P, S, Ps...>`.
+template <class... Ps>
+using store_configuration_t = typename detail::make_configuration<read::primary, Ps...>::type;
+
+/// The configuration of `migration<Old, New, Ps...>`.
+template <class... Ps>
+using migration_configuration_t = typename detail::make_configuration<read::shadow, Ps...>::type;
+
+namespace detail {
+
+/// The configuration of a migration built from `Args` (an optional initial
+/// stage, then policies).
+template <class... Args>
+struct migration_arguments_configuration {
+    using type = migration_configuration_t<Args...>;
+};
+template <class... Args>
+struct migration_arguments_configuration<stage, Args...> {
+    using type = migration_configuration_t<Args...>;
+};
+
+}  // namespace detail
+
+}  // namespace dualstore
