@@ -41,6 +41,16 @@ void fill_large(store_t& s) {
     for (std::size_t i = 0; i < records; ++i) s.put(fmt::format("key-{:012}", i), value);
 }
 
+/// Two stores holding the same data set: what the reconciliation benchmarks compare.
+struct equal_stores {
+    store_t primary;
+    store_t secondary;
+    equal_stores() {
+        fill_large(primary);
+        fill_large(secondary);
+    }
+};
+
 void backfill_hand_written(benchmark::State& state) {
     store_t source;
     fill_large(source);
@@ -68,9 +78,8 @@ void backfill_library(benchmark::State& state) {
 }
 
 void reconcile_hand_written(benchmark::State& state) {
-    store_t primary, secondary;
-    fill_large(primary);
-    fill_large(secondary);
+    equal_stores stores;
+    auto& [primary, secondary] = stores;
     for (auto _ : state) {
         std::size_t drifted = 0;
         std::optional<store_t::cursor_type> cursor{store_t::cursor_type{}};
@@ -84,9 +93,8 @@ void reconcile_hand_written(benchmark::State& state) {
 }
 
 void reconcile_hand_merge(benchmark::State& state) {
-    store_t primary, secondary;
-    fill_large(primary);
-    fill_large(secondary);
+    equal_stores stores;
+    auto& [primary, secondary] = stores;
     for (auto _ : state) {
         std::size_t drifted = 0;
         std::optional<store_t::cursor_type> pc{store_t::cursor_type{}}, sc{store_t::cursor_type{}};
@@ -117,9 +125,8 @@ void reconcile_hand_merge(benchmark::State& state) {
 }
 
 void reconcile_library(benchmark::State& state) {
-    store_t primary, secondary;
-    fill_large(primary);
-    fill_large(secondary);
+    equal_stores stores;
+    auto& [primary, secondary] = stores;
     for (auto _ : state) {
         ds::kv_reconciler r{primary, secondary, {.seed = 1}};
         std::size_t drifted = 0;

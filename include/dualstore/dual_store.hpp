@@ -48,11 +48,12 @@ class dual_store;
 template <class Primary, class Secondary, class... Policies>
 using dual_store_t = dual_store<Primary, Secondary, store_configuration_t<Policies...>>;
 
-/// The dual store of one configuration (see above).
+/// The dual store of one configuration (see above). It derives from the
+/// configuration, so `write_policy`, `read_policy`, ... name the policies in
+/// effect.
 template <class Primary, class Secondary, class... ConfiguredPolicies>
 class dual_store<Primary, Secondary, configuration<ConfiguredPolicies...>>
-    : public configuration<ConfiguredPolicies...> {  // write_policy, read_policy, ...: the policies
-                                                     // in effect
+    : public configuration<ConfiguredPolicies...> {
     using Config = configuration<ConfiguredPolicies...>;
     using engine = detail::dual_engine<Config>;
 

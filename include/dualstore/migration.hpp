@@ -59,11 +59,12 @@ class migration;
 template <class Old, class New, class... Policies>
 using migration_t = migration<Old, New, migration_configuration_t<Policies...>>;
 
-/// The migration of one configuration (see above).
+/// The migration of one configuration (see above). It derives from the
+/// configuration, so `write_policy`, `read_policy`, ... name the policies in
+/// effect.
 template <class Old, class New, class... ConfiguredPolicies>
 class migration<Old, New, configuration<ConfiguredPolicies...>>
-    : public configuration<ConfiguredPolicies...> {  // write_policy, read_policy, ...: the policies
-                                                     // in effect
+    : public configuration<ConfiguredPolicies...> {
     using Config = configuration<ConfiguredPolicies...>;
     using engine = detail::dual_engine<Config>;
 
@@ -79,12 +80,10 @@ public:
     /// The value type of `get`/`put` (`no_key` for other backends).
     using mapped_type = typename detail::kv_types<old_store>::mapped_type;
 
-    using write_policy = typename Config::write_policy;
-    using read_policy = typename Config::read_policy;
-    static_assert(!std::is_same_v<write_policy, write::primary_only>,
+    static_assert(!std::is_same_v<typename Config::write_policy, write::primary_only>,
                   "dualstore: migration: the stage decides which stores are written; remove "
                   "write::primary_only (use stage::off or stage::complete for one store)");
-    static_assert(detail::is_shadow_v<read_policy>,
+    static_assert(detail::is_shadow_v<typename Config::read_policy>,
                   "dualstore: migration: the stage decides which store answers reads; the only "
                   "read policy it takes is read::shadow{...}, to configure the comparison of "
                   "the shadow and live stages");
@@ -94,7 +93,7 @@ public:
     /// optionally preceded by the initial `stage` (`stage::off` when there is
     /// none). The arguments are checked before anything is built.
     template <class OldArg, class NewArg, class... Args>
-    requires(detail::validate_migration_arguments<std::remove_cvref_t<Args>...>::value&&
+    requires(detail::migration_arguments<std::remove_cvref_t<Args>...>::valid&&
                  engine::failure_sink_chosen())
         migration(OldArg&& old_backend, NewArg&& new_backend, Args&&... args)
         : old_(std::in_place, std::forward<OldArg>(old_backend)),
@@ -305,8 +304,8 @@ public:
 /// Deduces held (lvalue) or owned (rvalue) backends and the migration of the
 /// policies' configuration (an initial stage may come first).
 template <class OldArg, class NewArg, class... Args>
-migration(OldArg&&, NewArg&&, Args&&...) -> migration<
-    detail::held_t<OldArg&&>, detail::held_t<NewArg&&>,
-    typename detail::migration_arguments_configuration<std::remove_cvref_t<Args>...>::type>;
+migration(OldArg&&, NewArg&&, Args&&...)
+    -> migration<detail::held_t<OldArg&&>, detail::held_t<NewArg&&>,
+                 typename detail::migration_arguments<std::remove_cvref_t<Args>...>::configuration>;
 
 }  // namespace dualstore

@@ -17,7 +17,7 @@ namespace dualstore::order {
 /// power of two): writes to keys of different stripes never wait for each
 /// other; two keys that share a stripe are ordered too, which is harmless.
 /// Cost: hashing the key and one uncontended lock and unlock, inline, per
-/// write (about 85 instructions, 8–15 ns; see benchmarks/README.md); reads
+/// write (about 90 instructions, 8–15 ns; see benchmarks/README.md); reads
 /// take no lock. Keyless `write(op)` is not
 /// ordered.
 struct per_key {

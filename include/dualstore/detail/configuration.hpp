@@ -46,16 +46,6 @@ struct check_no_stage {
     static constexpr bool value = true;
 };
 
-/// Validates a migration's constructor arguments: an optional initial
-/// `stage` first, then policies.
-template <class... Args>
-struct validate_migration_arguments {
-    static constexpr bool value =
-        check_no_stage<Args...>::value && validate_policies<Args...>::value;
-};
-template <class... Args>
-struct validate_migration_arguments<stage, Args...> : validate_migration_arguments<Args...> {};
-
 /// The table. Validates `Ps` (one message per problem), then picks the
 /// policy of each category or its default. Only the read default differs
 /// between a dual store (`read::primary`) and a migration (`read::shadow`,
@@ -85,16 +75,21 @@ using migration_configuration_t = typename detail::make_configuration<read::shad
 
 namespace detail {
 
-/// The configuration of a migration built from `Args` (an optional initial
-/// stage, then policies).
-template <class... Args>
-struct migration_arguments_configuration {
-    using type = migration_configuration_t<Args...>;
+/// A migration's policies: whether they are valid (a message per problem
+/// otherwise, a `stage` among them included) and the configuration they make.
+template <class... Policies>
+struct migration_policies {
+    static constexpr bool valid =
+        check_no_stage<Policies...>::value && validate_policies<Policies...>::value;
+    using configuration = migration_configuration_t<Policies...>;
 };
+
+/// A migration's constructor arguments: an optional initial stage (only the
+/// first argument is taken as one), then its policies.
 template <class... Args>
-struct migration_arguments_configuration<stage, Args...> {
-    using type = migration_configuration_t<Args...>;
-};
+struct migration_arguments : migration_policies<Args...> {};
+template <class... Args>
+struct migration_arguments<stage, Args...> : migration_policies<Args...> {};
 
 }  // namespace detail
 
