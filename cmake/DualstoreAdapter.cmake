@@ -12,7 +12,7 @@
 # executable per adapters/<name>/tests/test_*.cpp when tests are on, labelled
 # adapter. An engine whose uninstrumented code makes ThreadSanitizer report
 # races that are not there gets a suppression scoped to that engine's symbols
-# in its test file (see adapters/rocksdb/tests/test_rocksdb.cpp), not a pass.
+# in its test file (see adapters/rocksdb/tests/test_rocksdb.cpp).
 function(dualstore_add_adapter)
   cmake_parse_arguments(A "" "NAME" "LINK;BUILD_LINK;INSTALL_LINK;FIND_DEPENDENCY" ${ARGN})
   set(dir "${CMAKE_CURRENT_SOURCE_DIR}")
