@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   cmake ninja-build pkg-config git ca-certificates
   g++ clang libclang-rt-14-dev   # compilers; sanitizer runtimes for clang
+  llvm                           # llvm-symbolizer: sanitizer stacks with names, which
+                                 # the TSan suppression of RocksDB's internals matches
   catch2 libfmt-dev libbenchmark-dev
   libsqlite3-dev libgdbm-dev liblmdb-dev librocksdb-dev   # embedded engines
   libhiredis-dev libpq-dev redis-server redis-tools       # Redis, PostgreSQL clients

@@ -26,8 +26,7 @@
 // a frame in RocksDB's own namespace (`rocksdb::`; the adapter is
 // `dualstore::adapters::rocksdb_store`, which it does not match), so a race in
 // the adapter's or the library's code is still reported. It needs symbolized
-// stacks (llvm-symbolizer on PATH); the tsan preset leaves these tests out
-// until CI installs one.
+// stacks: `scripts/install-deps.sh` installs `llvm` for its llvm-symbolizer.
 extern "C" const char* __tsan_default_suppressions() {
     return "race:rocksdb::\n";
 }
