@@ -196,3 +196,30 @@ TEST_CASE("shadow read: a comparator of the values (not the optionals) compares 
     CHECK(observer.mismatch_log() ==
           std::vector<std::string>{"j: abc != wxyz", "only: x != <none>"});
 }
+
+// A read policy of the user's own, written as the library's are: the
+// secondary answers, and the primary when the secondary has no value.
+struct secondary_then_primary {
+    using category = ds::read_tag;
+
+    template <class Read>
+    std::remove_cvref_t<typename Read::secondary_answer> apply(Read& call) const {
+        auto answer = call.secondary();
+        if (answer) return answer;
+        return call.primary();
+    }
+};
+
+TEST_CASE("a read policy of the user's own answers get and read", "[read][custom]") {
+    kv a, b;
+    ds::dual_store store{a, b, secondary_then_primary{}, ds::write::primary_only{}};
+    static_assert(ds::read_strategy<secondary_then_primary>);
+    a.put("both", "old");
+    b.put("both", "new");
+    a.put("old only", "old");
+
+    CHECK(store.get("both") == "new");
+    CHECK(store.get("old only") == "old");
+    CHECK(store.get("neither") == std::nullopt);
+    CHECK(store.read([](auto& s) { return s.get("both"); }) == "new");
+}

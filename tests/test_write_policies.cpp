@@ -210,3 +210,46 @@ TEST_CASE("failure sink: primary_only and dual_primary need none; the others mus
     // dual_store{a, b} and dual_store{a, b, write::parallel{}} do not compile:
     // tests/compile_fail/dual_store_without_failure_sink.cpp.
 }
+
+// A write policy of the user's own, written as the library's are: the
+// secondary first (best effort), then the primary.
+struct secondary_first {
+    using category = ds::write_tag;
+
+    template <class Write>
+    void apply(Write& call) const {
+        try {
+            call.secondary();
+        } catch (...) {
+            call.secondary_failed();
+        }
+        call.primary();
+    }
+};
+
+TEST_CASE("a write policy of the user's own runs each side through the same call",
+          "[write][custom]") {
+    kv a, b;
+    dst::call_log log;
+    dst::recording_store primary{a, log, "primary"};
+    flaky failing{b};
+    dst::recording_store secondary{failing, log, "secondary"};
+    sink_record sunk;
+    ds::dual_store store{primary, secondary, secondary_first{},
+                         ds::on_secondary_failure{std::ref(sunk)}};
+    static_assert(ds::write_strategy<secondary_first>);
+
+    CHECK(store.put("k", "v").ok());
+    failing.fail_always();
+    const auto failed = store.put("k", "w");
+
+    CHECK(a.get("k") == "w");
+    CHECK(b.get("k") == "v");
+    CHECK(failed.secondary.failed());
+    CHECK(failed.enqueued);
+    REQUIRE(sunk.taken().size() == 1);
+    const auto calls = log.entries();
+    REQUIRE(calls.size() >= 2);
+    CHECK(calls[0].store == "secondary");
+    CHECK(calls[1].store == "primary");
+}

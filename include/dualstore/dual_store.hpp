@@ -75,7 +75,9 @@ public:
     /// before anything is built, so a mistake is the first error reported.
     template <class PrimaryArg, class SecondaryArg, class... Args>
     requires(detail::validate_policies<std::remove_cvref_t<Args>...>::value&&
-                 engine::failure_sink_chosen())
+                 detail::validate_policy_behaviour<std::remove_cvref_t<Args>...>::value&&
+                     engine::failure_sink_chosen() &&
+             engine::template sink_accepts<key_type>())
         dual_store(PrimaryArg&& primary, SecondaryArg&& secondary, Args&&... policies)
         : primary_(std::in_place, std::forward<PrimaryArg>(primary)),
           secondary_(std::in_place, std::forward<SecondaryArg>(secondary)),
@@ -90,7 +92,7 @@ public:
     /// propagates; the other side's failures are reported, never thrown.
     [[nodiscard]] std::optional<mapped_type> get(const key_type& key) {
         static_assert(kv_ready);
-        return engine_.template get<read_mode>(primary(), secondary(), key);
+        return engine_.template get<typename Config::read_policy>(primary(), secondary(), key);
     }
 
     /// Writes `value` under `key` per the write policy. Returns when every
@@ -133,14 +135,15 @@ public:
     /// "no value"); under `read::shadow` both results are compared.
     template <class Op>
     decltype(auto) read(Op&& op) {
-        return engine_.template read<read_mode>(primary(), secondary(),
-                                                static_cast<const no_key*>(nullptr), op);
+        return engine_.template read<typename Config::read_policy>(
+            primary(), secondary(), static_cast<const no_key*>(nullptr), op);
     }
 
     /// As `read(op)`, naming the key read, for observer events.
     template <class Key, class Op>
     decltype(auto) read(const Key& key, Op&& op) {
-        return engine_.template read<read_mode>(primary(), secondary(), &key, op);
+        return engine_.template read<typename Config::read_policy>(primary(), secondary(), &key,
+                                                                   op);
     }
 
     /// Holds `key` as a write through this store does until the lock is
@@ -166,8 +169,6 @@ public:
     }
 
 private:
-    static constexpr detail::read_mode read_mode =
-        detail::read_mode_of<typename Config::read_policy>;
     // Stops get/put/erase with a readable message when the backends are not
     // key-value stores of the same types.
     static constexpr bool kv_ready = engine::template kv_ready<primary_store, secondary_store>();

@@ -105,4 +105,13 @@ struct discard_secondary_failures {
     using category = failure_sink_tag;
 };
 
+/// A policy of the failure sink category: `no_failure_sink`,
+/// `discard_secondary_failures`, or a type with a member `sink` (what
+/// `on_secondary_failure` holds).
+template <class P>
+concept failure_sink_policy = std::same_as<P, no_failure_sink> ||
+    std::same_as<P, discard_secondary_failures> || requires(P& policy) {
+    policy.sink;
+};
+
 }  // namespace dualstore

@@ -94,7 +94,8 @@ public:
     /// none). The arguments are checked before anything is built.
     template <class OldArg, class NewArg, class... Args>
     requires(detail::migration_arguments<std::remove_cvref_t<Args>...>::valid&&
-                 engine::failure_sink_chosen())
+                 engine::failure_sink_chosen() &&
+             engine::template sink_accepts<key_type>())
         migration(OldArg&& old_backend, NewArg&& new_backend, Args&&... args)
         : old_(std::in_place, std::forward<OldArg>(old_backend)),
           new_(std::in_place, std::forward<NewArg>(new_backend)),
@@ -123,29 +124,29 @@ public:
     /// in `shadow` and `live`).
     [[nodiscard]] std::optional<mapped_type> get(const key_type& key) {
         static_assert(kv_ready);
-        return staged([&]<bool Both, detail::read_mode Mode>(auto& primary, auto& secondary,
-                                                             const failure_origin&) {
-            return engine_.template get<Mode>(primary, secondary, key);
-        });
+        return staged(
+            [&]<bool Both, class ReadWith>(auto& primary, auto& secondary, const failure_origin&) {
+                return engine_.template get<ReadWith>(primary, secondary, key);
+            });
     }
 
     /// Writes `value` under `key` to the stores of the current stage.
     write_result put(const key_type& key, const mapped_type& value) {
         static_assert(kv_ready);
-        return staged([&]<bool Both, detail::read_mode>(auto& primary, auto& secondary,
-                                                        const failure_origin& origin) {
-            return engine_.template put<Both>(primary, secondary, key, value, origin);
-        });
+        return staged(
+            [&]<bool Both, class>(auto& primary, auto& secondary, const failure_origin& origin) {
+                return engine_.template put<Both>(primary, secondary, key, value, origin);
+            });
     }
 
     /// Erases `key` from the stores of the current stage; converts to
     /// whether the stage's primary had it.
     erase_result erase(const key_type& key) {
         static_assert(kv_ready);
-        return staged([&]<bool Both, detail::read_mode>(auto& primary, auto& secondary,
-                                                        const failure_origin& origin) {
-            return engine_.template erase<Both>(primary, secondary, key, origin);
-        });
+        return staged(
+            [&]<bool Both, class>(auto& primary, auto& secondary, const failure_origin& origin) {
+                return engine_.template erase<Both>(primary, secondary, key, origin);
+            });
     }
 
     /// Runs `op(store)` on the stores of the current stage (see `dual_store::write`).
@@ -201,8 +202,8 @@ public:
 
 private:
     repair_action repair_in_stage(const key_type& key, const migration_store* from) {
-        return staged([&]<bool, detail::read_mode>(auto& primary, auto& secondary,
-                                                   const failure_origin& origin) {
+        return staged([&]<bool, class>(auto& primary, auto& secondary,
+                                       const failure_origin& origin) {
             const stage now = *origin.migration_stage;
             if (from != nullptr && *from != authoritative_store(now)) {
                 throw repair_refused(fmt::format(
@@ -233,42 +234,38 @@ private:
         engine::template kv_ready<old_store, new_store, detail::backend_role::old_store,
                                   detail::backend_role::new_store>();
 
-    /// Runs `fn.template operator()<Both, Mode>(primary, secondary, origin)`
+    /// Runs `fn.template operator()<Both, ReadWith>(primary, secondary, origin)`
     /// with the roles of the stage in effect, which cannot change until it
     /// returns; `origin` names the stage.
     template <class Fn>
     decltype(auto) staged(Fn&& fn) {
-        using detail::read_mode;
+        using read_primary = read::primary;
+        using read_shadow = typename Config::read_policy;
         const auto pass = gate_.enter();
         const failure_origin origin{pass.stage()};
         switch (pass.stage()) {
             case stage::off:
-                return fn.template operator()<false, read_mode::primary>(old_side(), new_side(),
-                                                                         origin);
+                return fn.template operator()<false, read_primary>(old_side(), new_side(), origin);
             case stage::dual_write:
-                return fn.template operator()<true, read_mode::primary>(old_side(), new_side(),
-                                                                        origin);
+                return fn.template operator()<true, read_primary>(old_side(), new_side(), origin);
             case stage::shadow:
-                return fn.template operator()<true, read_mode::shadow>(old_side(), new_side(),
-                                                                       origin);
+                return fn.template operator()<true, read_shadow>(old_side(), new_side(), origin);
             case stage::live:
-                return fn.template operator()<true, read_mode::shadow>(new_side(), old_side(),
-                                                                       origin);
+                return fn.template operator()<true, read_shadow>(new_side(), old_side(), origin);
             case stage::rampdown:
-                return fn.template operator()<true, read_mode::primary>(new_side(), old_side(),
-                                                                        origin);
+                return fn.template operator()<true, read_primary>(new_side(), old_side(), origin);
             case stage::complete:
                 break;
         }
-        return fn.template operator()<false, read_mode::primary>(new_side(), old_side(), origin);
+        return fn.template operator()<false, read_primary>(new_side(), old_side(), origin);
     }
 
     template <class Key, class Op>
     write_result write_keyed(const Key* key, const Op& op) {
-        return staged([&]<bool Both, detail::read_mode>(auto& primary, auto& secondary,
-                                                        const failure_origin& origin) {
-            return engine_.template write<Both>(primary, secondary, key, op, origin);
-        });
+        return staged(
+            [&]<bool Both, class>(auto& primary, auto& secondary, const failure_origin& origin) {
+                return engine_.template write<Both>(primary, secondary, key, op, origin);
+            });
     }
 
     template <class Key, class Op>
@@ -278,11 +275,11 @@ private:
         static_assert(std::is_same_v<std::remove_cvref_t<from_old>, std::remove_cvref_t<from_new>>,
                       "dualstore: migration::read: the operation must return the same type from "
                       "the old and the new store, since either may answer");
-        return staged([&]<bool, detail::read_mode Mode>(
-                          auto& primary, auto& secondary,
-                          const failure_origin&) -> std::remove_cvref_t<from_old> {
-            return engine_.template read<Mode>(primary, secondary, key, op);
-        });
+        return staged(
+            [&]<bool, class ReadWith>(auto& primary, auto& secondary,
+                                      const failure_origin&) -> std::remove_cvref_t<from_old> {
+                return engine_.template read<ReadWith>(primary, secondary, key, op);
+            });
     }
 
     detail::holder<Old> old_;

@@ -64,4 +64,16 @@ struct erase_op {
     }
 };
 
+namespace detail {
+/// Whether `Op` is a write of one named key (`put`, `insert` or `erase`).
+template <class Op>
+inline constexpr bool is_keyed_write_v = false;
+template <class K, class V>
+inline constexpr bool is_keyed_write_v<put_op<K, V>> = true;
+template <class K, class V>
+inline constexpr bool is_keyed_write_v<insert_op<K, V>> = true;
+template <class K>
+inline constexpr bool is_keyed_write_v<erase_op<K>> = true;
+}  // namespace detail
+
 }  // namespace dualstore

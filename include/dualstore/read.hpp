@@ -1,11 +1,33 @@
 #pragma once
 /// \file
-/// Read policies: which store answers a read.
+/// Read policies: which store answers a read, each with its behaviour.
+///
+/// A read policy is a type with `using category = read_tag;` and a member
+/// `template <class Read> R apply(Read& call)` that runs one read through
+/// `call` and returns its answer (`R` spelled from the members below, so the
+/// policy's shape can be checked without running it):
+/// - `Read::primary_answer` and `Read::secondary_answer`: what each side's
+///   read returns;
+/// - `call.primary()` and `call.secondary()` read one side; a failure
+///   propagates (they may run on two threads at once);
+/// - `call.secondary_failed()` reports the secondary failure being handled
+///   to the observers;
+/// - `call.mismatch(mine, other)` and `call.comparison_failed()` report a
+///   shadow comparison's outcome.
+///
+/// Each side's call is retried, timed and reported the same way whatever the
+/// policy.
 
+#include <dualstore/detail/offloaded_call.hpp>
+#include <dualstore/detail/sampling.hpp>
+#include <dualstore/detail/shadow_compare.hpp>
 #include <dualstore/policy.hpp>
 #include <dualstore/thread_pool.hpp>
 
+#include <concepts>
+#include <exception>
 #include <functional>
+#include <type_traits>
 #include <utility>
 
 namespace dualstore::read {
@@ -13,11 +35,23 @@ namespace dualstore::read {
 /// Read the primary only (the default). The secondary is never touched.
 struct primary {
     using category = read_tag;
+
+    /// Reads the primary.
+    template <class Read>
+    typename Read::primary_answer apply(Read& call) const {
+        return call.primary();
+    }
 };
 
 /// Read the secondary only; its failures reach the caller.
 struct secondary {
     using category = read_tag;
+
+    /// Reads the secondary.
+    template <class Read>
+    typename Read::secondary_answer apply(Read& call) const {
+        return call.secondary();
+    }
 };
 
 /// Read the primary; when it has no value, read the secondary. A primary
@@ -25,6 +59,19 @@ struct secondary {
 /// and the primary's empty answer is returned.
 struct fallback {
     using category = read_tag;
+
+    /// Reads the primary, then the secondary if the primary has no value.
+    template <class Read>
+    std::remove_cvref_t<typename Read::primary_answer> apply(Read& call) const {
+        auto answer = call.primary();
+        if (answer) return answer;
+        try {
+            return decltype(answer)(call.secondary());
+        } catch (...) {
+            call.secondary_failed();
+        }
+        return answer;
+    }
 };
 
 /// In what order a shadow comparison runs the two reads.
@@ -65,6 +112,45 @@ struct basic_shadow {
     [[nodiscard]] basic_shadow<OtherCompare> compared_by(OtherCompare other) const {
         return {sample, report, order, executor, std::move(other)};
     }
+
+    /// Reads both sides in `order` (a sampled read only), compares them, and
+    /// returns the primary's answer (or rethrows its failure) after the
+    /// comparison.
+    template <class Read>
+    std::remove_cvref_t<typename Read::primary_answer> apply(Read& call) {
+        if (!detail::sampled(sample)) return call.primary();
+        detail::side_read<std::remove_cvref_t<typename Read::primary_answer>> mine;
+        detail::side_read<std::remove_cvref_t<typename Read::secondary_answer>> other;
+        const auto read_primary = [&]() noexcept { mine.run([&] { return call.primary(); }); };
+        auto read_secondary = [&]() noexcept { other.run([&] { return call.secondary(); }); };
+        switch (order) {
+            case shadow_order::parallel: {
+                detail::offloaded_call pending(executor, read_secondary);
+                read_primary();
+                break;
+            }
+            case shadow_order::random:
+                if (detail::sampled(0.5)) {
+                    read_secondary();
+                    read_primary();
+                    break;
+                }
+                [[fallthrough]];
+            case shadow_order::authoritative_first:
+                read_primary();
+                read_secondary();
+                break;
+        }
+        try {
+            if (!detail::reads_agree(compare, mine, other) && detail::sampled(report)) {
+                call.mismatch(mine, other);
+            }
+        } catch (...) {
+            call.comparison_failed();
+        }
+        if (mine.error) std::rethrow_exception(mine.error);
+        return std::move(*mine.value);
+    }
 };
 
 /// Shadow reads compared with `==`. For another comparator:
@@ -72,3 +158,27 @@ struct basic_shadow {
 using shadow = basic_shadow<std::equal_to<>>;
 
 }  // namespace dualstore::read
+
+namespace dualstore {
+
+namespace detail {
+/// Stands for the read in flight when a policy's shape is checked.
+struct read_call_archetype {
+    using primary_answer = int;
+    using secondary_answer = int;
+};
+
+template <class Policy>
+inline constexpr bool is_shadow_v = false;
+template <class Compare>
+inline constexpr bool is_shadow_v<read::basic_shadow<Compare>> = true;
+}  // namespace detail
+
+/// A policy of the read category with the behaviour the engine calls:
+/// `policy.apply(call)` (see the top of this header).
+template <class P>
+concept read_strategy = requires(P& policy, detail::read_call_archetype& call) {
+    policy.apply(call);
+};
+
+}  // namespace dualstore

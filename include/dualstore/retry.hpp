@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -103,3 +104,20 @@ struct exponential {
 };
 
 }  // namespace dualstore::retry
+
+namespace dualstore {
+
+/// A policy of the retry category with what the retry loop reads:
+/// `retry::none`, or a type with `attempts`, `delay_after(failed)`,
+/// `max_elapsed`, `retry_if` and `clock`, as `retry::fixed` has.
+template <class P>
+concept retry_strategy = std::same_as<P, retry::none> || requires(const P& policy, unsigned n) {
+    { policy.attempts } -> std::convertible_to<unsigned>;
+    { policy.delay_after(n) } -> std::same_as<std::chrono::nanoseconds>;
+    { policy.max_elapsed } -> std::convertible_to<std::chrono::nanoseconds>;
+    {static_cast<bool>(policy.retry_if)};
+    { policy.clock.read_clock() } -> std::same_as<std::chrono::steady_clock::time_point>;
+    policy.clock.wait(std::chrono::nanoseconds{});
+};
+
+}  // namespace dualstore

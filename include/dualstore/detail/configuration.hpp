@@ -46,13 +46,60 @@ struct check_no_stage {
     static constexpr bool value = true;
 };
 
+/// Whether `P`, if of category `Tag`, is one of `Known`.
+template <class Tag, class P, class... Known>
+inline constexpr bool closed_category_member_v =
+    !std::is_same_v<typename category_of<P>::type, Tag> || (std::is_same_v<P, Known> || ...);
+
+/// Whether `P`, if of category `Tag`, passes `Check`.
+template <class Tag, class P, bool Check>
+inline constexpr bool behaves_v = !std::is_same_v<typename category_of<P>::type, Tag> || Check;
+
+template <class P>
+inline constexpr bool is_observer_set_v = false;
+template <class... Observers>
+inline constexpr bool is_observer_set_v<observe::observer_set<Observers...>> = true;
+
+/// Checks that each policy among `Ps` has the behaviour of its category;
+/// instantiating it with one that lacks it stops the build with a message
+/// that says what the category needs.
+template <class... Ps>
+struct validate_policy_behaviour {
+    static_assert((behaves_v<write_tag, Ps, write_strategy<Ps>> && ...),
+                  "dualstore: a write policy needs a member `template <class Write> void "
+                  "apply(Write& call) const` that runs one write through the call; see "
+                  "<dualstore/write.hpp>");
+    static_assert((behaves_v<read_tag, Ps, read_strategy<Ps>> && ...),
+                  "dualstore: a read policy needs a member `template <class Read> "
+                  "typename Read::primary_answer apply(Read& call)` (or another answer type "
+                  "spelled from Read) that runs one read through the call; see "
+                  "<dualstore/read.hpp>");
+    static_assert((behaves_v<rollback_tag, Ps, rollback_strategy<Ps>> && ...),
+                  "dualstore: a rollback policy needs members remember(call) and "
+                  "`void restore(call, prior)`; see <dualstore/rollback.hpp>");
+    static_assert((behaves_v<retry_tag, Ps, retry_strategy<Ps>> && ...),
+                  "dualstore: a retry policy needs attempts, delay_after(failed), max_elapsed, "
+                  "retry_if and clock, as retry::fixed has; see <dualstore/retry.hpp>");
+    static_assert((behaves_v<failure_sink_tag, Ps, failure_sink_policy<Ps>> && ...),
+                  "dualstore: a failure sink policy needs a member `sink`, as "
+                  "on_secondary_failure{sink} has");
+    static_assert((behaves_v<observer_tag, Ps, is_observer_set_v<Ps>> && ...),
+                  "dualstore: observers go in observe::with(observer, ...); a type of the "
+                  "observer category of your own is not an observer set");
+    static_assert((closed_category_member_v<guard_tag, Ps, no_guard, append_only> && ...),
+                  "dualstore: the guard category has two policies, no_guard and append_only; "
+                  "a guard of your own would be ignored");
+    static constexpr bool value = true;
+};
+
 /// The table. Validates `Ps` (one message per problem), then picks the
 /// policy of each category or its default. Only the read default differs
 /// between a dual store (`read::primary`) and a migration (`read::shadow`,
 /// the comparison of its `shadow` and `live` stages).
 template <class ReadDefault, class... Ps>
 struct make_configuration {
-    static_assert(check_no_stage<Ps...>::value && validate_policies<Ps...>::value);
+    static_assert(check_no_stage<Ps...>::value && validate_policies<Ps...>::value &&
+                  validate_policy_behaviour<Ps...>::value);
     using type = configuration<select_policy_t<write_tag, write::sequential, Ps...>,
                                select_policy_t<read_tag, ReadDefault, Ps...>,
                                select_policy_t<retry_tag, retry::none, Ps...>,
@@ -79,8 +126,9 @@ namespace detail {
 /// otherwise, a `stage` among them included) and the configuration they make.
 template <class... Policies>
 struct migration_policies {
-    static constexpr bool valid =
-        check_no_stage<Policies...>::value && validate_policies<Policies...>::value;
+    static constexpr bool valid = check_no_stage<Policies...>::value &&
+                                  validate_policies<Policies...>::value &&
+                                  validate_policy_behaviour<Policies...>::value;
     using configuration = migration_configuration_t<Policies...>;
 };
 

@@ -1,0 +1,74 @@
+#pragma once
+/// \file
+/// One read in flight, as a read policy sees it.
+
+#include <dualstore/detail/shadow_compare.hpp>
+#include <dualstore/observe/events.hpp>
+#include <dualstore/operation.hpp>
+#include <dualstore/write_result.hpp>
+
+#include <exception>
+#include <type_traits>
+
+namespace dualstore::detail {
+
+/// One read in flight: `op` over the primary and, if the read policy asks,
+/// the secondary, of `key` (null for a keyless read). A read policy's
+/// `apply(call)` runs it through the members below; each side's call is
+/// retried, timed and reported by `Caller` (a `side_caller`). Each member
+/// keeps its own state, so `primary()` and `secondary()` may run on two
+/// threads at once.
+template <class Caller, class P, class S, class Key, class Op>
+class read_call {
+public:
+    /// What the primary's read returns.
+    using primary_answer = std::invoke_result_t<const Op&, P&>;
+    /// What the secondary's read returns.
+    using secondary_answer = std::invoke_result_t<const Op&, S&>;
+
+    read_call(Caller& caller, P& p, S& s, const Key* key, operation kind, const Op& op) noexcept
+        : caller_(caller), p_(p), s_(s), key_(key), kind_(kind), op_(op) {}
+
+    /// Reads the primary; its failure propagates.
+    primary_answer primary() {
+        side_status status;
+        return caller_.call(side::primary, kind_, p_, op_, status);
+    }
+
+    /// Reads the secondary; its failure propagates.
+    secondary_answer secondary() {
+        side_status status;
+        return caller_.call(side::secondary, kind_, s_, op_, status);
+    }
+
+    /// Reports the secondary's failure being handled to the observers, as a
+    /// failure not sent to the sink.
+    void secondary_failed() noexcept {
+        caller_.notify(
+            observe::secondary_failure_event<Key>{key_, kind_, std::current_exception(), false});
+    }
+
+    /// Reports the two sides' differing reads as an `observe::mismatch_event`.
+    template <class A, class B>
+    void mismatch(const side_read<A>& mine, const side_read<B>& other) noexcept {
+        caller_.notify(observe::mismatch_event<Key, A, B>{
+            key_, mine.value ? &*mine.value : nullptr, other.value ? &*other.value : nullptr,
+            mine.error, other.error, mine.latency, other.latency});
+    }
+
+    /// Reports that comparing the two sides' reads threw (the exception
+    /// being handled) as an `observe::shadow_error_event`.
+    void comparison_failed() noexcept {
+        caller_.notify(observe::shadow_error_event<Key>{key_, std::current_exception()});
+    }
+
+private:
+    Caller& caller_;
+    P& p_;
+    S& s_;
+    const Key* key_;
+    operation kind_;
+    const Op& op_;
+};
+
+}  // namespace dualstore::detail
