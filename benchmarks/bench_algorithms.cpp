@@ -17,8 +17,8 @@
 /// Run with
 ///   bench_algorithms --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 
-#include <dualstore/backfill.hpp>
-#include <dualstore/kv_reconciler.hpp>
+#include <dualstore/backfill/backfill.hpp>
+#include <dualstore/reconcile/kv_reconciler.hpp>
 
 #include "bench_support.hpp"
 

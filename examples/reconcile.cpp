@@ -6,8 +6,8 @@
 // the new store ready to promote. The promotion state survives restarts.
 
 #include <dualstore/kv_lease_lock.hpp>
-#include <dualstore/kv_reconciler.hpp>
-#include <dualstore/reconcile_harness.hpp>
+#include <dualstore/reconcile/harness.hpp>
+#include <dualstore/reconcile/kv_reconciler.hpp>
 #include <dualstore/testing/memory_store.hpp>
 
 #include <fmt/format.h>

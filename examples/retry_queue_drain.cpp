@@ -8,9 +8,9 @@
 // and applies its current state to the new one, so a replay never writes an
 // older value.
 
-#include <dualstore/drain.hpp>
 #include <dualstore/dualstore.hpp>
 #include <dualstore/kv_retry_queue.hpp>
+#include <dualstore/repair/drain.hpp>
 #include <dualstore/testing/faulty.hpp>
 #include <dualstore/testing/memory_store.hpp>
 

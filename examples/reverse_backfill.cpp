@@ -7,7 +7,7 @@
 // and sessions already expired are skipped. The copy runs at most 2000
 // records per second so it does not starve the live traffic.
 
-#include <dualstore/backfill.hpp>
+#include <dualstore/backfill/backfill.hpp>
 #include <dualstore/testing/memory_store.hpp>
 
 #include <fmt/format.h>

@@ -2,10 +2,10 @@
 // event, for `promtool check metrics` (the ctest prometheus.promtool).
 
 #include <dualstore/dualstore.hpp>
-#include <dualstore/kv_reconciler.hpp>
 #include <dualstore/observe/metrics.hpp>
-#include <dualstore/reconcile_harness.hpp>
 #include <dualstore/observe/prometheus.hpp>
+#include <dualstore/reconcile/harness.hpp>
+#include <dualstore/reconcile/kv_reconciler.hpp>
 #include <dualstore/testing/faulty.hpp>
 #include <dualstore/testing/memory_store.hpp>
 

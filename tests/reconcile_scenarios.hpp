@@ -21,8 +21,8 @@
 #include "interleaving_support.hpp"
 
 #include <dualstore/kv_lease_lock.hpp>
-#include <dualstore/kv_reconciler.hpp>
-#include <dualstore/reconcile_harness.hpp>
+#include <dualstore/reconcile/harness.hpp>
+#include <dualstore/reconcile/kv_reconciler.hpp>
 
 #include <fmt/ranges.h>
 

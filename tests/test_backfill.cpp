@@ -4,7 +4,7 @@
 
 #include "support.hpp"
 
-#include <dualstore/backfill.hpp>
+#include <dualstore/backfill/backfill.hpp>
 
 #include <map>
 #include <set>

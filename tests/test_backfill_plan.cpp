@@ -2,7 +2,7 @@
 
 #include "support.hpp"
 
-#include <dualstore/backfill_plan.hpp>
+#include <dualstore/backfill/plan.hpp>
 #include <dualstore/observe/progress_bar.hpp>
 
 #include <stdexcept>

@@ -2,9 +2,9 @@
 
 #include "support.hpp"
 
-#include <dualstore/drain.hpp>
 #include <dualstore/kv_retry_queue.hpp>
 #include <dualstore/memory_retry_queue.hpp>
+#include <dualstore/repair/drain.hpp>
 
 #include <fmt/format.h>
 

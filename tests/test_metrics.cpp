@@ -2,11 +2,11 @@
 
 #include "support.hpp"
 
-#include <dualstore/kv_reconciler.hpp>
 #include <dualstore/memory_retry_queue.hpp>
-#include <dualstore/reconcile_harness.hpp>
 #include <dualstore/observe/metrics.hpp>
 #include <dualstore/observe/prometheus.hpp>
+#include <dualstore/reconcile/harness.hpp>
+#include <dualstore/reconcile/kv_reconciler.hpp>
 
 #include <sstream>
 #include <string>

@@ -3,9 +3,9 @@
 #include "support.hpp"
 
 #include <dualstore/kv_lease_lock.hpp>
-#include <dualstore/kv_reconciler.hpp>
 #include <dualstore/memory_lease_lock.hpp>
-#include <dualstore/reconcile_harness.hpp>
+#include <dualstore/reconcile/harness.hpp>
+#include <dualstore/reconcile/kv_reconciler.hpp>
 
 #include <atomic>
 #include <set>

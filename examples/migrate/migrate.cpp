@@ -14,17 +14,17 @@
 #include <dualstore/adapters/postgresql.hpp>
 #include <dualstore/adapters/redis.hpp>
 #include <dualstore/adapters/sqlite.hpp>
-#include <dualstore/backfill.hpp>
-#include <dualstore/drain.hpp>
+#include <dualstore/backfill/backfill.hpp>
 #include <dualstore/dualstore.hpp>
 #include <dualstore/kv_lease_lock.hpp>
-#include <dualstore/kv_reconciler.hpp>
 #include <dualstore/kv_retry_queue.hpp>
 #include <dualstore/observe/metrics.hpp>
 #include <dualstore/observe/progress_bar.hpp>
 #include <dualstore/observe/prometheus.hpp>
-#include <dualstore/reconcile_harness.hpp>
+#include <dualstore/reconcile/harness.hpp>
+#include <dualstore/reconcile/kv_reconciler.hpp>
 #include <dualstore/redact.hpp>
+#include <dualstore/repair/drain.hpp>
 #include <dualstore/testing/faulty.hpp>
 
 #include <fmt/format.h>

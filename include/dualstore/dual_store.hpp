@@ -8,7 +8,7 @@
 #include <dualstore/detail/dual_engine.hpp>
 #include <dualstore/detail/holder.hpp>
 #include <dualstore/detail/kv_checks.hpp>
-#include <dualstore/repair.hpp>
+#include <dualstore/repair/repair_key.hpp>
 
 #include <optional>
 #include <type_traits>

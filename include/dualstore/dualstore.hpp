@@ -5,17 +5,16 @@
 /// `observe/json_log.hpp`, `observe/progress_bar.hpp`), the test doubles
 /// (`testing/`) and the adapters (`adapters/`) are included on their own.
 
-#include <dualstore/backfill.hpp>
-#include <dualstore/backfill_plan.hpp>
+#include <dualstore/backfill/backfill.hpp>
+#include <dualstore/backfill/plan.hpp>
 #include <dualstore/concepts.hpp>
-#include <dualstore/drain.hpp>
 #include <dualstore/dual_store.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/failure_sink.hpp>
 #include <dualstore/guard.hpp>
 #include <dualstore/key_lock_table.hpp>
 #include <dualstore/kv_lease_lock.hpp>
-#include <dualstore/kv_reconciler.hpp>
+#include <dualstore/kv_operations.hpp>
 #include <dualstore/kv_retry_queue.hpp>
 #include <dualstore/lease_lock.hpp>
 #include <dualstore/memory_lease_lock.hpp>
@@ -24,16 +23,17 @@
 #include <dualstore/observe/events.hpp>
 #include <dualstore/observe/observer.hpp>
 #include <dualstore/operation.hpp>
-#include <dualstore/operations.hpp>
 #include <dualstore/order.hpp>
 #include <dualstore/overloaded.hpp>
 #include <dualstore/policy.hpp>
-#include <dualstore/promotion_tracker.hpp>
 #include <dualstore/rate_limiter.hpp>
 #include <dualstore/read.hpp>
-#include <dualstore/reconcile_harness.hpp>
-#include <dualstore/reconciler.hpp>
-#include <dualstore/repair.hpp>
+#include <dualstore/reconcile/harness.hpp>
+#include <dualstore/reconcile/kv_reconciler.hpp>
+#include <dualstore/reconcile/promotion_tracker.hpp>
+#include <dualstore/reconcile/reconciler.hpp>
+#include <dualstore/repair/drain.hpp>
+#include <dualstore/repair/repair_key.hpp>
 #include <dualstore/retry.hpp>
 #include <dualstore/retry_queue.hpp>
 #include <dualstore/rollback.hpp>

@@ -9,7 +9,7 @@
 #include <dualstore/detail/kv_checks.hpp>
 #include <dualstore/detail/stage_gate.hpp>
 #include <dualstore/observe/events.hpp>
-#include <dualstore/repair.hpp>
+#include <dualstore/repair/repair_key.hpp>
 #include <dualstore/stage.hpp>
 
 #include <cstddef>

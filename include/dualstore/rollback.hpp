@@ -11,8 +11,8 @@
 ///   `call.on_primary(kind, op)` (retried and reported like the write's own
 ///   calls); it throws to report a failed restore.
 
+#include <dualstore/kv_operations.hpp>
 #include <dualstore/operation.hpp>
-#include <dualstore/operations.hpp>
 #include <dualstore/policy.hpp>
 
 #include <concepts>

@@ -18,8 +18,8 @@
 #include <dualstore/adapters/postgresql.hpp>
 #include <dualstore/adapters/redis.hpp>
 #include <dualstore/adapters/sqlite.hpp>
-#include <dualstore/drain.hpp>
 #include <dualstore/kv_retry_queue.hpp>
+#include <dualstore/repair/drain.hpp>
 
 #include <fmt/format.h>
 

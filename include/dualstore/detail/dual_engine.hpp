@@ -20,9 +20,9 @@
 #include <dualstore/failure_sink.hpp>
 #include <dualstore/guard.hpp>
 #include <dualstore/key_lock_table.hpp>
+#include <dualstore/kv_operations.hpp>
 #include <dualstore/observe/printable.hpp>
 #include <dualstore/operation.hpp>
-#include <dualstore/operations.hpp>
 #include <dualstore/order.hpp>
 #include <dualstore/read.hpp>
 #include <dualstore/rollback.hpp>

@@ -4,9 +4,9 @@
 /// (`testing::faulty`, `testing::recording_store`): a wrapper forwards exactly
 /// the capabilities its backend models and runs a hook before every call.
 
+#include <dualstore/call_kind.hpp>
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/holder.hpp>
-#include <dualstore/testing/call_kind.hpp>
 
 #include <fmt/format.h>
 
@@ -118,19 +118,19 @@ public:
 
     /// Forwards `get`; throws what the hook or the backend throws.
     std::optional<mapped_type> get(const key_type& key) {
-        before_one(testing::call_kind::get, key);
+        before_one(call_kind::get, key);
         return inner().get(key);
     }
 
     /// Forwards `put(key, value)`; throws what the hook or the backend throws.
     decltype(auto) put(const key_type& key, const mapped_type& value) {
-        before_one(testing::call_kind::put, key);
+        before_one(call_kind::put, key);
         return inner().put(key, value);
     }
 
     /// Forwards `erase`; throws what the hook or the backend throws.
     bool erase(const key_type& key) {
-        before_one(testing::call_kind::erase, key);
+        before_one(call_kind::erase, key);
         return static_cast<bool>(inner().erase(key));
     }
 
@@ -138,7 +138,7 @@ public:
     /// the backend throws.
     decltype(auto) scan(const typename forwarded_cursor<inner_type>::type& cursor,
                         std::size_t limit) requires scannable_store<inner_type> {
-        before_each(testing::call_kind::scan, std::span<const key_type>{});
+        before_each(call_kind::scan, std::span<const key_type>{});
         return inner().scan(cursor, limit);
     }
 
@@ -146,7 +146,7 @@ public:
     /// as a `scan` call; throws what the hook or the backend throws.
     decltype(auto) scan_with_expiry(const typename forwarded_cursor<inner_type>::type& cursor,
                                     std::size_t limit) requires expiry_scannable_store<inner_type> {
-        before_each(testing::call_kind::scan, std::span<const key_type>{});
+        before_each(call_kind::scan, std::span<const key_type>{});
         return inner().scan_with_expiry(cursor, limit);
     }
 
@@ -154,7 +154,7 @@ public:
     /// what the hook or the backend throws.
     decltype(auto) put(const key_type& key, const mapped_type& value,
                        std::chrono::milliseconds ttl) requires expiring_store<inner_type> {
-        before_one(testing::call_kind::put_ttl, key);
+        before_one(call_kind::put_ttl, key);
         return inner().put(key, value, ttl);
     }
 
@@ -162,7 +162,7 @@ public:
     /// or the backend throws.
     std::optional<expiry_clock::time_point> expiry(const key_type& key) requires
         expiring_store<inner_type> {
-        before_one(testing::call_kind::expiry, key);
+        before_one(call_kind::expiry, key);
         return inner().expiry(key);
     }
 
@@ -170,7 +170,7 @@ public:
     /// the hook or the backend throws.
     bool put_if_absent(const key_type& key,
                        const mapped_type& value) requires conditional_store<inner_type> {
-        before_one(testing::call_kind::put_if_absent, key);
+        before_one(call_kind::put_if_absent, key);
         return static_cast<bool>(inner().put_if_absent(key, value));
     }
 
@@ -180,7 +180,7 @@ public:
     bool put_if_absent(const key_type& key, const mapped_type& value,
                        std::chrono::milliseconds ttl) requires
         conditional_expiring_store<inner_type> {
-        before_one(testing::call_kind::put_if_absent_ttl, key);
+        before_one(call_kind::put_if_absent_ttl, key);
         return static_cast<bool>(inner().put_if_absent(key, value, ttl));
     }
 
@@ -188,7 +188,7 @@ public:
     /// the backend throws.
     std::vector<std::optional<mapped_type>> get_many(std::span<const key_type> keys) requires
         batch_store<inner_type> {
-        before_each(testing::call_kind::get_many, keys);
+        before_each(call_kind::get_many, keys);
         return inner().get_many(keys);
     }
 
@@ -196,7 +196,7 @@ public:
     /// the backend throws.
     decltype(auto) put_many(std::span<const std::pair<key_type, mapped_type>> items) requires
         batch_store<inner_type> {
-        before_each(testing::call_kind::put_many, items);
+        before_each(call_kind::put_many, items);
         return inner().put_many(items);
     }
 
@@ -217,11 +217,11 @@ protected:
 
 private:
     template <class Keys>
-    void before_each(testing::call_kind kind, Keys keys) {
+    void before_each(call_kind kind, Keys keys) {
         static_cast<Derived&>(*this).before(kind, keys_type(keys));
     }
 
-    void before_one(testing::call_kind kind, const key_type& key) {
+    void before_one(call_kind kind, const key_type& key) {
         before_each(kind, std::span<const key_type>(std::addressof(key), 1));
     }
 

@@ -4,7 +4,7 @@
 /// redraws one line (bar, counts, rate, ETA); otherwise it writes a plain
 /// log line at most every `interval`, so logs stay readable.
 
-#include <dualstore/backfill.hpp>
+#include <dualstore/backfill/progress.hpp>
 
 #include <fmt/format.h>
 

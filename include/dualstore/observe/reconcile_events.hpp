@@ -2,8 +2,8 @@
 /// \file
 /// The events a `reconcile_harness` reports.
 
-#include <dualstore/promotion_tracker.hpp>
-#include <dualstore/reconciler.hpp>
+#include <dualstore/reconcile/promotion_state.hpp>
+#include <dualstore/reconcile/reconciler.hpp>
 
 #include <chrono>
 #include <cstddef>

@@ -3,9 +3,9 @@
 /// `testing::recording_store`: wraps a backend and records every call, in
 /// order, in a `call_log` that several stores may share.
 
+#include <dualstore/testing/call_kind.hpp>
 #include <dualstore/detail/forwarding_store.hpp>
 #include <dualstore/detail/holder.hpp>
-#include <dualstore/testing/call_kind.hpp>
 
 #include <fmt/format.h>
 

@@ -8,11 +8,11 @@
 /// about to make fails, is the schedule's choice; `testing::explore` makes
 /// every choice in turn (explorer.hpp).
 
+#include <dualstore/testing/call_kind.hpp>
 #include <dualstore/detail/forwarding_store.hpp>
 #include <dualstore/detail/holder.hpp>
 #include <dualstore/detail/wait_hook.hpp>
 #include <dualstore/error.hpp>
-#include <dualstore/testing/call_kind.hpp>
 #include <dualstore/testing/faulty.hpp>
 
 #include <fmt/format.h>

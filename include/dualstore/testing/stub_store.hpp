@@ -3,9 +3,9 @@
 /// `testing::stub_store`: a backend that must never be used. Proves that a
 /// migration stage or policy leaves a store alone.
 
+#include <dualstore/testing/call_kind.hpp>
 #include <dualstore/concepts.hpp>
 #include <dualstore/error.hpp>
-#include <dualstore/testing/call_kind.hpp>
 
 #include <fmt/format.h>
 

@@ -1,0 +1,66 @@
+#pragma once
+/// \file
+/// The vocabulary of a backfill's progress: where it stands during the run
+/// and what it did (what `observe::progress_bar` shows).
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace dualstore {
+
+/// Where a backfill stands, for progress callbacks.
+struct backfill_progress {
+    std::size_t scanned = 0;             ///< records read from the source
+    std::size_t written = 0;             ///< records written to the target
+    std::size_t skipped = 0;             ///< present, expired or filtered out
+    std::chrono::nanoseconds elapsed{};  ///< since the start (of this run)
+    std::optional<std::size_t> total;    ///< the expected record count, when given
+    /// Records scanned per second.
+    [[nodiscard]] double rate() const noexcept {
+        const double s = std::chrono::duration<double>(elapsed).count();
+        return s > 0 ? static_cast<double>(scanned) / s : 0.0;
+    }
+    /// Time left at the current rate, when the total is known.
+    [[nodiscard]] std::optional<std::chrono::nanoseconds> eta() const noexcept {
+        if (!total || rate() <= 0) return std::nullopt;
+        const auto left = *total > scanned ? *total - scanned : 0;
+        return std::chrono::nanoseconds(
+            static_cast<std::int64_t>(static_cast<double>(left) / rate() * 1e9));
+    }
+};
+
+/// What a backfill did.
+struct backfill_report {
+    std::size_t scanned = 0;          ///< records read from the source
+    std::size_t written = 0;          ///< records written (or, in a dry run, that would be)
+    std::size_t skipped_present = 0;  ///< left alone because the target had the key
+    std::size_t skipped_expired = 0;  ///< expired at the source, not copied
+    std::size_t filtered_out = 0;     ///< excluded by the prefix, the filter or the mapping
+    std::size_t failed = 0;           ///< writes that threw
+    std::size_t skipped_gone = 0;  ///< erased from the source after the scan read them, not copied
+    std::size_t corrected = 0;     ///< changed at the source during their copy, copied again
+    std::size_t batches = 0;       ///< batches done in this run
+    bool complete = false;         ///< the whole source was walked
+    std::chrono::nanoseconds duration{};  ///< this run's length
+};
+
+}  // namespace dualstore
+
+/// Prints the report's counts and duration on one line.
+template <>
+struct fmt::formatter<dualstore::backfill_report> : fmt::formatter<std::string_view> {
+    template <class Context>
+    auto format(const dualstore::backfill_report& r, Context& ctx) const {
+        return fmt::format_to(ctx.out(),
+                              "scanned {}, written {}, skipped {} present and {} expired, "
+                              "filtered out {}, failed {}, {} in {:.3f} s",
+                              r.scanned, r.written, r.skipped_present, r.skipped_expired,
+                              r.filtered_out, r.failed, r.complete ? "complete" : "incomplete",
+                              std::chrono::duration<double>(r.duration).count());
+    }
+};
