@@ -131,7 +131,9 @@ public:
     [[nodiscard]] const write_result& result() const noexcept { return result_; }
 
     /// The outcome, once the write policy has run.
-    [[nodiscard]] write_done<primary_result> finish() && { return {result_, std::move(answer_)}; }
+    [[nodiscard]] write_done<primary_result> finish() && {
+        return {std::move(result_), std::move(answer_)};
+    }
 
 private:
     Caller& caller_;
