@@ -74,10 +74,9 @@ public:
     /// (copied from lvalues, moved from rvalues). The policies are checked
     /// before anything is built, so a mistake is the first error reported.
     template <class PrimaryArg, class SecondaryArg, class... Args>
-    requires(detail::validate_policies<std::remove_cvref_t<Args>...>::value&&
-                 detail::validate_policy_behaviour<std::remove_cvref_t<Args>...>::value&&
-                     engine::failure_sink_chosen() &&
-             engine::template sink_accepts<key_type>())
+    requires(
+        detail::valid_policy_pack_v<std::remove_cvref_t<Args>...>&& engine::failure_sink_chosen() &&
+        engine::template sink_accepts<key_type>())
         dual_store(PrimaryArg&& primary, SecondaryArg&& secondary, Args&&... policies)
         : primary_(std::in_place, std::forward<PrimaryArg>(primary)),
           secondary_(std::in_place, std::forward<SecondaryArg>(secondary)),

@@ -23,6 +23,7 @@
 #include <dualstore/policy.hpp>
 #include <dualstore/thread_pool.hpp>
 
+#include <concepts>
 #include <exception>
 
 namespace dualstore::write {

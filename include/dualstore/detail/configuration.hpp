@@ -92,14 +92,20 @@ struct validate_policy_behaviour {
     static constexpr bool value = true;
 };
 
+/// Whether `Ps` is a valid policy pack: policies only, at most one per
+/// category, each with its category's behaviour. Evaluating it with a bad
+/// pack stops the build with one message per problem, in that order.
+template <class... Ps>
+inline constexpr bool valid_policy_pack_v =
+    validate_policies<Ps...>::value&& validate_policy_behaviour<Ps...>::value;
+
 /// The table. Validates `Ps` (one message per problem), then picks the
 /// policy of each category or its default. Only the read default differs
 /// between a dual store (`read::primary`) and a migration (`read::shadow`,
 /// the comparison of its `shadow` and `live` stages).
 template <class ReadDefault, class... Ps>
 struct make_configuration {
-    static_assert(check_no_stage<Ps...>::value && validate_policies<Ps...>::value &&
-                  validate_policy_behaviour<Ps...>::value);
+    static_assert(check_no_stage<Ps...>::value && valid_policy_pack_v<Ps...>);
     using type = configuration<select_policy_t<write_tag, write::sequential, Ps...>,
                                select_policy_t<read_tag, ReadDefault, Ps...>,
                                select_policy_t<retry_tag, retry::none, Ps...>,
@@ -126,9 +132,8 @@ namespace detail {
 /// otherwise, a `stage` among them included) and the configuration they make.
 template <class... Policies>
 struct migration_policies {
-    static constexpr bool valid = check_no_stage<Policies...>::value &&
-                                  validate_policies<Policies...>::value &&
-                                  validate_policy_behaviour<Policies...>::value;
+    static constexpr bool valid =
+        check_no_stage<Policies...>::value && valid_policy_pack_v<Policies...>;
     using configuration = migration_configuration_t<Policies...>;
 };
 
