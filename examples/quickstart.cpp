@@ -52,10 +52,12 @@ int main() {
     printing_observer printer;
     std::vector<std::string> repair_queue;  // stands in for a durable retry queue
 
-    ds::dual_store store{old_kv, new_side,
+    ds::dual_store store{old_kv,
+                         new_side,
                          ds::write::sequential{},
                          ds::read::shadow{.sample = 1.0},
-                         ds::retry::exponential{.attempts = 3, .base = 1ms, .cap = 10ms},
+                         ds::retry::exponential{.attempts = 3,
+                                                .backoff = {.base = 1ms, .cap = 10ms}},
                          ds::on_secondary_failure{[&](const std::string& key, ds::operation op,
                                                       std::exception_ptr error) {
                              fmt::print("    sink: {} '{}' failed on the new store: {}\n", op,

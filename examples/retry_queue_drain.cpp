@@ -28,9 +28,10 @@ int main() {
     ds::testing::faulty new_store{new_data};
     ds::kv_retry_queue queue{queue_store, "profiles:"};  // durable when queue_store is
 
-    ds::dual_store profiles{old_store, new_store,
-                            ds::retry::exponential{.attempts = 3, .base = 1ms, .cap = 10ms},
-                            ds::on_secondary_failure{queue}};  // held by reference
+    ds::dual_store profiles{
+        old_store, new_store,
+        ds::retry::exponential{.attempts = 3, .backoff = {.base = 1ms, .cap = 10ms}},
+        ds::on_secondary_failure{queue}};  // held by reference
 
     new_store.fail_always(ds::testing::fault_on::writes);  // the new store is down
     for (int i = 0; i < 5; ++i) {

@@ -28,11 +28,12 @@ int main() {
     }
     new_store.put("config:theme", "dark");  // no expiry: stays without
 
-    const auto report = ds::backfill(new_store, old_store,
-                                     {.batch_size = 250,
-                                      .max_ops_per_second = 2000,
-                                      .min_ttl = 60s,
-                                      .checkpoint = ds::checkpoint_in(checkpoints, "reverse:sessions")});
+    const auto report =
+        ds::backfill(new_store, old_store,
+                     {.batch_size = 250,
+                      .rate = 2000,
+                      .min_ttl = 60s,
+                      .checkpoint = ds::checkpoint_in(checkpoints, "reverse:sessions")});
     fmt::print("reverse backfill: {}\n", report);
 
     const auto short_session = old_store.expiry("session:00000");  // 30 s left: raised to 60 s

@@ -288,7 +288,7 @@ void require_never_older(dst::schedule& s, const Follower& follower) {
 /// Drain options for a final drain: every entry is due (the backoff of a
 /// repair that failed during the schedule has passed).
 inline ds::drain_options an_hour_later() {
-    return {.now = [] { return ds::queue_clock::now() + 1h; }};
+    return {.clock = {.wall = [] { return ds::queue_clock::now() + 1h; }}};
 }
 
 /// Writer scripts of one key: a put and an erase racing another put.

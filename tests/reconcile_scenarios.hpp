@@ -79,7 +79,7 @@ auto reconcile_scenario(Make make, std::vector<script> scripts, walk how, repair
         ack_log acks;
         auto actors = writers(store, acks, scripts);
 
-        ds::kv_reconciler_options options{.repair = true, .page_size = page_size};
+        ds::kv_reconciler_options options{.repair = true, .batch_size = page_size};
         if (repair == repair_by::store) {
             options.repair_with = [&](const std::string& k) { return store.repair(k); };
         } else {
@@ -182,9 +182,10 @@ auto harness_scenario(Make make, std::array<int, 2> runs) {
         const auto fixed = std::chrono::system_clock::time_point(std::chrono::hours(500'000));
         ds::kv_lease_lock lock{state, "lease:", [=] { return fixed; }};
         const ds::reconcile_options options{
-            .floor = 2, .rule = {.clean_runs_to_promote = 10}, .seed = 1, .clock = [] {
-                return std::chrono::steady_clock::time_point{};
-            }};
+            .floor = 2,
+            .rule = {.clean_runs_to_promote = 10},
+            .seed = 1,
+            .clock = {.now = [] { return std::chrono::steady_clock::time_point{}; }}};
         int inside = 0, most = 0;
         int finished_runs = 0;
         using reconciler = ds::kv_reconciler<decltype(primary), decltype(secondary)>;

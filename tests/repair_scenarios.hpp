@@ -324,7 +324,8 @@ auto stage_flip_drain_scenario(Backend backend, script steps) {
             const repair_mark mark;
             ds::drain(queue, store, an_hour_later());
             set_stage(stage::shadow);
-            ds::drain(queue, store, {.now = [] { return ds::queue_clock::now() + 2h; }});
+            ds::drain(queue, store,
+                      {.clock = {.wall = [] { return ds::queue_clock::now() + 2h; }}});
             set_stage(stage::live);
         }
         s.require(wrong.empty(), fmt::format("in the final procedure: {}", fmt::join(wrong, "; ")));

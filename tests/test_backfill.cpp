@@ -89,8 +89,8 @@ TEST_CASE("backfill: the rate limit holds within 5% over a simulated minute", "[
     kv source, target;
     fill(source, 6000);
     dst::manual_clock clock;
-    const auto report = ds::backfill(
-        source, target, {.batch_size = 50, .max_ops_per_second = 100, .clock = clock.timer()});
+    const auto report =
+        ds::backfill(source, target, {.batch_size = 50, .rate = 100, .clock = clock.timer()});
     CHECK(report.written == 6000);
     const double seconds = std::chrono::duration<double>(report.duration).count();
     CHECK(seconds == Approx(60.0).epsilon(0.05));
@@ -143,7 +143,8 @@ TEST_CASE("backfill: expiry becomes a clamped TTL, expired records are skipped, 
     old_side.put("gone", "d", std::chrono::seconds(1));
     now += std::chrono::seconds(2);                          // "gone" has expired
 
-    const ds::backfill_options options{.min_ttl = std::chrono::seconds(60), .expiry_now = clock};
+    const ds::backfill_options options{.min_ttl = std::chrono::seconds(60),
+                                       .clock = {.wall = clock}};
     const auto forward = ds::backfill(old_side, new_side, options);
     CHECK(forward.written == 3);
     CHECK(forward.skipped_expired == 0);  // an expired entry is not even scanned by memory_store
@@ -167,7 +168,7 @@ TEST_CASE("backfill: skips and counts records that expire between scan and copy"
     source.put("k", "v", std::chrono::seconds(5));
     // The translation clock runs ahead of the source's: the record is expired by then.
     const auto report = ds::backfill(
-        source, target, {.expiry_now = [&] { return now + std::chrono::seconds(6); }});
+        source, target, {.clock = {.wall = [&] { return now + std::chrono::seconds(6); }}});
     CHECK(report.skipped_expired == 1);
     CHECK(target.get("k") == std::nullopt);
 }
@@ -279,24 +280,34 @@ TEST_CASE("backfill: failed writes are counted and the run goes on, or stops on 
     CHECK_THROWS_AS(ds::backfill(source, target, {.stop_on_error = true}), dst::injected_fault);
 }
 
-TEST_CASE("backfill: progress after each batch with rate and ETA", "[backfill][progress]") {
+TEST_CASE("backfill: progress events after each batch and at the end, with rate and ETA",
+          "[backfill][progress]") {
     kv source, target;
     fill(source, 100);
     dst::manual_clock clock;
-    std::vector<ds::backfill_progress> updates;
+    struct recorder {
+        std::vector<ds::observe::progress_event> updates;
+        void on(const ds::observe::progress_event& p) { updates.push_back(p); }
+    } seen;
     ds::backfill(source, target,
                  {.batch_size = 25,
-                  .max_ops_per_second = 50,
-                  .progress = [&](const ds::backfill_progress& p) { updates.push_back(p); },
+                  .rate = 50,
+                  .observers = ds::observe::with(seen),
                   .total_hint = 100,
                   .clock = clock.timer()});
-    REQUIRE(updates.size() == 4);
-    CHECK(updates[1].scanned == 50);
-    CHECK(updates[1].written == 50);
+    const auto& updates = seen.updates;
+    REQUIRE(updates.size() == 5);
+    CHECK(updates[1].task == "backfill");
+    CHECK(updates[1].done == 50);
+    CHECK(updates[1].changed == 50);
+    CHECK(updates[1].changed_as == "written");
+    CHECK_FALSE(updates[3].finished);
     // The first batch uses the bucket's initial burst; then 50 records/s.
     CHECK(updates[3].elapsed == std::chrono::milliseconds(1500));
     CHECK(updates[3].rate() == Approx(100.0 / 1.5));
     REQUIRE(updates[1].eta());
     CHECK(*updates[1].eta() > std::chrono::seconds(0));
     CHECK(updates[3].eta() == std::chrono::nanoseconds(0));
+    CHECK(updates[4].finished);
+    CHECK(updates[4].done == 100);
 }

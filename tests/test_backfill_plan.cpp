@@ -1,9 +1,13 @@
-// backfill_plan and observe::progress_bar.
+// backfill_plan and observe::progress_bar, an observer of any long task.
 
 #include "support.hpp"
 
 #include <dualstore/backfill/plan.hpp>
+#include <dualstore/memory_retry_queue.hpp>
 #include <dualstore/observe/progress_bar.hpp>
+#include <dualstore/repair/drain.hpp>
+#include <dualstore/testing/manual_clock.hpp>
+#include <dualstore/testing/memory_store.hpp>
 
 #include <stdexcept>
 #include <string>
@@ -61,24 +65,57 @@ TEST_CASE("progress_bar: redraws one line on a terminal, logs periodic lines oth
           "[progress]") {
     std::string out;
     const auto write = [&](std::string_view s) { out += s; };
-    ds::backfill_progress p{.scanned = 400, .written = 390, .skipped = 10,
-                            .elapsed = std::chrono::seconds(2), .total = 1000};
+    ds::observe::progress_event p{.task = "backfill",
+                                  .done = 400,
+                                  .changed = 390,
+                                  .changed_as = "written",
+                                  .skipped = 10,
+                                  .total = 1000,
+                                  .elapsed = std::chrono::seconds(2)};
 
     ds::observe::progress_bar bar("orders", write, /*terminal=*/true);
-    bar(p);
+    bar.on(p);
     CHECK(out == "\rorders [########            ]  40% 400/1000, 390 written, 200/s, ETA 0:03");
-    bar.finish(ds::backfill_report{.scanned = 1000, .written = 990, .complete = true});
-    CHECK_THAT(out, Catch::Matchers::EndsWith("\norders: done: scanned 1000, written 990, skipped 0 "
-                                              "present and 0 expired, filtered out 0, failed 0, "
-                                              "complete in 0.000 s\n"));
+    auto last = p;
+    last.done = 1000;
+    last.changed = 990;
+    last.finished = true;
+    bar.on(last);
+    CHECK_THAT(out,
+               Catch::Matchers::EndsWith(
+                   "\norders: done: 1000 done, 990 written, 10 skipped, 0 failed, in 2.000 s\n"));
 
     out.clear();
     ds::observe::progress_bar log("orders", write, /*terminal=*/false, std::chrono::seconds(10));
     for (int second = 1; second <= 25; ++second) {
         p.elapsed = std::chrono::seconds(second);
-        log(p);
+        log.on(p);
     }
     // At 1 s, 11 s and 21 s: one line per interval, no carriage returns.
     CHECK(std::ranges::count(out, '\n') == 3);
     CHECK(out.find('\r') == std::string::npos);
+}
+
+TEST_CASE("progress_bar: an ordinary observer, of a drain as of a backfill", "[progress]") {
+    std::string out;
+    ds::observe::progress_bar bar(
+        "queue", [&](std::string_view s) { out += s; },
+        /*terminal=*/false);
+    dst::manual_clock clock;  // elapsed stays 0: the lines are exact
+    ds::memory_retry_queue queue;
+    for (int i = 0; i < 3; ++i) {
+        ds::retry_entry entry;
+        entry.key = fmt::format("k{}", i);
+        queue.push(std::move(entry));
+    }
+    dst::memory_store<std::string, std::string> primary, secondary;
+    primary.put("k0", "v0");
+    const auto report =
+        ds::drain(queue, primary, secondary,
+                  {.batch_size = 2, .observers = ds::observe::with(bar), .clock = clock.timer()});
+    CHECK(report.repaired == 3);
+    CHECK(secondary.get("k0") == "v0");
+    CHECK(out ==
+          "queue 2 done, 2 repaired, 0/s\nqueue: done: 3 done, 3 repaired, 0 skipped, 0 failed, in "
+          "0.000 s\n");
 }

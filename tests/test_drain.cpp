@@ -5,6 +5,7 @@
 #include <dualstore/kv_retry_queue.hpp>
 #include <dualstore/memory_retry_queue.hpp>
 #include <dualstore/repair/drain.hpp>
+#include <dualstore/testing/manual_clock.hpp>
 
 #include <fmt/format.h>
 
@@ -21,7 +22,7 @@ struct test_time {
         ds::drain_options o;
         o.batch_size = batch;
         o.max_attempts = max_attempts;
-        o.now = [this] { return now; };
+        o.clock.wall = [this] { return now; };
         return o;
     }
 };
@@ -143,6 +144,22 @@ TEST_CASE("drain: batch size and batch count bound one run", "[drain]") {
     CHECK(ds::drain(queue, primary, secondary, options).repaired == 6);
     CHECK(queue.size() == 4);
     CHECK(ds::drain(queue, primary, secondary, time.options(3)).repaired == 4);
+}
+
+TEST_CASE("drain: rate bounds entries per second on the clock", "[drain]") {
+    kv primary, secondary;
+    ds::memory_retry_queue queue;
+    dst::manual_clock clock;
+    for (int i = 0; i < 6; ++i) {
+        primary.put(std::to_string(i), "v");
+        enqueue(queue, std::to_string(i), ds::operation::put, clock.wall());
+    }
+    const auto report =
+        ds::drain(queue, primary, secondary, {.batch_size = 2, .rate = 2, .clock = clock.timer()});
+    CHECK(report.repaired == 6);
+    // The first batch spends the initial burst of 2; then 2 entries per second.
+    CHECK(clock.sleeps() ==
+          std::vector<std::chrono::nanoseconds>{std::chrono::seconds(1), std::chrono::seconds(1)});
 }
 
 TEST_CASE("drain: works over a durable kv_retry_queue with binary keys and large values",

@@ -118,7 +118,7 @@ TEST_CASE("kv_reconciler: finds every kind of drift with the right reason and VD
 TEST_CASE("kv_reconciler: samples uniformly in bounded memory and caps full runs", "[reconcile]") {
     drifted_pair stores(5000);
     page_counting_store primary{stores.primary};
-    ds::kv_reconciler r{primary, stores.secondary, {.seed = 1, .page_size = 64}};
+    ds::kv_reconciler r{primary, stores.secondary, {.seed = 1, .batch_size = 64}};
     const auto sample = r.list_sample_keys(ds::reconcile_mode::sampled, 100);
     CHECK(sample.size() == 100);
     CHECK(std::set<std::string>(sample.begin(), sample.end()).size() == 100);
@@ -156,7 +156,7 @@ TEMPLATE_TEST_CASE(
     stores.secondary.erase("k001900");
     stores.secondary.put("k999999", "only-secondary");
     TestType primary{stores.primary}, secondary{stores.secondary};
-    ds::kv_reconciler r{primary, secondary, {.page_size = 64}};
+    ds::kv_reconciler r{primary, secondary, {.batch_size = 64}};
     CHECK(r.merges == ds::key_ordered_store<TestType>);
 
     std::map<std::string, ds::drift_reason> drift;
@@ -204,7 +204,7 @@ TEMPLATE_TEST_CASE(
     std::multiset<std::string> checked;
     const auto collect = [&](const ds::sample_result& v) { checked.insert(v.key); };
 
-    ds::kv_reconciler first{primary, secondary, {.page_size = 50}};
+    ds::kv_reconciler first{primary, secondary, {.batch_size = 50}};
     auto pass = first.full_pass(collect, 300);
     CHECK_FALSE(pass.complete);
     CHECK(pass.scanned == 300);
@@ -216,7 +216,7 @@ TEMPLATE_TEST_CASE(
     // Another process continues from the saved checkpoint.
     const auto saved = first.checkpoint();
     REQUIRE(saved);
-    ds::kv_reconciler second{primary, secondary, {.page_size = 50}};
+    ds::kv_reconciler second{primary, secondary, {.batch_size = 50}};
     second.resume_full_pass(*saved);
     do {
         pass = second.full_pass(collect, 300);
@@ -261,6 +261,30 @@ TEST_CASE(
     CHECK(report.drift.at(0).key == "k000900");
     CHECK_FALSE(state.get("dualstore:checkpoint:orders"));
     CHECK(h2.run(ds::reconcile_mode::full).reports.at(0).sampled == 400);  // a new pass
+}
+
+TEST_CASE("reconcile_harness: progress events every 1000 keys and at the end of a run",
+          "[reconcile][full][progress]") {
+    drifted_pair stores(2'500);
+    stores.secondary.put("k000900", "drift");
+    kv state;
+    ordered_store primary{stores.primary}, secondary{stores.secondary};
+    ds::kv_reconciler r{primary, secondary, {.name = "orders"}};
+    struct recorder {
+        std::vector<ds::observe::progress_event> seen;
+        void on(const ds::observe::progress_event& e) { seen.push_back(e); }
+    } progress;
+    ds::reconcile_harness h{state, ds::reconcile_options{}, ds::observe::with(progress), r};
+    h.run(ds::reconcile_mode::full);
+    REQUIRE(progress.seen.size() == 3);
+    CHECK(progress.seen[0].task == "reconcile");
+    CHECK(progress.seen[0].done == 1000);
+    CHECK(progress.seen[1].done == 2000);
+    CHECK_FALSE(progress.seen[1].finished);
+    CHECK(progress.seen[2].finished);
+    CHECK(progress.seen[2].done == 2500);
+    CHECK(progress.seen[2].changed == 1);
+    CHECK(progress.seen[2].changed_as == "drifted");
 }
 
 namespace {

@@ -49,8 +49,9 @@ TEST_CASE("retry::exponential without jitter doubles the delay up to the cap",
     dst::manual_clock clock;
     ds::dual_store store{
         primary, b,
-        ds::retry::exponential{
-            .attempts = 6, .base = 10ms, .cap = 50ms, .jitter = false, .clock = clock.timer()},
+        ds::retry::exponential{.attempts = 6,
+                               .backoff = {.base = 10ms, .cap = 50ms, .jitter = false},
+                               .clock = clock.timer()},
         ds::discard_secondary_failures{}};
     primary.fail_next(5, dst::fault_on::writes);
 
@@ -62,7 +63,7 @@ TEST_CASE("retry::exponential without jitter doubles the delay up to the cap",
 
 TEST_CASE("retry::exponential with full jitter stays within [0, bound] and varies",
           "[retry][exponential]") {
-    const ds::retry::exponential policy{.attempts = 10, .base = 10ms, .cap = 80ms};
+    const ds::retry::exponential policy{.attempts = 10, .backoff = {.base = 10ms, .cap = 80ms}};
     std::set<std::chrono::nanoseconds::rep> seen;
     for (int round = 0; round < 200; ++round) {
         for (unsigned failed = 1; failed <= 6; ++failed) {
@@ -79,9 +80,23 @@ TEST_CASE("retry::exponential with full jitter stays within [0, bound] and varie
 
 TEST_CASE("retry::exponential: a huge attempt count does not overflow the delay",
           "[retry][exponential]") {
-    const ds::retry::exponential policy{.base = 1s, .cap = 30s, .jitter = false};
+    const ds::retry::exponential policy{.backoff = {.base = 1s, .cap = 30s, .jitter = false}};
     CHECK(policy.delay_after(200) == 30s);
     CHECK(policy.delay_after(63) == 30s);
+}
+
+TEST_CASE("timer: one manual clock moves the steady and the calendar time together",
+          "[retry][clock]") {
+    dst::manual_clock clock;
+    const ds::timer timer = clock.timer();
+    const auto steady = timer.read_clock();
+    const auto wall = timer.read_wall();
+    timer.wait(3s);
+    CHECK(timer.read_clock() - steady == 3s);
+    CHECK(timer.read_wall() - wall == 3s);
+    CHECK(clock.sleeps() == std::vector<std::chrono::nanoseconds>{3s});
+    const ds::timer real{};  // empty members: the real clocks
+    CHECK(real.read_wall() > std::chrono::system_clock::time_point{});
 }
 
 TEST_CASE("retry: the predicate stops retries for permanent errors", "[retry][predicate]") {
@@ -139,9 +154,10 @@ TEST_CASE("retry: exhausted retries on the secondary fall through to the failure
     secondary.fail_always(dst::fault_on::writes);
     sink_record sunk;
     dst::manual_clock clock;
-    ds::dual_store store{a, secondary, ds::on_secondary_failure{std::ref(sunk)},
-                         ds::retry::exponential{.attempts = 4, .base = 1ms, .cap = 8ms,
-                                                .clock = clock.timer()}};
+    ds::dual_store store{
+        a, secondary, ds::on_secondary_failure{std::ref(sunk)},
+        ds::retry::exponential{
+            .attempts = 4, .backoff = {.base = 1ms, .cap = 8ms}, .clock = clock.timer()}};
 
     const auto result = store.put("k", "v");
 

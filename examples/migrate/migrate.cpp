@@ -214,13 +214,14 @@ int migrate(const settings& cfg, Old& old_store, New& new_raw) {
     ds::kv_retry_queue queue{ops, "orders:"};
     ds::testing::faulty<New&> new_store{new_raw};  // to inject faults into the new store
     ds::observe::metrics metrics;
-    ds::migration orders{old_store,
-                         new_store,
-                         ds::stage::off,
-                         ds::retry::exponential{.attempts = 3, .base = 200us, .cap = 2ms},
-                         ds::on_secondary_failure{queue},
-                         ds::read::shadow{.sample = 0.25},
-                         ds::observe::with(metrics)};
+    ds::migration orders{
+        old_store,
+        new_store,
+        ds::stage::off,
+        ds::retry::exponential{.attempts = 3, .backoff = {.base = 200us, .cap = 2ms}},
+        ds::on_secondary_failure{queue},
+        ds::read::shadow{.sample = 0.25},
+        ds::observe::with(metrics)};
 
     // The service: writers amend and create orders, a reader looks them up.
     std::atomic<bool> running{true};
@@ -300,12 +301,11 @@ int migrate(const settings& cfg, Old& old_store, New& new_raw) {
         fmt::print("  backfill of the history (keep_target: live writes win):\n");
         std::fflush(stdout);
         ds::observe::progress_bar bar("  backfill", stdout);
-        const auto report = ds::backfill(old_store, new_raw,
-                                         {.batch_size = 1000,
-                                          .checkpoint = ds::checkpoint_in(state, "backfill:orders"),
-                                          .progress = std::ref(bar),
-                                          .total_hint = cfg.orders});
-        bar.finish(report);
+        ds::backfill(old_store, new_raw,
+                     {.batch_size = 1000,
+                      .checkpoint = ds::checkpoint_in(state, "backfill:orders"),
+                      .observers = ds::observe::with(bar),
+                      .total_hint = cfg.orders});
         // GDBM may repeat or skip keys when written during a scan: a full
         // reconciliation with repair closes what the backfill missed. The
         // service is writing meanwhile, so each repair goes through the

@@ -7,6 +7,7 @@
 
 #include <dualstore/backfill/backfill.hpp>
 #include <dualstore/backfill/plan.hpp>
+#include <dualstore/backoff.hpp>
 #include <dualstore/concepts.hpp>
 #include <dualstore/dual_store.hpp>
 #include <dualstore/error.hpp>
@@ -22,6 +23,7 @@
 #include <dualstore/migration.hpp>
 #include <dualstore/observe/events.hpp>
 #include <dualstore/observe/observer.hpp>
+#include <dualstore/observe/progress.hpp>
 #include <dualstore/operation.hpp>
 #include <dualstore/order.hpp>
 #include <dualstore/overloaded.hpp>
@@ -40,6 +42,7 @@
 #include <dualstore/scan_range.hpp>
 #include <dualstore/stage.hpp>
 #include <dualstore/thread_pool.hpp>
+#include <dualstore/timer.hpp>
 #include <dualstore/version.hpp>
 #include <dualstore/write.hpp>
 #include <dualstore/write_result.hpp>

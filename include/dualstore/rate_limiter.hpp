@@ -2,7 +2,7 @@
 /// \file
 /// `rate_limiter`: a token bucket on an injectable clock.
 
-#include <dualstore/retry.hpp>
+#include <dualstore/timer.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -16,7 +16,7 @@ namespace dualstore {
 class rate_limiter {
 public:
     /// A bucket of `burst` tokens refilled at `rate` per second, on `clock`.
-    rate_limiter(double rate, std::size_t burst, retry::timer clock = {})
+    rate_limiter(double rate, std::size_t burst, timer clock = {})
         : rate_(rate),
           burst_(static_cast<double>(std::max<std::size_t>(burst, 1))),
           clock_(std::move(clock)),
@@ -46,7 +46,7 @@ private:
 
     double rate_;
     double burst_;
-    retry::timer clock_;
+    timer clock_;
     double tokens_;
     std::chrono::steady_clock::time_point last_;
 };

@@ -186,16 +186,17 @@ void crash_while_dual_writing(Server& crashed, std::string_view server, side cra
     ds::kv_retry_queue queue{queue_store};
     kv in_memory;
     const auto run = [&](auto& primary, auto& secondary) {
-        ds::dual_store store{primary, secondary,
-                             ds::retry::exponential{.attempts = 2, .base = 1ms, .cap = 2ms},
-                             ds::on_secondary_failure{queue}};
+        ds::dual_store store{
+            primary, secondary,
+            ds::retry::exponential{.attempts = 2, .backoff = {.base = 1ms, .cap = 2ms}},
+            ds::on_secondary_failure{queue}};
         const auto log = crash_while_writing(store, server);
         if (crashed_as == side::secondary) {
             CHECK(log.outage_successes == log.outage_writes);  // the primary was up
             CHECK(queue.size() > 0);
             for (int round = 0; round < 3 && queue.size() > 0; ++round) {
-                const auto report =
-                    ds::drain(queue, store, {.now = [] { return ds::queue_clock::now() + 1h; }});
+                const auto report = ds::drain(
+                    queue, store, {.clock = {.wall = [] { return ds::queue_clock::now() + 1h; }}});
                 fmt::print("{}: drain: {}\n", server, report);
             }
         } else {

@@ -5,13 +5,14 @@
 /// expiry-aware and safe beside live dual writes. A reverse backfill (after a
 /// cutover, to keep the way back open) is the same call with the stores swapped.
 
-#include <dualstore/backfill/progress.hpp>
+#include <dualstore/backfill/report.hpp>
 #include <dualstore/concepts.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/key_lock_table.hpp>
+#include <dualstore/observe/progress.hpp>
 #include <dualstore/rate_limiter.hpp>
 #include <dualstore/repair/repair_key.hpp>
-#include <dualstore/retry.hpp>
+#include <dualstore/timer.hpp>
 
 #include <fmt/format.h>
 
@@ -68,7 +69,7 @@ struct backfill_options {
     /// Records per scan page and per write batch.
     std::size_t batch_size = 500;
     /// Records per second at most (0: unlimited).
-    double max_ops_per_second = 0;
+    double rate = 0;
     /// Scan and report, write nothing.
     bool dry_run = false;
     /// Copy only keys starting with this (string-like keys).
@@ -81,8 +82,9 @@ struct backfill_options {
     std::chrono::milliseconds min_ttl = std::chrono::seconds(60);
     /// Where to keep the cursor (resumable stores only); empty: not kept.
     std::optional<backfill_checkpoint> checkpoint{};
-    /// Called after each batch.
-    std::function<void(const backfill_progress&)> progress{};
+    /// Told an `observe::progress_event` ("backfill") after each batch and
+    /// at the end: `.observers = observe::with(bar)`.
+    observe::progress_observers observers{};
     /// The expected record count, for the progress ETA.
     std::optional<std::size_t> total_hint{};
     /// Stop after this many batches (the rest is left for a resumed run).
@@ -99,10 +101,9 @@ struct backfill_options {
     /// meanwhile. Either way a key the source no longer has is never brought
     /// back. String-like keys only.
     std::function<key_lock_table::lock(std::string_view)> lock_key{};
-    /// The clock and sleep of the rate limit and the durations.
-    retry::timer clock{};
-    /// The current time for expiry translation; empty means `system_clock::now`.
-    std::function<expiry_clock::time_point()> expiry_now{};
+    /// The clock: durations and the rate limit on `now` and `sleep`, the
+    /// translation of expiry times into times to live on `wall`.
+    timer clock{};
 };
 
 /// The identity mapping: same keys, same values, every record copied.
@@ -144,9 +145,19 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
     constexpr bool string_keys = std::is_convertible_v<const source_key&, std::string_view>;
     const auto started = options.clock.read_clock();
     backfill_report report;
-    rate_limiter limiter(options.max_ops_per_second, options.batch_size, options.clock);
-    const auto now = [&] {
-        return options.expiry_now ? options.expiry_now() : expiry_clock::now();
+    rate_limiter limiter(options.rate, options.batch_size, options.clock);
+    const auto now = [&] { return options.clock.read_wall(); };
+    const auto tell_progress = [&](bool finished) {
+        options.observers.notify({.task = "backfill",
+                                  .done = report.scanned,
+                                  .changed = report.written,
+                                  .changed_as = "written",
+                                  .skipped = report.skipped_present + report.skipped_expired +
+                                             report.filtered_out + report.skipped_gone,
+                                  .failed = report.failed,
+                                  .total = options.total_hint,
+                                  .elapsed = options.clock.read_clock() - started,
+                                  .finished = finished});
     };
 
     if constexpr (!requires(const target_value& v) { mapping.version(v); }) {
@@ -436,15 +447,12 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                 options.checkpoint->save(Source::encode_cursor(*cursor));
             }
         }
-        if (options.progress) {
-            options.progress({report.scanned, report.written,
-                              report.skipped_present + report.skipped_expired + report.filtered_out,
-                              options.clock.read_clock() - started, options.total_hint});
-        }
+        tell_progress(false);
     }
     report.complete = !cursor;
     if (report.complete && options.checkpoint && !options.dry_run) options.checkpoint->clear();
     report.duration = options.clock.read_clock() - started;
+    tell_progress(true);
     return report;
 }
 

@@ -1,14 +1,16 @@
 #pragma once
 /// \file
-/// `observe::progress_bar`: shows a backfill's progress. On a terminal it
+/// `observe::progress_bar`: an observer that shows the progress of a long
+/// task (a backfill, a drain, a full reconciliation). On a terminal it
 /// redraws one line (bar, counts, rate, ETA); otherwise it writes a plain
 /// log line at most every `interval`, so logs stay readable.
 
-#include <dualstore/backfill/progress.hpp>
+#include <dualstore/observe/progress.hpp>
 
 #include <fmt/format.h>
 
 #include <unistd.h>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -19,7 +21,9 @@
 
 namespace dualstore::observe {
 
-/// A progress display usable as `backfill_options::progress`.
+/// A progress display: an observer of `progress_event`s, given to a task as
+/// `options.observers = observe::with(bar)`. Not thread-safe (a task reports
+/// from the thread that runs it).
 class progress_bar {
 public:
     /// Receives text to print (with `\r` or `\n` as it needs).
@@ -40,9 +44,15 @@ public:
           terminal_(terminal),
           interval_(interval) {}
 
-    /// Shows `p` (a redraw on a terminal, a line when `interval` has passed otherwise).
-    void operator()(const backfill_progress& p) {
-        if (terminal_) {
+    /// Shows `p`: a redraw on a terminal, a line when `interval` has passed
+    /// otherwise; the run's last event ends the display with a summary.
+    void on(const progress_event& p) {
+        if (p.finished) {
+            write_(fmt::format("{}{}: done: {}, in {:.3f} s\n", drawn_ ? "\n" : "", label_,
+                               counts(p), std::chrono::duration<double>(p.elapsed).count()));
+            drawn_ = false;
+            last_.reset();
+        } else if (terminal_) {
             write_(fmt::format("\r{}", line(p)));
             drawn_ = true;
         } else if (!last_ || p.elapsed - *last_ >= interval_) {
@@ -51,26 +61,19 @@ public:
         }
     }
 
-    /// Ends the display with the final report.
-    void finish(const backfill_report& report) {
-        write_(fmt::format("{}{}: done: {}\n", drawn_ ? "\n" : "", label_, report));
-        drawn_ = false;
-    }
-
-    /// The text of one update: "label [####      ] 40% 400/1000 1.2k/s ETA 0:03".
-    [[nodiscard]] std::string line(const backfill_progress& p) const {
+    /// The text of one update: "label [####      ] 40% 400/1000, 390 written, 1.2k/s, ETA 0:03".
+    [[nodiscard]] std::string line(const progress_event& p) const {
         std::string text = label_;
         if (p.total && *p.total > 0) {
             const double done =
-                std::min(1.0, static_cast<double>(p.scanned) / static_cast<double>(*p.total));
+                std::min(1.0, static_cast<double>(p.done) / static_cast<double>(*p.total));
             const auto filled = static_cast<std::size_t>(done * bar_width);
-            text +=
-                fmt::format(" [{}{}] {:3.0f}% {}/{}", std::string(filled, '#'),
-                            std::string(bar_width - filled, ' '), done * 100, p.scanned, *p.total);
+            text += fmt::format(" [{}{}] {:3.0f}% {}/{}", std::string(filled, '#'),
+                                std::string(bar_width - filled, ' '), done * 100, p.done, *p.total);
         } else {
-            text += fmt::format(" {} scanned", p.scanned);
+            text += fmt::format(" {} done", p.done);
         }
-        text += fmt::format(", {} written, {:.0f}/s", p.written, p.rate());
+        text += fmt::format(", {} {}, {:.0f}/s", p.changed, p.changed_as, p.rate());
         if (const auto eta = p.eta()) {
             const auto s = std::chrono::duration_cast<std::chrono::seconds>(*eta).count();
             text += fmt::format(", ETA {}:{:02}", s / 60, s % 60);
@@ -79,6 +82,11 @@ public:
     }
 
 private:
+    static std::string counts(const progress_event& p) {
+        return fmt::format("{} done, {} {}, {} skipped, {} failed", p.done, p.changed, p.changed_as,
+                           p.skipped, p.failed);
+    }
+
     static constexpr std::size_t bar_width = 20;
     std::string label_;
     writer write_;

@@ -7,9 +7,11 @@
 #include <dualstore/error.hpp>
 #include <dualstore/lease_lock.hpp>
 #include <dualstore/observe/observer.hpp>
+#include <dualstore/observe/progress.hpp>
 #include <dualstore/observe/reconcile_events.hpp>
 #include <dualstore/reconcile/promotion_tracker.hpp>
 #include <dualstore/reconcile/reconciler.hpp>
+#include <dualstore/timer.hpp>
 
 #include <fmt/format.h>
 
@@ -51,8 +53,8 @@ struct reconcile_options {
     std::chrono::milliseconds lease_duration = std::chrono::minutes(30);
     /// Seed of the sample shuffle (0: random).
     std::uint64_t seed = 0;
-    /// The clock durations are measured on; empty means `steady_clock::now`.
-    std::function<std::chrono::steady_clock::time_point()> clock{};
+    /// The clock durations are measured on (`now`).
+    timer clock{};
     /// Keys a full run of a `streaming_reconciler` takes from its scans
     /// before it stops at a checkpoint (0: no limit, the whole pass); the
     /// next full run, of this instance or another sharing the state store,
@@ -142,7 +144,9 @@ private:
 /// run breaches when drift / sampled exceeds `rule.threshold` (a partial full
 /// run is judged on the keys it checked); each reconciler's promotion state is
 /// tracked in `StateStore` (see `promotion_tracker`). Observers get
-/// `observe::reconcile_run_event`, `drift_event` and `promotion_event`.
+/// `observe::reconcile_run_event`, `drift_event` and `promotion_event`, and
+/// a `progress_event` ("reconcile") every 1000 keys checked and at the end of
+/// each reconciler's run.
 /// With `guarded_by(lock)`, a run first takes a lease so it happens at most
 /// once across instances; a run whose lease is held elsewhere is skipped. A
 /// run gives its lease back however it ends: a run that throws releases it
@@ -257,8 +261,22 @@ private:
         if constexpr (Observers::template wants<Event>) observers_.notify(e);
     }
 
-    std::chrono::steady_clock::time_point now() const {
-        return options_.clock ? options_.clock() : std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point now() const { return options_.clock.read_clock(); }
+
+    /// Keys checked between two `progress_event`s of a run.
+    static constexpr std::size_t progress_every = 1000;
+
+    void tell_progress(const reconcile_report& report, std::chrono::steady_clock::time_point start,
+                       bool finished) const noexcept {
+        if constexpr (Observers::template wants<observe::progress_event>) {
+            notify(observe::progress_event{.task = "reconcile",
+                                           .done = report.sampled,
+                                           .changed = report.drifted,
+                                           .changed_as = "drifted",
+                                           .failed = report.errors,
+                                           .elapsed = now() - start,
+                                           .finished = finished});
+        }
     }
 
     template <class R>
@@ -268,7 +286,7 @@ private:
         report.name = std::string(r.name());
         report.mode = mode;
         const auto tally = [&](const sample_result& verdict) {
-            ++report.sampled;
+            if (++report.sampled % progress_every == 0) tell_progress(report, start, false);
             if (verdict.reason == drift_reason::error) {
                 ++report.errors;
                 return;
@@ -294,6 +312,7 @@ private:
         report.breach = report.ratio > options_.rule.threshold;
         report.state = trackers_[index].record(report.breach);
         report.duration = now() - start;
+        tell_progress(report, start, true);
         notify(observe::reconcile_run_event{report.name, mode, report.sampled, report.drifted,
                                             report.errors, report.breach, report.duration});
         return report;

@@ -9,6 +9,8 @@
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/scan_all.hpp>
 #include <dualstore/error.hpp>
+#include <dualstore/reconcile/checkpoint.hpp>
+#include <dualstore/reconcile/digest.hpp>
 #include <dualstore/reconcile/reconciler.hpp>
 #include <dualstore/repair/repair_key.hpp>
 
@@ -16,7 +18,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -34,25 +35,6 @@
 
 namespace dualstore {
 
-/// Compares two values by a 64-bit FNV-1a digest of their bytes instead of
-/// byte by byte: for stores whose values are digests already, or to keep
-/// only digests in reports.
-struct digest_equal {
-    /// The digest of `bytes`.
-    static std::uint64_t digest(std::string_view bytes) noexcept {
-        std::uint64_t h = 14695981039346656037ULL;
-        for (const char c : bytes) {
-            h ^= static_cast<unsigned char>(c);
-            h *= 1099511628211ULL;
-        }
-        return h;
-    }
-    /// Whether the digests of `a` and `b` are equal.
-    bool operator()(std::string_view a, std::string_view b) const noexcept {
-        return digest(a) == digest(b);
-    }
-};
-
 /// Options of a `kv_reconciler`.
 struct kv_reconciler_options {
     /// The reconciler's name in reports.
@@ -69,7 +51,7 @@ struct kv_reconciler_options {
     /// An exception from it goes into the verdict's `detail`, not further.
     std::function<repair_action(const std::string& key)> repair_with{};
     /// Items per scan page: a full pass holds at most one page of each store.
-    std::size_t page_size = 512;
+    std::size_t batch_size = 512;
 };
 
 /// VDiff-style counts of the keys a reconciler checked, by verdict.
@@ -82,50 +64,6 @@ struct vdiff_counts {
     /// Counts are equal when every field is.
     friend bool operator==(const vdiff_counts&, const vdiff_counts&) = default;
 };
-
-namespace detail {
-
-/// A 64-bit hash of `key` under `salt`: FNV-1a, then the splitmix64
-/// finaliser, so that every bit depends on the salt.
-[[nodiscard]] inline std::uint64_t sample_hash(std::string_view key, std::uint64_t salt) noexcept {
-    std::uint64_t h = digest_equal::digest(key) ^ salt;
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebULL;
-    h ^= h >> 31;
-    return h;
-}
-
-/// Appends `bytes` length-prefixed ("<n>:<bytes>"), or "-" for none.
-inline void put_field(std::string& out, const std::optional<std::string>& bytes) {
-    if (!bytes) {
-        out += '-';
-        return;
-    }
-    out += fmt::format("{}:", bytes->size());
-    out += *bytes;
-}
-
-/// Reads a field `put_field` wrote from the front of `in`; throws `error`.
-inline std::optional<std::string> take_field(std::string_view& in) {
-    const auto corrupt = [] { return error("dualstore: not a kv_reconciler checkpoint"); };
-    if (in.empty()) throw corrupt();
-    if (in.front() == '-') {
-        in.remove_prefix(1);
-        return std::nullopt;
-    }
-    std::size_t n = 0;
-    const auto [end, ec] = std::from_chars(in.data(), in.data() + in.size(), n);
-    if (ec != std::errc{} || end == in.data() + in.size() || *end != ':') throw corrupt();
-    in.remove_prefix(static_cast<std::size_t>(end - in.data()) + 1);
-    if (in.size() < n) throw corrupt();
-    std::string bytes(in.substr(0, n));
-    in.remove_prefix(n);
-    return bytes;
-}
-
-}  // namespace detail
 
 /// Reconciles `Primary` against `Secondary` (both `scannable_store`s with
 /// `std::string` keys).
@@ -169,7 +107,7 @@ public:
           options_(std::move(options)),
           equal_(std::move(equal)),
           random_(options_.seed != 0 ? options_.seed : std::random_device{}()) {
-        options_.page_size = std::max<std::size_t>(options_.page_size, 1);
+        options_.batch_size = std::max<std::size_t>(options_.batch_size, 1);
     }
 
     /// The name given in the options.
@@ -259,17 +197,13 @@ public:
     [[nodiscard]] std::optional<std::string> checkpoint() const requires resumable_store<Primary> &&
         resumable_store<Secondary> {
         if (!position_) return std::nullopt;
-        std::string out = fmt::format("dsrc1 {} ", position_->phase);
-        std::optional<std::string> field;
-        if (position_->primary) field = std::string(Primary::encode_cursor(*position_->primary));
-        detail::put_field(out, field);
-        field.reset();
+        detail::reconcile_checkpoint saved{.phase = position_->phase, .after = position_->after};
+        if (position_->primary)
+            saved.primary = std::string(Primary::encode_cursor(*position_->primary));
         if (position_->secondary) {
-            field = std::string(Secondary::encode_cursor(*position_->secondary));
+            saved.secondary = std::string(Secondary::encode_cursor(*position_->secondary));
         }
-        detail::put_field(out, field);
-        detail::put_field(out, position_->after);
-        return out;
+        return saved.encode();
     }
 
     /// Continues the pass `checkpoint()` gave `bytes` for, perhaps in
@@ -277,22 +211,15 @@ public:
     /// bytes (then the checkpoint is unchanged).
     void resume_full_pass(std::string_view bytes) requires resumable_store<Primary> &&
         resumable_store<Secondary> {
-        if (!bytes.starts_with("dsrc1 ") || bytes.size() < 8 || bytes[7] != ' ') {
-            throw error("dualstore: not a kv_reconciler checkpoint");
-        }
-        position p;
-        p.phase = bytes[6];
-        if (p.phase != phase_merge && p.phase != phase_primary && p.phase != phase_secondary) {
-            throw error("dualstore: not a kv_reconciler checkpoint");
-        }
-        if ((p.phase == phase_merge) != merges) {
+        const auto saved = detail::reconcile_checkpoint::decode(bytes);
+        if ((saved.phase == phase_merge) != merges) {
             throw error("dualstore: the checkpoint is of another kind of full pass");
         }
-        bytes.remove_prefix(8);
-        if (auto c = detail::take_field(bytes)) p.primary = Primary::decode_cursor(*c);
-        if (auto c = detail::take_field(bytes)) p.secondary = Secondary::decode_cursor(*c);
-        p.after = detail::take_field(bytes);
-        if (!bytes.empty()) throw error("dualstore: not a kv_reconciler checkpoint");
+        position p;
+        p.phase = saved.phase;
+        if (saved.primary) p.primary = Primary::decode_cursor(*saved.primary);
+        if (saved.secondary) p.secondary = Secondary::decode_cursor(*saved.secondary);
+        p.after = saved.after;
         position_ = std::move(p);
     }
 
@@ -307,9 +234,9 @@ private:
     using primary_cursor = typename Primary::cursor_type;
     using secondary_cursor = typename Secondary::cursor_type;
 
-    static constexpr char phase_merge = 'm';      // merging both scans
-    static constexpr char phase_primary = 'p';    // paging the primary
-    static constexpr char phase_secondary = 's';  // paging the secondary
+    static constexpr char phase_merge = detail::reconcile_checkpoint::merging;
+    static constexpr char phase_primary = detail::reconcile_checkpoint::paging_primary;
+    static constexpr char phase_secondary = detail::reconcile_checkpoint::paging_secondary;
 
     /// Where a full pass stands. Merging: the cursors each store's current
     /// page was read from (empty: that scan is over) and the last key
@@ -395,9 +322,9 @@ private:
             }
             return true;
         };
-        detail::for_each_item(primary_, options_.page_size,
+        detail::for_each_item(primary_, options_.batch_size,
                               [&](const std::string& key, const auto&) { return offer(key); });
-        detail::for_each_item(secondary_, options_.page_size,
+        detail::for_each_item(secondary_, options_.batch_size,
                               [&](const std::string& key, const auto&) { return offer(key); });
         if (!overflowed) {
             population_ = kept.size();
@@ -420,14 +347,14 @@ private:
     std::vector<std::string> first_keys(std::size_t budget) {
         std::vector<std::string> keys;
         if (budget > 0) {
-            detail::for_each_item(primary_, options_.page_size,
+            detail::for_each_item(primary_, options_.batch_size,
                                   [&](const std::string& key, const auto&) {
                                       keys.push_back(key);
                                       return keys.size() < budget;
                                   });
         }
         if (keys.size() < budget) {
-            detail::for_each_item(secondary_, options_.page_size,
+            detail::for_each_item(secondary_, options_.batch_size,
                                   [&](const std::string& key, const auto&) {
                                       if (!primary_.get(key))
                                           keys.push_back(key);  // keys only the secondary has
@@ -444,8 +371,8 @@ private:
             position_ = position{phase_merge, primary_cursor{}, secondary_cursor{}, std::nullopt};
         }
         const auto after = position_->after;  // keys up to it were checked before
-        detail::page_reader<Primary> p(primary_, options_.page_size, position_->primary);
-        detail::page_reader<Secondary> s(secondary_, options_.page_size, position_->secondary);
+        detail::page_reader<Primary> p(primary_, options_.batch_size, position_->primary);
+        detail::page_reader<Secondary> s(secondary_, options_.batch_size, position_->secondary);
         full_pass_result result;
         // Per scan: the last key taken (to check the order), and whether the
         // current item is new since the last advance (checked once each).
@@ -551,9 +478,9 @@ private:
         }
         full_pass_result result;
         const auto limit = [&] {
-            if (max_keys == 0) return options_.page_size;
+            if (max_keys == 0) return options_.batch_size;
             return static_cast<std::size_t>(
-                std::min<std::uint64_t>(options_.page_size, max_keys - result.scanned));
+                std::min<std::uint64_t>(options_.batch_size, max_keys - result.scanned));
         };
         const auto stop = [&] { return max_keys != 0 && result.scanned >= max_keys; };
         std::vector<std::string> keys;

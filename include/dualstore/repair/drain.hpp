@@ -4,12 +4,15 @@
 /// each key's state on the store that failed equal the authoritative store's
 /// current state.
 
+#include <dualstore/backoff.hpp>
 #include <dualstore/concepts.hpp>
 #include <dualstore/error.hpp>
+#include <dualstore/observe/progress.hpp>
+#include <dualstore/rate_limiter.hpp>
 #include <dualstore/repair/repair_key.hpp>
-#include <dualstore/retry.hpp>
 #include <dualstore/retry_queue.hpp>
 #include <dualstore/stage.hpp>
+#include <dualstore/timer.hpp>
 
 #include <fmt/format.h>
 
@@ -17,7 +20,6 @@
 #include <cstddef>
 #include <exception>
 #include <functional>
-#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -29,17 +31,23 @@ namespace dualstore {
 struct drain_options {
     /// Entries taken per batch.
     std::size_t batch_size = 100;
-    /// Batches per call at most (the rest waits for the next run).
-    std::size_t max_batches = std::numeric_limits<std::size_t>::max();
+    /// Batches per call at most (the rest waits for the next run); empty: no limit.
+    std::optional<std::size_t> max_batches{};
     /// Repairs tried per entry, all runs together, before it is dead-lettered.
     unsigned max_attempts = 10;
     /// The pause before an entry is due again after its n-th failed repair
-    /// (`backoff.delay_after(n)`; `attempts` and `clock` are not used). An
-    /// entry is tried again within one run only once its pause has passed.
-    retry::exponential backoff{
+    /// (`backoff.delay_after(n)`). An entry is tried again within one run
+    /// only once its pause has passed.
+    dualstore::backoff backoff{
         .base = std::chrono::seconds(1), .cap = std::chrono::minutes(10), .jitter = false};
-    /// The current time (for due times); empty means `queue_clock::now`.
-    std::function<queue_clock::time_point()> now{};
+    /// Entries per second at most (0: unlimited).
+    double rate = 0;
+    /// Told an `observe::progress_event` ("drain") after each batch and at
+    /// the end: `.observers = observe::with(bar)`.
+    observe::progress_observers observers{};
+    /// The clock: due times on `wall`, the rate limit and durations on `now`
+    /// and `sleep`.
+    timer clock{};
 };
 
 /// What one `drain` run did.
@@ -78,11 +86,26 @@ inline std::string recorded_by_migration(stage recorded) {
 /// covered; a failure is recorded with a backoff or dead-lettered.
 template <retry_queue Queue, class Repair>
 drain_report drain_entries(Queue& queue, const drain_options& options, Repair&& repair) {
-    const auto now = [&] { return options.now ? options.now() : queue_clock::now(); };
+    const auto now = [&] { return options.clock.read_wall(); };
+    const auto started = options.clock.read_clock();
+    rate_limiter limiter(options.rate, options.batch_size, options.clock);
     drain_report report;
-    for (std::size_t batch = 0; batch < options.max_batches; ++batch) {
+    std::size_t taken = 0;
+    const auto tell_progress = [&](bool finished) {
+        options.observers.notify({.task = "drain",
+                                  .done = taken,
+                                  .changed = report.repaired,
+                                  .changed_as = "repaired",
+                                  .skipped = report.skipped,
+                                  .failed = report.still_failing + report.dead_lettered,
+                                  .elapsed = options.clock.read_clock() - started,
+                                  .finished = finished});
+    };
+    for (std::size_t batch = 0; !options.max_batches || batch < *options.max_batches; ++batch) {
         const auto entries = queue.take(options.batch_size, now());
         if (entries.empty()) break;
+        limiter.acquire(entries.size());
+        taken += entries.size();
         // Outcome of each key's repair in this batch, by key and recorded
         // authority (-1: none recorded); an empty pointer means repaired.
         std::map<std::pair<std::string, int>, std::exception_ptr> done;
@@ -122,7 +145,9 @@ drain_report drain_entries(Queue& queue, const drain_options& options, Repair&& 
                 ++report.still_failing;
             }
         }
+        tell_progress(false);
     }
+    tell_progress(true);
     return report;
 }
 

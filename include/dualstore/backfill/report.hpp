@@ -1,38 +1,16 @@
 #pragma once
 /// \file
-/// The vocabulary of a backfill's progress: where it stands during the run
-/// and what it did (what `observe::progress_bar` shows).
+/// `backfill_report`: what a backfill did, and its one-line format. (Where
+/// a backfill stands during the run is an `observe::progress_event`.)
 
 #include <fmt/format.h>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <string_view>
 
 namespace dualstore {
-
-/// Where a backfill stands, for progress callbacks.
-struct backfill_progress {
-    std::size_t scanned = 0;             ///< records read from the source
-    std::size_t written = 0;             ///< records written to the target
-    std::size_t skipped = 0;             ///< present, expired or filtered out
-    std::chrono::nanoseconds elapsed{};  ///< since the start (of this run)
-    std::optional<std::size_t> total;    ///< the expected record count, when given
-    /// Records scanned per second.
-    [[nodiscard]] double rate() const noexcept {
-        const double s = std::chrono::duration<double>(elapsed).count();
-        return s > 0 ? static_cast<double>(scanned) / s : 0.0;
-    }
-    /// Time left at the current rate, when the total is known.
-    [[nodiscard]] std::optional<std::chrono::nanoseconds> eta() const noexcept {
-        if (!total || rate() <= 0) return std::nullopt;
-        const auto left = *total > scanned ? *total - scanned : 0;
-        return std::chrono::nanoseconds(
-            static_cast<std::int64_t>(static_cast<double>(left) / rate() * 1e9));
-    }
-};
 
 /// What a backfill did.
 struct backfill_report {

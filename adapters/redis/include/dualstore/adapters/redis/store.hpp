@@ -1,0 +1,234 @@
+#pragma once
+/// \file
+/// `adapters::redis_store`: a key-value store in a Redis database. Models
+/// kv, scannable (resumable), expiring (native TTL), conditional (`SET NX`,
+/// and `SET NX PX` for `conditional_expiring_store`) and batch (MGET,
+/// pipelined SETs) stores.
+
+#include <dualstore/adapters/redis/connection.hpp>
+#include <dualstore/concepts.hpp>
+#include <dualstore/error.hpp>
+
+#include <fmt/format.h>
+#include <hiredis/hiredis.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace dualstore::adapters {
+
+/// Keys and values (byte strings) in a Redis database, under a key prefix.
+/// TTLs are Redis's own (`SET ... PX`, `PTTL`). Scans use `SCAN` with a
+/// `MATCH` on the prefix: a key present for the whole scan is returned at
+/// least once; Redis may return a key twice when its table is resized during
+/// the scan (duplicates within one page are removed). A cursor is Redis's
+/// cursor plus the keys of the last `SCAN` reply not yet returned.
+class redis_store {
+public:
+    using key_type = std::string;     ///< keys are byte strings
+    using mapped_type = std::string;  ///< values are byte strings
+    /// Where a scan resumes.
+    struct cursor_type {
+        std::string redis_cursor = "0";    ///< Redis's SCAN cursor
+        std::vector<std::string> pending;  ///< keys already listed, not yet returned
+        bool started = false;              ///< whether SCAN has been called
+        /// Cursors are equal when every field is.
+        friend bool operator==(const cursor_type&, const cursor_type&) = default;
+    };
+
+    /// Connects to `url` (see `redis_address` for its forms); throws
+    /// `redis_error`, which never shows the password.
+    explicit redis_store(std::string_view url, redis_options options = {})
+        : options_(std::move(options)), connection_(url, options_) {}
+
+    /// The value of `key`.
+    [[nodiscard]] std::optional<std::string> get(const std::string& key) {
+        const auto k = full(key);
+        return value_of(*connection_.command({"GET", k}, "get"));
+    }
+
+    /// Sets `key` (no expiry).
+    void put(const std::string& key, const std::string& value) {
+        const auto k = full(key);
+        connection_.command({"SET", k, value}, "put");
+    }
+
+    /// Sets `key`, expiring after `ttl`.
+    void put(const std::string& key, const std::string& value, std::chrono::milliseconds ttl) {
+        const auto k = full(key);
+        const auto ms = std::to_string(std::max<std::int64_t>(1, ttl.count()));
+        connection_.command({"SET", k, value, "PX", ms}, "put");
+    }
+
+    /// Deletes `key`; whether it existed.
+    bool erase(const std::string& key) {
+        const auto k = full(key);
+        return connection_.command({"DEL", k}, "erase")->integer > 0;
+    }
+
+    /// `SET NX`: writes only if absent; whether it wrote.
+    bool put_if_absent(const std::string& key, const std::string& value) {
+        const auto k = full(key);
+        return connection_.command({"SET", k, value, "NX"}, "put_if_absent")->type !=
+               REDIS_REPLY_NIL;
+    }
+
+    /// `SET NX PX`: writes `key`, expiring after `ttl`, only if absent (Redis
+    /// has already dropped an expired key); whether it wrote. One command, so
+    /// atomic; a present key keeps its value and expiry. A `ttl` below 1 ms
+    /// is sent as 1 ms, as by `put(key, value, ttl)`.
+    bool put_if_absent(const std::string& key, const std::string& value,
+                       std::chrono::milliseconds ttl) {
+        const auto k = full(key);
+        const auto ms = std::to_string(std::max<std::int64_t>(1, ttl.count()));
+        return connection_.command({"SET", k, value, "NX", "PX", ms}, "put_if_absent")->type !=
+               REDIS_REPLY_NIL;
+    }
+
+    /// The absolute expiry of `key` (from `PTTL`), if it has one.
+    [[nodiscard]] std::optional<expiry_clock::time_point> expiry(const std::string& key) {
+        const auto k = full(key);
+        const auto ms = connection_.command({"PTTL", k}, "expiry")->integer;
+        if (ms < 0) return std::nullopt;  // -1: no expiry, -2: no key
+        return std::chrono::time_point_cast<expiry_clock::duration>(expiry_clock::now() +
+                                                                    std::chrono::milliseconds(ms));
+    }
+
+    /// `MGET` of every key.
+    [[nodiscard]] std::vector<std::optional<std::string>> get_many(
+        std::span<const std::string> keys) {
+        std::vector<std::optional<std::string>> values;
+        if (keys.empty()) return values;
+        std::vector<std::string> full_keys;
+        full_keys.reserve(keys.size());
+        for (const auto& k : keys) full_keys.push_back(full(k));
+        std::vector<std::string_view> args{"MGET"};
+        for (const auto& k : full_keys) args.emplace_back(k);
+        const auto r = connection_.command(args, "get_many");
+        for (std::size_t i = 0; i < r->elements; ++i) values.push_back(value_of(*r->element[i]));
+        return values;
+    }
+
+    /// Every `SET`, pipelined in one round trip.
+    void put_many(std::span<const std::pair<std::string, std::string>> items) {
+        std::vector<std::string> full_keys;
+        full_keys.reserve(items.size());
+        for (const auto& [k, v] : items) full_keys.push_back(full(k));
+        std::vector<std::vector<std::string_view>> commands;
+        for (std::size_t i = 0; i < items.size(); ++i)
+            commands.push_back({"SET", full_keys[i], items[i].second});
+        connection_.pipeline(commands, "put_many");
+    }
+
+    /// At most `limit` entries after the cursor.
+    [[nodiscard]] scan_page<std::string, std::string, cursor_type> scan(const cursor_type& from,
+                                                                        std::size_t limit) {
+        scan_page<std::string, std::string, cursor_type> page;
+        cursor_type c = from;
+        std::set<std::string> seen;
+        while (page.items.size() < limit) {
+            if (c.pending.empty()) {
+                if (c.started && c.redis_cursor == "0") break;  // the scan is complete
+                const auto count = std::to_string(std::max<std::size_t>(limit, 10));
+                const auto pattern = glob_escape(options_.key_prefix) + "*";
+                const auto r = connection_.command(
+                    {"SCAN", c.redis_cursor, "MATCH", pattern, "COUNT", count}, "scan");
+                c.started = true;
+                c.redis_cursor.assign(r->element[0]->str, r->element[0]->len);
+                const auto* keys = r->element[1];
+                for (std::size_t i = 0; i < keys->elements; ++i) {
+                    c.pending.emplace_back(keys->element[i]->str, keys->element[i]->len);
+                }
+                continue;
+            }
+            std::string k = std::move(c.pending.back());
+            c.pending.pop_back();
+            if (!seen.insert(k).second) continue;
+            if (auto value = value_of(*connection_.command({"GET", k}, "scan"))) {
+                page.items.emplace_back(k.substr(options_.key_prefix.size()), std::move(*value));
+            }
+        }
+        if (limit == 0 || !c.pending.empty() || !(c.started && c.redis_cursor == "0"))
+            page.next = std::move(c);
+        return page;
+    }
+
+    /// Saves a cursor as bytes (for backfill checkpoints).
+    [[nodiscard]] static std::string encode_cursor(const cursor_type& c) {
+        std::string out =
+            fmt::format("{}|{}|{}", c.started ? 1 : 0, c.redis_cursor, c.pending.size());
+        for (const auto& k : c.pending) out += fmt::format("|{}:{}", k.size(), k);
+        return out;
+    }
+    /// Restores a saved cursor; throws `error` for other bytes.
+    [[nodiscard]] static cursor_type decode_cursor(std::string_view bytes) {
+        cursor_type c;
+        const auto fail = [&] {
+            return error(fmt::format("dualstore: not a redis scan cursor: {:?}", bytes));
+        };
+        const auto field = [&](std::string_view& rest) {
+            const auto bar = rest.find('|');
+            const auto f = rest.substr(0, bar);
+            rest = bar == std::string_view::npos ? std::string_view{} : rest.substr(bar + 1);
+            return f;
+        };
+        std::string_view rest = bytes;
+        const auto started = field(rest);
+        if (started != "0" && started != "1") throw fail();
+        c.started = started == "1";
+        c.redis_cursor = std::string(field(rest));
+        std::size_t n = 0;
+        const auto count = field(rest);
+        if (std::from_chars(count.data(), count.data() + count.size(), n).ec != std::errc{})
+            throw fail();
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto colon = rest.find(':');
+            std::size_t len = 0;
+            if (colon == std::string_view::npos ||
+                std::from_chars(rest.data(), rest.data() + colon, len).ec != std::errc{} ||
+                colon + 1 + len > rest.size()) {
+                throw fail();
+            }
+            c.pending.emplace_back(rest.substr(colon + 1, len));
+            rest = rest.substr(std::min(rest.size(), colon + 2 + len));
+        }
+        if (c.redis_cursor.empty()) throw fail();
+        return c;
+    }
+
+    /// The connection (shared with a `redis_lease_lock`).
+    [[nodiscard]] redis_connection& connection() noexcept { return connection_; }
+
+private:
+    [[nodiscard]] std::string full(std::string_view key) const {
+        return options_.key_prefix + std::string(key);
+    }
+
+    static std::optional<std::string> value_of(const redisReply& r) {
+        if (r.type == REDIS_REPLY_NIL) return std::nullopt;
+        return std::string(r.str, r.len);
+    }
+
+    /// `text` with Redis glob specials escaped, for MATCH.
+    static std::string glob_escape(std::string_view text) {
+        std::string out;
+        for (const char ch : text) {
+            if (ch == '*' || ch == '?' || ch == '[' || ch == ']' || ch == '\\') out.push_back('\\');
+            out.push_back(ch);
+        }
+        return out;
+    }
+
+    redis_options options_;
+    redis_connection connection_;
+};
+
+}  // namespace dualstore::adapters
