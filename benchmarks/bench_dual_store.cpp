@@ -10,6 +10,9 @@
 ///   BM_get/baseline_hand_written   primary.get
 ///   BM_get/dual_store_primary      dual_store<..., read::primary>::get
 ///                                  goal: dual_store / baseline <= 1.05
+///   BM_shadow_get/baseline_hand_written  primary.get, secondary.get in a try/catch, compare
+///   BM_shadow_get/dual_store_shadow      dual_store<..., read::shadow> (sample 1, no observer)
+///                                  goal: dual_store / baseline <= 1.10
 ///   BM_primary_only/raw_store      memory_store::put
 ///   BM_primary_only/dual_store     dual_store<..., write::primary_only>::put
 ///                                  goal: dual_store / raw_store <= 1.02
@@ -124,6 +127,48 @@ void get_dual_store_primary(benchmark::State& state) {
     fill(primary);
     fill(secondary);
     ds::dual_store store{primary, secondary, ds::read::primary{}, ds::discard_secondary_failures{}};
+    std::size_t i = 0;
+    for (auto _ : state) {
+        auto found = store.get(keys[i]);
+        benchmark::DoNotOptimize(found);
+        i = next(i);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Pair 1c: a shadow read of every get, nobody observing. Goal: dual_store /
+// baseline <= 1.10. The baseline reads both sides, counts a differing or
+// failed secondary read and returns the primary's answer.
+// ---------------------------------------------------------------------------
+
+void shadow_get_baseline(benchmark::State& state) {
+    const auto& keys = data().keys;
+    store_t primary;
+    store_t secondary;
+    fill(primary);
+    fill(secondary);
+    std::size_t mismatches = 0;
+    std::size_t i = 0;
+    for (auto _ : state) {
+        auto found = primary.get(keys[i]);
+        try {
+            if (secondary.get(keys[i]) != found) ++mismatches;
+        } catch (...) {
+            ++mismatches;
+        }
+        benchmark::DoNotOptimize(found);
+        benchmark::DoNotOptimize(mismatches);
+        i = next(i);
+    }
+}
+
+void shadow_get_dual_store(benchmark::State& state) {
+    const auto& keys = data().keys;
+    store_t primary;
+    store_t secondary;
+    fill(primary);
+    fill(secondary);
+    ds::dual_store store{primary, secondary, ds::read::shadow{}, ds::discard_secondary_failures{}};
     std::size_t i = 0;
     for (auto _ : state) {
         auto found = store.get(keys[i]);
@@ -254,6 +299,8 @@ BENCHMARK(put_baseline)->Name("BM_put/baseline_hand_written");
 BENCHMARK(put_dual_store_sequential)->Name("BM_put/dual_store_sequential");
 BENCHMARK(get_baseline)->Name("BM_get/baseline_hand_written");
 BENCHMARK(get_dual_store_primary)->Name("BM_get/dual_store_primary");
+BENCHMARK(shadow_get_baseline)->Name("BM_shadow_get/baseline_hand_written");
+BENCHMARK(shadow_get_dual_store)->Name("BM_shadow_get/dual_store_shadow");
 BENCHMARK(primary_only_raw)->Name("BM_primary_only/raw_store");
 BENCHMARK(primary_only_dual_store)->Name("BM_primary_only/dual_store");
 BENCHMARK(latency_slower_side_alone)

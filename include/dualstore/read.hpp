@@ -119,8 +119,9 @@ struct basic_shadow {
     template <class Read>
     std::remove_cvref_t<typename Read::primary_answer> apply(Read& call) {
         if (!detail::sampled(sample)) return call.primary();
-        detail::side_read<std::remove_cvref_t<typename Read::primary_answer>> mine;
-        detail::side_read<std::remove_cvref_t<typename Read::secondary_answer>> other;
+        constexpr bool timed = requires { requires Read::times_sides; };
+        detail::side_read<std::remove_cvref_t<typename Read::primary_answer>, timed> mine;
+        detail::side_read<std::remove_cvref_t<typename Read::secondary_answer>, timed> other;
         const auto read_primary = [&]() noexcept { mine.run([&] { return call.primary(); }); };
         auto read_secondary = [&]() noexcept { other.run([&] { return call.secondary(); }); };
         switch (order) {

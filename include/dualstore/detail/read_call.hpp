@@ -25,6 +25,11 @@ public:
     using primary_answer = std::invoke_result_t<const Op&, P&>;
     /// What the secondary's read returns.
     using secondary_answer = std::invoke_result_t<const Op&, S&>;
+    /// Whether an observer wants a mismatch's latencies, so the two sides'
+    /// reads of a comparison are timed.
+    static constexpr bool times_sides = Caller::template wants<
+        observe::mismatch_event<Key, std::remove_cvref_t<primary_answer>,
+                                std::remove_cvref_t<secondary_answer>>>;
 
     read_call(Caller& caller, P& p, S& s, const Key* key, operation kind, const Op& op) noexcept
         : caller_(caller), p_(p), s_(s), key_(key), kind_(kind), op_(op) {}
@@ -49,8 +54,8 @@ public:
     }
 
     /// Reports the two sides' differing reads as an `observe::mismatch_event`.
-    template <class A, class B>
-    void mismatch(const side_read<A>& mine, const side_read<B>& other) noexcept {
+    template <class A, bool TimedA, class B, bool TimedB>
+    void mismatch(const side_read<A, TimedA>& mine, const side_read<B, TimedB>& other) noexcept {
         caller_.notify(observe::mismatch_event<Key, A, B>{
             key_, mine.value ? &*mine.value : nullptr, other.value ? &*other.value : nullptr,
             mine.error, other.error, mine.latency, other.latency});

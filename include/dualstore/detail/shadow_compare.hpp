@@ -14,8 +14,10 @@
 
 namespace dualstore::detail {
 
-/// One side's read in a shadow comparison: its answer or its error, and how long it took.
-template <class T>
+/// One side's read in a shadow comparison: its answer or its error, and,
+/// when `Timed` (an observer wants the mismatch's latencies), how long it
+/// took; otherwise the clock is never read and `latency` stays zero.
+template <class T, bool Timed = true>
 struct side_read {
     std::optional<T> value;
     std::exception_ptr error;
@@ -23,13 +25,14 @@ struct side_read {
 
     template <class Fn>
     void run(Fn&& fn) noexcept {
-        const auto start = std::chrono::steady_clock::now();
+        std::chrono::steady_clock::time_point start;
+        if constexpr (Timed) start = std::chrono::steady_clock::now();
         try {
             value.emplace(fn());
         } catch (...) {
             error = std::current_exception();
         }
-        latency = std::chrono::steady_clock::now() - start;
+        if constexpr (Timed) latency = std::chrono::steady_clock::now() - start;
     }
 };
 
@@ -80,8 +83,9 @@ bool answers_agree(Compare& compare, const A& a, const B& b) {
 /// Whether two sides' reads agree: both failed the same way, or both
 /// answered and `compare` says the answers agree. A throwing `compare`
 /// propagates.
-template <class Compare, class A, class B>
-bool reads_agree(Compare& compare, const side_read<A>& mine, const side_read<B>& other) {
+template <class Compare, class A, bool TimedA, class B, bool TimedB>
+bool reads_agree(Compare& compare, const side_read<A, TimedA>& mine,
+                 const side_read<B, TimedB>& other) {
     if (mine.error || other.error) {
         return mine.error && other.error && same_failure(mine.error, other.error);
     }

@@ -94,6 +94,10 @@ public:
                                                      result.enqueued});
     }
 
+    /// Whether some observer wants `Event`.
+    template <class Event>
+    static constexpr bool wants = ObserverPolicy::template wants<Event>;
+
     /// Reports `event` to the observers that want it.
     template <class Event>
     void notify(const Event& event) const noexcept {
