@@ -76,7 +76,8 @@ public:
     template <class PrimaryArg, class SecondaryArg, class... Args>
     requires(
         detail::valid_policy_pack_v<std::remove_cvref_t<Args>...>&& engine::failure_sink_chosen() &&
-        engine::template sink_accepts<key_type>())
+        engine::template sink_accepts<key_type>() &&
+        detail::shadow_compares<typename Config::read_policy, mapped_type>())
         dual_store(PrimaryArg&& primary, SecondaryArg&& secondary, Args&&... policies)
         : primary_(std::in_place, std::forward<PrimaryArg>(primary)),
           secondary_(std::in_place, std::forward<SecondaryArg>(secondary)),

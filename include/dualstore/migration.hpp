@@ -95,7 +95,8 @@ public:
     template <class OldArg, class NewArg, class... Args>
     requires(detail::migration_arguments<std::remove_cvref_t<Args>...>::valid&&
                  engine::failure_sink_chosen() &&
-             engine::template sink_accepts<key_type>())
+             engine::template sink_accepts<key_type>() &&
+             detail::shadow_compares<typename Config::read_policy, mapped_type>())
         migration(OldArg&& old_backend, NewArg&& new_backend, Args&&... args)
         : old_(std::in_place, std::forward<OldArg>(old_backend)),
           new_(std::in_place, std::forward<NewArg>(new_backend)),

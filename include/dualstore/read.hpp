@@ -21,12 +21,14 @@
 #include <dualstore/detail/offloaded_call.hpp>
 #include <dualstore/detail/sampling.hpp>
 #include <dualstore/detail/shadow_compare.hpp>
+#include <dualstore/operation.hpp>
 #include <dualstore/policy.hpp>
 #include <dualstore/thread_pool.hpp>
 
 #include <concepts>
 #include <exception>
 #include <functional>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -173,6 +175,24 @@ template <class Policy>
 inline constexpr bool is_shadow_v = false;
 template <class Compare>
 inline constexpr bool is_shadow_v<read::basic_shadow<Compare>> = true;
+
+/// True; stops the build, where the store is built, when `ReadPolicy` is a
+/// shadow policy whose comparator cannot compare two answers of `get` over
+/// values of type `Value` (`no_key`: a backend without `get`, nothing to check).
+template <class ReadPolicy, class Value>
+constexpr bool shadow_compares() {
+    if constexpr (is_shadow_v<ReadPolicy> && !std::is_same_v<Value, no_key>) {
+        using compare = decltype(ReadPolicy::compare)&;
+        static_assert(
+            std::is_invocable_r_v<bool, compare, const Value&, const Value&> ||
+                std::is_invocable_r_v<bool, compare, const std::optional<Value>&,
+                                      const std::optional<Value>&>,
+            "dualstore: read::shadow: the comparator given to compared_by must be callable as "
+            "compare(const V& primary_value, const V& secondary_value) -> bool, V the stores' "
+            "mapped_type, or with the two std::optional<V> answers of get()");
+    }
+    return true;
+}
 }  // namespace detail
 
 /// A policy of the read category with the behaviour the engine calls:
