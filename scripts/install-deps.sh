@@ -13,6 +13,7 @@ packages=(
   libhiredis-dev libpq-dev redis-server redis-tools       # Redis, PostgreSQL clients
   postgresql                                              # and servers for the adapter tests
   prometheus                                              # promtool lints the metrics text
+  valgrind                                                # callgrind: instruction counts
 )
 
 missing=()

@@ -68,6 +68,8 @@ run_benchmarks() {
     ran=$((ran + 1))
   done
   echo "ran $ran benchmark program(s)"
+  section "release: instruction counts (callgrind, informational)"
+  bash scripts/instruction_counts.sh
 }
 
 stages=("$@")
