@@ -36,10 +36,16 @@ pair() {
 }
 
 command -v valgrind > /dev/null || { echo "valgrind is not installed"; exit 1; }
-printf "%-36s %8s %8s %6s   %s\n" "instructions per operation" "by hand" "library" "ratio" "goal"
+printf "%-36s %8s %8s %6s   %s\n" "instructions per operation" "base" "library" "ratio" "goal"
 pair "shadow get (read::shadow, sample 1)" "<= 1.10" bench_dual_store \
   "BM_shadow_get/baseline_hand_written/iterations:100000" "shadow_get_baseline[(]" \
   "BM_shadow_get/dual_store_shadow/iterations:100000" "shadow_get_dual_store[(]"
 pair "put, order::per_key vs by_caller" "(the cost of ordering)" bench_ordering \
   "BM_order_put/by_caller/iterations:100000" "put_one_thread<dualstore::order::by_caller>" \
   "BM_order_put/per_key/iterations:100000" "put_one_thread<dualstore::order::per_key>"
+pair "put, migration in dual_write" "<= 1.05" bench_migration \
+  "BM_stage_put/dual_store_sequential/iterations:100000" "put_dual_store[(]" \
+  "BM_stage_put/migration_dual_write/iterations:100000" "put_migration[(]"
+pair "get, migration in dual_write" "<= 1.05" bench_migration \
+  "BM_stage_get/dual_store_primary/iterations:100000" "get_dual_store[(]" \
+  "BM_stage_get/migration_dual_write/iterations:100000" "get_migration[(]"

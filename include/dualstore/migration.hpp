@@ -125,17 +125,16 @@ public:
     /// in `shadow` and `live`).
     [[nodiscard]] std::optional<mapped_type> get(const key_type& key) {
         static_assert(kv_ready);
-        return staged(
-            [&]<bool Both, class ReadWith>(auto& primary, auto& secondary, const failure_origin&) {
-                return engine_.template get<ReadWith>(primary, secondary, key);
-            });
+        return staged_read([&]<class ReadWith>(auto& primary, auto& secondary) {
+            return engine_.template get<ReadWith>(primary, secondary, key);
+        });
     }
 
     /// Writes `value` under `key` to the stores of the current stage.
     write_result put(const key_type& key, const mapped_type& value) {
         static_assert(kv_ready);
-        return staged(
-            [&]<bool Both, class>(auto& primary, auto& secondary, const failure_origin& origin) {
+        return staged_write(
+            [&]<bool Both>(auto& primary, auto& secondary, const failure_origin& origin) {
                 return engine_.template put<Both>(primary, secondary, key, value, origin);
             });
     }
@@ -144,8 +143,8 @@ public:
     /// whether the stage's primary had it.
     erase_result erase(const key_type& key) {
         static_assert(kv_ready);
-        return staged(
-            [&]<bool Both, class>(auto& primary, auto& secondary, const failure_origin& origin) {
+        return staged_write(
+            [&]<bool Both>(auto& primary, auto& secondary, const failure_origin& origin) {
                 return engine_.template erase<Both>(primary, secondary, key, origin);
             });
     }
@@ -203,8 +202,8 @@ public:
 
 private:
     repair_action repair_in_stage(const key_type& key, const migration_store* from) {
-        return staged([&]<bool, class>(auto& primary, auto& secondary,
-                                       const failure_origin& origin) {
+        return staged_write([&]<bool>(auto& primary, auto& secondary,
+                                      const failure_origin& origin) {
             const stage now = *origin.migration_stage;
             if (from != nullptr && *from != authoritative_store(now)) {
                 throw repair_refused(fmt::format(
@@ -235,36 +234,47 @@ private:
         engine::template kv_ready<old_store, new_store, detail::backend_role::old_store,
                                   detail::backend_role::new_store>();
 
-    /// Runs `fn.template operator()<Both, ReadWith>(primary, secondary, origin)`
-    /// with the roles of the stage in effect, which cannot change until it
-    /// returns; `origin` names the stage.
+    /// Runs `fn.template operator()<Both>(primary, secondary, origin)` with
+    /// the roles of the stage in effect, which cannot change until it
+    /// returns: the authoritative store first, `Both` when the stage writes
+    /// both stores; `origin` names the stage. Four branches, one per pair of
+    /// roles and `Both`.
     template <class Fn>
-    decltype(auto) staged(Fn&& fn) {
-        using read_primary = read::primary;
-        using read_shadow = typename Config::read_policy;
+    decltype(auto) staged_write(Fn&& fn) {
         const auto pass = gate_.enter();
-        const failure_origin origin{pass.stage()};
-        switch (pass.stage()) {
-            case stage::off:
-                return fn.template operator()<false, read_primary>(old_side(), new_side(), origin);
-            case stage::dual_write:
-                return fn.template operator()<true, read_primary>(old_side(), new_side(), origin);
-            case stage::shadow:
-                return fn.template operator()<true, read_shadow>(old_side(), new_side(), origin);
-            case stage::live:
-                return fn.template operator()<true, read_shadow>(new_side(), old_side(), origin);
-            case stage::rampdown:
-                return fn.template operator()<true, read_primary>(new_side(), old_side(), origin);
-            case stage::complete:
-                break;
+        const stage now = pass.stage();
+        const failure_origin origin{now};
+        const bool both = now != stage::off && now != stage::complete;
+        if (authoritative_store(now) == migration_store::new_store) {
+            if (both) return fn.template operator()<true>(new_side(), old_side(), origin);
+            return fn.template operator()<false>(new_side(), old_side(), origin);
         }
-        return fn.template operator()<false, read_primary>(new_side(), old_side(), origin);
+        if (both) return fn.template operator()<true>(old_side(), new_side(), origin);
+        return fn.template operator()<false>(old_side(), new_side(), origin);
+    }
+
+    /// Runs `fn.template operator()<ReadWith>(primary, secondary)` with the
+    /// roles of the stage in effect: the authoritative store first, and
+    /// `ReadWith` the shadow policy in `shadow` and `live`, `read::primary`
+    /// otherwise. Four branches.
+    template <class Fn>
+    decltype(auto) staged_read(Fn&& fn) {
+        using shadow = typename Config::read_policy;
+        const auto pass = gate_.enter();
+        const stage now = pass.stage();
+        const bool shadowed = now == stage::shadow || now == stage::live;
+        if (authoritative_store(now) == migration_store::new_store) {
+            if (shadowed) return fn.template operator()<shadow>(new_side(), old_side());
+            return fn.template operator()<read::primary>(new_side(), old_side());
+        }
+        if (shadowed) return fn.template operator()<shadow>(old_side(), new_side());
+        return fn.template operator()<read::primary>(old_side(), new_side());
     }
 
     template <class Key, class Op>
     write_result write_keyed(const Key* key, const Op& op) {
-        return staged(
-            [&]<bool Both, class>(auto& primary, auto& secondary, const failure_origin& origin) {
+        return staged_write(
+            [&]<bool Both>(auto& primary, auto& secondary, const failure_origin& origin) {
                 return engine_.template write<Both>(primary, secondary, key, op, origin);
             });
     }
@@ -276,9 +286,8 @@ private:
         static_assert(std::is_same_v<std::remove_cvref_t<from_old>, std::remove_cvref_t<from_new>>,
                       "dualstore: migration::read: the operation must return the same type from "
                       "the old and the new store, since either may answer");
-        return staged(
-            [&]<bool, class ReadWith>(auto& primary, auto& secondary,
-                                      const failure_origin&) -> std::remove_cvref_t<from_old> {
+        return staged_read(
+            [&]<class ReadWith>(auto& primary, auto& secondary) -> std::remove_cvref_t<from_old> {
                 return engine_.template read<ReadWith>(primary, secondary, key, op);
             });
     }
