@@ -22,14 +22,19 @@ TEST_CASE("parse_stage: accepts every stage name in any case, with - or _ and su
     CHECK(ds::parse_stage("\tLive ") == ds::stage::live);
     CHECK(ds::parse_stage("RampDown") == ds::stage::rampdown);
     CHECK(ds::parse_stage("complete\r\n") == ds::stage::complete);
+    // LaunchDarkly's Migrator spells the stages without separators.
+    CHECK(ds::parse_stage("dualwrite") == ds::stage::dual_write);
+    CHECK(ds::parse_stage("DualWrite") == ds::stage::dual_write);
 }
 
 TEST_CASE("parse_stage: rejects anything else, quoting the input and listing the names",
           "[stage][parse]") {
     const std::string_view invalid[] = {
-        "",        "   ",           "0",       "1",        "5",          "dual write",
-        "dualwrite", "dual__write", "of",      "offf",     "on",         "shadow,live",
-        "-off",    "complete!",     "\"live\"", std::string_view("off\0", 4), "ramp-down",
+        "",          "   ",        "0",           "1",
+        "5",         "dual write", "dual_write_", "dual__write",
+        "of",        "offf",       "on",          "shadow,live",
+        "-off",      "complete!",  "\"live\"",    std::string_view("off\0", 4),
+        "ramp-down",
     };
     for (const auto text : invalid) {
         CAPTURE(std::string(text));

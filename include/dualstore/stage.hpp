@@ -64,9 +64,11 @@ enum class migration_store : std::uint8_t {
 }
 
 /// The stage named by `text`: surrounding whitespace is ignored, case is
-/// ignored, and `-` is read as `_` ("Dual-Write" is `dual_write`). Anything
-/// else, empty text and numbers included, throws `invalid_stage`, whose
-/// message quotes `text` and lists the accepted names. Never a default.
+/// ignored, and `-` is read as `_` ("Dual-Write" is `dual_write`). The
+/// names of LaunchDarkly's migration stages, which drop the `_`, are the
+/// same stages ("dualwrite" is `dual_write`). Anything else, empty text and
+/// numbers included, throws `invalid_stage`, whose message quotes `text`
+/// and lists the accepted names. Never a default.
 [[nodiscard]] inline stage parse_stage(std::string_view text) {
     const auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
     std::string_view trimmed = text;
@@ -77,7 +79,13 @@ enum class migration_store : std::uint8_t {
         return c == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     });
     for (stage s : all_stages) {
-        if (normal == stage_name(s)) return s;
+        const std::string_view name = stage_name(s);
+        if (normal == name) return s;
+        const auto separator = name.find('_');  // LaunchDarkly's spelling drops it
+        if (separator != std::string_view::npos && normal.size() + 1 == name.size() &&
+            normal == fmt::format("{}{}", name.substr(0, separator), name.substr(separator + 1))) {
+            return s;
+        }
     }
     std::string accepted;
     for (stage s : all_stages) {
@@ -85,7 +93,8 @@ enum class migration_store : std::uint8_t {
         accepted += stage_name(s);
     }
     throw invalid_stage(fmt::format(
-        "dualstore: invalid stage {:?}: accepted stages are {} (case-insensitive, '-' or '_')",
+        "dualstore: invalid stage {:?}: accepted stages are {} (case-insensitive, '-' or '_' "
+        "or, as LaunchDarkly writes them, neither)",
         text, accepted));
 }
 
