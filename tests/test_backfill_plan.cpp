@@ -85,6 +85,13 @@ TEST_CASE("progress_bar: redraws one line on a terminal, logs periodic lines oth
                Catch::Matchers::EndsWith(
                    "\norders: done: 1000 done, 990 written, 10 skipped, 0 failed, in 2.000 s\n"));
 
+    // Past the expected total (a scan that repeats keys) it is a count, never over 100%.
+    out.clear();
+    auto over = p;
+    over.done = 1100;
+    bar.on(over);
+    CHECK(out == "\rorders 1100 done, 390 written, 550/s");
+
     out.clear();
     ds::observe::progress_bar log("orders", write, /*terminal=*/false, std::chrono::seconds(10));
     for (int second = 1; second <= 25; ++second) {

@@ -31,6 +31,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -38,7 +39,9 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -64,13 +67,21 @@ writer and reader threads keep using it. Needs no server.
                         from DUALSTORE_REDIS_URL and DUALSTORE_PG_DSN, as
                         the tests do (scripts/servers.sh prints both)
   --work-dir DIR        where the default stores, the retry queue and the
-                        migration state live (default: a fresh temporary dir)
-  --orders N            orders in the old store before the migration (20000)
-  --stage-seconds S     how long the service runs in each stage (1.5)
-  --writers N           writer threads (3)
-  --fault-rate R        failure rate of the new store's writes in dual_write (0.2)
+                        migration state live (default: a fresh temporary
+                        directory, removed at the end unless --keep)
+  --keep                keep the temporary work directory
+  --orders N            orders in the old store before the migration,
+                        1 to 10000000 (20000)
+  --stage-seconds S     how long the service runs in each stage, 0.01 to
+                        3600 (1.5)
+  --writers N           writer threads, 1 to 64 (3)
+  --fault-rate R        failure rate of the new store's writes in dual_write,
+                        0 to 1 (0.2)
   --metrics-file PATH   where the Prometheus text goes (<work dir>/metrics.prom)
   --help                this text
+
+A flag's value follows it or an '=' (--orders 500, --orders=500). A value
+out of range is refused (exit status 2), never clamped.
 )";
 
 /// A flag error: printed with the usage hint, exit status 2.
@@ -81,47 +92,75 @@ struct usage_error : std::runtime_error {
 struct settings {
     std::string old_url, new_url;
     fs::path work_dir, metrics_file;
+    bool temporary_work_dir = false;  // made here, removed at the end unless --keep
+    bool keep = false;
     std::size_t orders = 20'000;
     double stage_seconds = 1.5;
     int writers = 3;
     double fault_rate = 0.2;
 };
 
+/// The number `text` gives `flag`, within [low, high]; a whole number when
+/// `T` is integral. Anything else is a usage error, never a clamped value.
 template <class T>
-T number(std::string_view flag, const std::string& text) {
+T number(std::string_view flag, const std::string& text, double low, double high) {
+    double value = 0;
     try {
         std::size_t used = 0;
-        const double value = std::stod(text, &used);
-        if (used != text.size() || value < 0) throw std::invalid_argument(text);
-        return static_cast<T>(value);
+        value = std::stod(text, &used);
+        if (used != text.size()) throw std::invalid_argument(text);
     } catch (const std::exception&) {
-        throw usage_error(fmt::format("{}: not a non-negative number: {:?}", flag, text));
+        throw usage_error(fmt::format("{}: not a number: {:?}", flag, text));
     }
+    if (std::is_integral_v<T> && value != std::floor(value)) {
+        throw usage_error(fmt::format("{}: not a whole number: {:?}", flag, text));
+    }
+    if (!(value >= low && value <= high)) {
+        throw usage_error(fmt::format("{}: {} is out of range: {} to {}", flag, text, low, high));
+    }
+    return static_cast<T>(value);
 }
 
 settings parse(int argc, char** argv) {
     settings s;
     for (int i = 1; i < argc; ++i) {
-        const std::string_view flag = argv[i];
+        std::string_view flag = argv[i];
         if (flag == "--help" || flag == "-h") {
             fmt::print("{}", usage);
             std::exit(0);
         }
-        if (i + 1 >= argc) throw usage_error(fmt::format("unknown flag or missing value: {:?}", flag));
-        const std::string value = argv[++i];
+        if (flag == "--keep") {
+            s.keep = true;
+            continue;
+        }
+        // The value follows an '=' in the same argument, or is the next one.
+        std::string value;
+        if (const auto equals = flag.find('='); flag.starts_with("--") && equals != flag.npos) {
+            value = flag.substr(equals + 1);
+            flag = flag.substr(0, equals);
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            throw usage_error(fmt::format("unknown flag or missing value: {:?}", flag));
+        }
         if (flag == "--old") s.old_url = value;
         else if (flag == "--new") s.new_url = value;
         else if (flag == "--work-dir") s.work_dir = value;
-        else if (flag == "--orders") s.orders = number<std::size_t>(flag, value);
-        else if (flag == "--stage-seconds") s.stage_seconds = number<double>(flag, value);
-        else if (flag == "--writers") s.writers = std::max(1, number<int>(flag, value));
-        else if (flag == "--fault-rate") s.fault_rate = std::min(1.0, number<double>(flag, value));
+        else if (flag == "--orders")
+            s.orders = number<std::size_t>(flag, value, 1, 1e7);
+        else if (flag == "--stage-seconds")
+            s.stage_seconds = number<double>(flag, value, 0.01, 3600);
+        else if (flag == "--writers")
+            s.writers = number<int>(flag, value, 1, 64);
+        else if (flag == "--fault-rate")
+            s.fault_rate = number<double>(flag, value, 0, 1);
         else if (flag == "--metrics-file") s.metrics_file = value;
         else throw usage_error(fmt::format("unknown flag {:?}", flag));
     }
     if (s.work_dir.empty()) {
         s.work_dir = fs::temp_directory_path() / fmt::format("dualstore-migrate-{}", ::getpid());
         fs::remove_all(s.work_dir);
+        s.temporary_work_dir = true;
     }
     fs::create_directories(s.work_dir);
     if (s.old_url.empty()) s.old_url = "gdbm:" + (s.work_dir / "orders.gdbm").string();
@@ -369,16 +408,39 @@ int migrate(const settings& cfg, Old& old_store, New& new_raw) {
         }
     }
     std::ofstream(cfg.metrics_file) << ds::observe::to_prometheus(metrics);
-    fmt::print("\nPrometheus metrics: {}\n", cfg.metrics_file.string());
+    if (!cfg.temporary_work_dir || cfg.keep ||
+        !cfg.metrics_file.string().starts_with(cfg.work_dir.string())) {
+        fmt::print("\nPrometheus metrics: {}\n", cfg.metrics_file.string());
+    }
     fmt::print("drift remaining: {} -> {}\n", drift, drift == 0 ? "migration verified" : "NOT verified");
     return drift == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 }  // namespace
 
+/// Removes a temporary work directory when the run ends, however it ends
+/// (after the stores in it are closed: declare it before them).
+struct work_dir_cleanup {
+    const settings& cfg;
+    explicit work_dir_cleanup(const settings& run) : cfg(run) {}
+    work_dir_cleanup(const work_dir_cleanup&) = delete;
+    work_dir_cleanup& operator=(const work_dir_cleanup&) = delete;
+    ~work_dir_cleanup() {
+        if (!cfg.temporary_work_dir) return;
+        if (cfg.keep) {
+            fmt::print("work directory kept: {}\n", cfg.work_dir.string());
+            return;
+        }
+        std::error_code ignored;
+        fs::remove_all(cfg.work_dir, ignored);
+        fmt::print("work directory removed: {} (--keep keeps it)\n", cfg.work_dir.string());
+    }
+};
+
 int main(int argc, char** argv) {
     try {
         const auto cfg = parse(argc, argv);
+        const work_dir_cleanup cleanup{cfg};
         std::optional<any_store> old_store, new_store;
         open(cfg.old_url, old_store);
         open(cfg.new_url, new_store);

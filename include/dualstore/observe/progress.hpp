@@ -44,10 +44,11 @@ struct progress_event {
         const double s = std::chrono::duration<double>(elapsed).count();
         return s > 0 ? static_cast<double>(done) / s : 0.0;
     }
-    /// Time left at the current rate, when the total is known.
+    /// Time left at the current rate, when the total is known (and not
+    /// passed already, which shows it was a guess).
     [[nodiscard]] std::optional<std::chrono::nanoseconds> eta() const noexcept {
-        if (!total || rate() <= 0) return std::nullopt;
-        const auto left = *total > done ? *total - done : 0;
+        if (!total || *total < done || rate() <= 0) return std::nullopt;
+        const auto left = *total - done;
         return std::chrono::nanoseconds(
             static_cast<std::int64_t>(static_cast<double>(left) / rate() * 1e9));
     }

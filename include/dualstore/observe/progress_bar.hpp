@@ -61,12 +61,14 @@ public:
         }
     }
 
-    /// The text of one update: "label [####      ] 40% 400/1000, 390 written, 1.2k/s, ETA 0:03".
+    /// The text of one update: "label [####      ] 40% 400/1000, 390 written, 1.2k/s, ETA 0:03",
+    /// or "label 1200 done, ..." without a total or once past it.
     [[nodiscard]] std::string line(const progress_event& p) const {
         std::string text = label_;
-        if (p.total && *p.total > 0) {
-            const double done =
-                std::min(1.0, static_cast<double>(p.done) / static_cast<double>(*p.total));
+        // Past the expected total (a scan that repeats keys, a total that was
+        // a guess) the display is a count: it never passes 100%.
+        if (p.total && *p.total > 0 && p.done <= *p.total) {
+            const double done = static_cast<double>(p.done) / static_cast<double>(*p.total);
             const auto filled = static_cast<std::size_t>(done * bar_width);
             text += fmt::format(" [{}{}] {:3.0f}% {}/{}", std::string(filled, '#'),
                                 std::string(bar_width - filled, ' '), done * 100, p.done, *p.total);
