@@ -14,6 +14,7 @@ packages=(
   postgresql                                              # and servers for the adapter tests
   prometheus                                              # promtool lints the metrics text
   valgrind                                                # callgrind: instruction counts
+  doxygen                                                 # the API reference (docs/Doxyfile)
 )
 
 missing=()
