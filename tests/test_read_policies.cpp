@@ -2,7 +2,13 @@
 
 #include "support.hpp"
 
+#include <dualstore/observe/metrics.hpp>
+
+#include <algorithm>
+#include <cctype>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 TEST_CASE("primary read: the secondary is never touched", "[read][primary]") {
     kv a, b;
@@ -222,4 +228,81 @@ TEST_CASE("a read policy of the user's own answers get and read", "[read][custom
     CHECK(store.get("old only") == "old");
     CHECK(store.get("neither") == std::nullopt);
     CHECK(store.read([](auto& s) { return s.get("both"); }) == "new");
+}
+
+namespace {
+/// Records the mismatch events a shadow comparison reports, with their context.
+struct shadow_events {
+    std::vector<std::string> mismatches;  ///< the context of each mismatch
+    std::vector<std::string> ignored;     ///< the context of each ignored mismatch
+    template <class Key, class A, class B>
+    void on(const ds::observe::mismatch_event<Key, A, B>& e) {
+        mismatches.emplace_back(e.context);
+    }
+    template <class Key>
+    void on(const ds::observe::ignored_mismatch_event<Key>& e) {
+        ignored.emplace_back(e.context);
+    }
+};
+
+bool same_ignoring_case(const std::string& x, const std::string& y) {
+    return std::ranges::equal(x, y,
+                              [](char p, char q) { return std::tolower(p) == std::tolower(q); });
+}
+}  // namespace
+
+TEST_CASE("shadow read: run_if decides per read whether to compare", "[read][shadow][scientist]") {
+    kv a, b;
+    a.put("k", "v");
+    b.put("k", "other");
+    shadow_events seen;
+    bool enabled = false;
+    ds::dual_store store{a, b, ds::read::shadow{.run_if = [&] { return enabled; }},
+                         ds::observe::with(seen), ds::discard_secondary_failures{}};
+    CHECK(store.get("k") == "v");
+    CHECK(seen.mismatches.empty());
+    enabled = true;
+    CHECK(store.get("k") == "v");
+    CHECK(seen.mismatches.size() == 1);
+}
+
+TEST_CASE("shadow read: ignoring(fn) accepts known mismatches, reported apart",
+          "[read][shadow][scientist]") {
+    kv a, b;
+    a.put("case", "Value");
+    b.put("case", "value");
+    a.put("real", "1");
+    b.put("real", "2");
+    shadow_events seen;
+    ds::dual_store store{a, b, ds::read::shadow{.context = "orders"}.ignoring(same_ignoring_case),
+                         ds::observe::with(seen), ds::discard_secondary_failures{}};
+    CHECK(store.get("case") == "Value");
+    CHECK(seen.mismatches.empty());
+    CHECK(seen.ignored == std::vector<std::string>{"orders"});
+    CHECK(store.get("real") == "1");
+    CHECK(seen.mismatches == std::vector<std::string>{"orders"});  // the context travels
+
+    ds::observe::metrics counted;
+    ds::dual_store counting{a, b, ds::read::shadow{}.ignoring(same_ignoring_case),
+                            ds::observe::with(counted), ds::discard_secondary_failures{}};
+    std::ignore = counting.get("case");
+    std::ignore = counting.get("real");
+    CHECK(counted.ignored_mismatches() == 1);
+    CHECK(counted.mismatches() == 1);
+}
+
+TEST_CASE("shadow read: throw_on_mismatch makes a mismatch throw, for tests",
+          "[read][shadow][scientist]") {
+    kv a, b;
+    a.put("same", "v");
+    b.put("same", "v");
+    a.put("differs", "1");
+    b.put("differs", "2");
+    ds::dual_store store{
+        a, b, ds::read::shadow{.report = 0.0, .context = "cart", .throw_on_mismatch = true},
+        ds::discard_secondary_failures{}};
+    CHECK(store.get("same") == "v");
+    // Even when the report rate leaves the event out.
+    CHECK_THROWS_WITH(store.get("differs"), Catch::Matchers::Contains("disagree in cart"));
+    CHECK_THROWS_AS(store.get("differs"), ds::read::shadow_mismatch);
 }

@@ -12,8 +12,8 @@
 ///   propagates (they may run on two threads at once);
 /// - `call.secondary_failed()` reports the secondary failure being handled
 ///   to the observers;
-/// - `call.mismatch(mine, other)` and `call.comparison_failed()` report a
-///   shadow comparison's outcome.
+/// - `call.mismatch(mine, other, context)`, `call.mismatch_ignored(context)`
+///   and `call.comparison_failed()` report a shadow comparison's outcome.
 ///
 /// Each side's call is retried, timed and reported the same way whatever the
 /// policy.
@@ -29,6 +29,7 @@
 #include <exception>
 #include <functional>
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -76,6 +77,21 @@ struct fallback {
     }
 };
 
+/// No mismatch is a known one: the default of `basic_shadow`.
+struct never_ignore {
+    /// False: nothing is ignored.
+    template <class A, class B>
+    constexpr bool operator()(const A&, const B&) const noexcept {
+        return false;
+    }
+};
+
+/// A shadow read's mismatch thrown for `throw_on_mismatch` (tests).
+class shadow_mismatch : public error {
+public:
+    using error::error;
+};
+
 /// In what order a shadow comparison runs the two reads.
 enum class shadow_order {
     authoritative_first,  ///< the primary, then the secondary, on the calling thread
@@ -93,7 +109,13 @@ enum class shadow_order {
 /// a secondary failure or a throwing comparator never does (the comparator
 /// is reported as `observe::shadow_error_event`). The comparison finishes
 /// before the read returns, in every order.
-template <class Compare>
+///
+/// As in GitHub's Scientist: `run_if` decides per read whether to compare,
+/// `ignoring(fn)` accepts known mismatches (reported as
+/// `observe::ignored_mismatch_event`, not as mismatches), `context` names the
+/// comparison in every event, and `throw_on_mismatch` (for tests) makes a
+/// mismatch throw `shadow_mismatch` from the read.
+template <class Compare, class Ignore = never_ignore>
 struct basic_shadow {
     using category = read_tag;
     /// Fraction of reads compared (the check rate), in [0, 1]; 0 means the
@@ -108,11 +130,34 @@ struct basic_shadow {
     executor_ref executor{};
     /// `compare(primary_answer, secondary_answer)`: true when they agree.
     Compare compare{};
+    /// Per read, after the sampling: compare only when this says true
+    /// (empty: always). Scientist's `run_if`.
+    std::function<bool()> run_if{};
+    /// Carried in every mismatch event (which comparison, which caller).
+    std::string context{};
+    /// For tests: a mismatch (even one the report rate leaves out) throws
+    /// `shadow_mismatch` from the read, after it is reported. Scientist's
+    /// `raise_on_mismatches`.
+    bool throw_on_mismatch = false;
+    /// `ignore(primary_answer, secondary_answer)` (or the two values): true
+    /// for a mismatch that is known and accepted. Set with `ignoring(fn)`.
+    Ignore ignore{};
 
     /// The same policy with another comparator.
     template <class OtherCompare>
-    [[nodiscard]] basic_shadow<OtherCompare> compared_by(OtherCompare other) const {
-        return {sample, report, order, executor, std::move(other)};
+    [[nodiscard]] basic_shadow<OtherCompare, Ignore> compared_by(OtherCompare other) const {
+        return {
+            sample, report, order, executor, std::move(other), run_if, context, throw_on_mismatch,
+            ignore};
+    }
+
+    /// The same policy accepting the mismatches `fn(primary, secondary)`
+    /// says are known (called with the answers or, for `get`, the values;
+    /// only when both sides answered). Scientist's `ignore`.
+    template <class Fn>
+    [[nodiscard]] basic_shadow<Compare, Fn> ignoring(Fn fn) const {
+        return {sample,       report, order, executor, compare, run_if, context, throw_on_mismatch,
+                std::move(fn)};
     }
 
     /// Reads both sides in `order` (a sampled read only), compares them, and
@@ -120,7 +165,7 @@ struct basic_shadow {
     /// comparison.
     template <class Read>
     std::remove_cvref_t<typename Read::primary_answer> apply(Read& call) {
-        if (!detail::sampled(sample)) return call.primary();
+        if (!detail::sampled(sample) || (run_if && !run_if())) return call.primary();
         constexpr bool timed = requires { requires Read::times_sides; };
         detail::side_read<std::remove_cvref_t<typename Read::primary_answer>, timed> mine;
         detail::side_read<std::remove_cvref_t<typename Read::secondary_answer>, timed> other;
@@ -144,15 +189,41 @@ struct basic_shadow {
                 read_secondary();
                 break;
         }
+        bool mismatched = false;
         try {
-            if (!detail::reads_agree(compare, mine, other) && detail::sampled(report)) {
-                call.mismatch(mine, other);
+            if (!detail::reads_agree(compare, mine, other)) {
+                if (is_ignored(mine, other)) {
+                    call.mismatch_ignored(context);
+                } else {
+                    mismatched = true;
+                    if (detail::sampled(report)) call.mismatch(mine, other, context);
+                }
             }
         } catch (...) {
             call.comparison_failed();
         }
+        if (mismatched && throw_on_mismatch) {
+            throw shadow_mismatch(context.empty()
+                                      ? std::string("dualstore: read::shadow: the two stores "
+                                                    "disagree (throw_on_mismatch)")
+                                      : "dualstore: read::shadow: the two stores disagree in " +
+                                            context + " (throw_on_mismatch)");
+        }
         if (mine.error) std::rethrow_exception(mine.error);
         return std::move(*mine.value);
+    }
+
+private:
+    /// Whether `ignore` accepts this mismatch (only when both sides answered).
+    template <class A, bool TimedA, class B, bool TimedB>
+    bool is_ignored(const detail::side_read<A, TimedA>& mine,
+                    const detail::side_read<B, TimedB>& other) {
+        if constexpr (std::is_same_v<Ignore, never_ignore>) {
+            return false;
+        } else {
+            return mine.value && other.value &&
+                   detail::answers_agree(ignore, *mine.value, *other.value);
+        }
     }
 };
 
@@ -173,8 +244,8 @@ struct read_call_archetype {
 
 template <class Policy>
 inline constexpr bool is_shadow_v = false;
-template <class Compare>
-inline constexpr bool is_shadow_v<read::basic_shadow<Compare>> = true;
+template <class Compare, class Ignore>
+inline constexpr bool is_shadow_v<read::basic_shadow<Compare, Ignore>> = true;
 
 /// True; stops the build, where the store is built, when `ReadPolicy` is a
 /// shadow policy whose comparator cannot compare two answers of `get` over

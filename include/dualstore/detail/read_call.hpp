@@ -8,6 +8,7 @@
 #include <dualstore/write_result.hpp>
 
 #include <exception>
+#include <string_view>
 #include <type_traits>
 
 namespace dualstore::detail {
@@ -55,10 +56,17 @@ public:
 
     /// Reports the two sides' differing reads as an `observe::mismatch_event`.
     template <class A, bool TimedA, class B, bool TimedB>
-    void mismatch(const side_read<A, TimedA>& mine, const side_read<B, TimedB>& other) noexcept {
+    void mismatch(const side_read<A, TimedA>& mine, const side_read<B, TimedB>& other,
+                  std::string_view context) noexcept {
         caller_.notify(observe::mismatch_event<Key, A, B>{
             key_, mine.value ? &*mine.value : nullptr, other.value ? &*other.value : nullptr,
-            mine.error, other.error, mine.latency, other.latency});
+            mine.error, other.error, mine.latency, other.latency, context});
+    }
+
+    /// Reports a mismatch the policy accepts as known
+    /// (`observe::ignored_mismatch_event`).
+    void mismatch_ignored(std::string_view context) noexcept {
+        caller_.notify(observe::ignored_mismatch_event<Key>{key_, context});
     }
 
     /// Reports that comparing the two sides' reads threw (the exception

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <exception>
+#include <string_view>
 
 namespace dualstore::observe {
 
@@ -75,6 +76,15 @@ struct mismatch_event {
     std::chrono::nanoseconds primary_latency;  ///< the primary read's duration, retries included
     std::chrono::nanoseconds
         secondary_latency;  ///< the secondary read's duration, retries included
+    std::string_view context{};  ///< the shadow policy's `context` (empty when none)
+};
+
+/// A shadow comparison found a mismatch that the policy's `ignoring(fn)`
+/// accepts as known: counted, not reported as a mismatch.
+template <class Key>
+struct ignored_mismatch_event {
+    const Key* key;            ///< the key, or null for a keyless generic read
+    std::string_view context;  ///< the shadow policy's `context` (empty when none)
 };
 
 /// A shadow comparator threw; the caller still got the primary's answer.

@@ -86,6 +86,11 @@ public:
     void on(const mismatch_event<Key, P, S>&) noexcept {
         mismatches_.fetch_add(1, std::memory_order_relaxed);
     }
+    /// Counts a shadow mismatch the policy accepts as known (`ignoring`).
+    template <class Key>
+    void on(const ignored_mismatch_event<Key>&) noexcept {
+        ignored_mismatches_.fetch_add(1, std::memory_order_relaxed);
+    }
     /// Records the migration's new stage.
     void on(const stage_change_event& e) noexcept {
         stage_.store(static_cast<int>(e.to), std::memory_order_relaxed);
@@ -140,6 +145,10 @@ public:
     [[nodiscard]] const latency_histogram& latency(operation op, side s) const noexcept {
         return latency_[index(op, s)];
     }
+    /// Shadow mismatches accepted as known (`read::basic_shadow::ignoring`).
+    [[nodiscard]] std::uint64_t ignored_mismatches() const noexcept {
+        return ignored_mismatches_.load(std::memory_order_relaxed);
+    }
     /// Shadow mismatches reported.
     [[nodiscard]] std::uint64_t mismatches() const noexcept {
         return mismatches_.load(std::memory_order_relaxed);
@@ -183,6 +192,7 @@ private:
     std::array<std::array<std::atomic<std::uint64_t>, all_outcomes.size()>, pairs> counters_{};
     std::array<latency_histogram, pairs> latency_{};
     std::atomic<std::uint64_t> mismatches_{0};
+    std::atomic<std::uint64_t> ignored_mismatches_{0};
     std::atomic<std::uint64_t> sink_errors_{0};
     std::atomic<std::size_t> queue_depth_{0};
     std::atomic<int> stage_{-1};

@@ -51,7 +51,8 @@ inline void prometheus_histogram(std::string& out, std::string_view name, const 
 /// The metrics as Prometheus text: `dualstore_operations_total` (counter by
 /// operation, side and outcome), `dualstore_operation_duration_seconds`
 /// (histogram by operation and side, cumulative buckets up to `le="+Inf"`),
-/// `dualstore_shadow_mismatches_total`, `dualstore_sink_errors_total`,
+/// `dualstore_shadow_mismatches_total`,
+/// `dualstore_shadow_ignored_mismatches_total`, `dualstore_sink_errors_total`,
 /// `dualstore_retry_queue_depth`, `dualstore_migration_stage` (one series per
 /// stage, 1 for the current one), `dualstore_stage_changes_total`,
 /// `dualstore_first_operation_seconds` (the cold start), the reconciliation
@@ -94,6 +95,9 @@ inline void prometheus_histogram(std::string& out, std::string_view name, const 
     detail::prometheus_header(out, "dualstore_shadow_mismatches_total", "counter",
                               "Shadow reads whose two answers differed.");
     fmt::format_to(it, "dualstore_shadow_mismatches_total {}\n", m.mismatches());
+    detail::prometheus_header(out, "dualstore_shadow_ignored_mismatches_total", "counter",
+                              "Shadow reads whose answers differed in a way accepted as known.");
+    fmt::format_to(it, "dualstore_shadow_ignored_mismatches_total {}\n", m.ignored_mismatches());
     detail::prometheus_header(out, "dualstore_sink_errors_total", "counter",
                               "Failed secondary writes the failure sink could not record.");
     fmt::format_to(it, "dualstore_sink_errors_total {}\n", m.sink_errors());
