@@ -103,6 +103,17 @@ TEST_CASE("progress_bar: redraws one line on a terminal, logs periodic lines oth
     CHECK(out.find('\r') == std::string::npos);
 }
 
+TEST_CASE("progress_observers: empty unless some observer takes progress events", "[progress]") {
+    struct counts_writes {
+        void on(const ds::observe::operation_event&) {}
+    } other;
+    ds::observe::progress_bar bar(
+        "x", [](std::string_view) {}, /*terminal=*/false);
+    CHECK_FALSE(ds::observe::progress_observers{});
+    CHECK_FALSE(ds::observe::progress_observers{ds::observe::with(other)});
+    CHECK(ds::observe::progress_observers{ds::observe::with(other, bar)});
+}
+
 TEST_CASE("progress_bar: an ordinary observer, of a drain as of a backfill", "[progress]") {
     std::string out;
     ds::observe::progress_bar bar(

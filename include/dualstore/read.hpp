@@ -253,11 +253,9 @@ inline constexpr bool is_shadow_v<read::basic_shadow<Compare, Ignore>> = true;
 template <class ReadPolicy, class Value>
 constexpr bool shadow_compares() {
     if constexpr (is_shadow_v<ReadPolicy> && !std::is_same_v<Value, no_key>) {
-        using compare = decltype(ReadPolicy::compare)&;
         static_assert(
-            std::is_invocable_r_v<bool, compare, const Value&, const Value&> ||
-                std::is_invocable_r_v<bool, compare, const std::optional<Value>&,
-                                      const std::optional<Value>&>,
+            detail::compares_answers_v<decltype(ReadPolicy::compare), std::optional<Value>,
+                                       std::optional<Value>>,
             "dualstore: read::shadow: the comparator given to compared_by must be callable as "
             "compare(const V& primary_value, const V& secondary_value) -> bool, V the stores' "
             "mapped_type, or with the two std::optional<V> answers of get()");

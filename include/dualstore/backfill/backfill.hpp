@@ -148,6 +148,7 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
     rate_limiter limiter(options.rate, options.batch_size, options.clock);
     const auto now = [&] { return options.clock.read_wall(); };
     const auto tell_progress = [&](bool finished) {
+        if (!options.observers) return;
         options.observers.notify({.task = "backfill",
                                   .done = report.scanned,
                                   .changed = report.written,

@@ -55,6 +55,22 @@ inline constexpr bool is_optional_v = false;
 template <class T>
 inline constexpr bool is_optional_v<std::optional<T>> = true;
 
+/// Whether `Compare` can judge two shadow answers of types `A` and `B`: it
+/// takes the answers themselves or, when both are `std::optional` (what `get`
+/// returns), their values. The rule `answers_agree` calls by, which the
+/// stores' constructors check for `get` before any read.
+template <class Compare, class A, class B>
+inline constexpr bool compares_answers_v = [] {
+    if constexpr (std::is_invocable_r_v<bool, Compare&, const A&, const B&>) {
+        return true;
+    } else if constexpr (is_optional_v<A> && is_optional_v<B>) {
+        return std::is_invocable_r_v<bool, Compare&, const typename A::value_type&,
+                                     const typename B::value_type&>;
+    } else {
+        return false;
+    }
+}();
+
 /// Whether two shadow answers agree per `compare`, called with the answers
 /// themselves or, when both are `std::optional` (what `get` returns) and
 /// `compare` takes their values, with the values: two empty answers agree,

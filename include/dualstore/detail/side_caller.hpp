@@ -101,7 +101,7 @@ public:
     /// Reports `event` to the observers that want it.
     template <class Event>
     void notify(const Event& event) const noexcept {
-        if constexpr (ObserverPolicy::template wants<Event>) observers_.notify(event);
+        if constexpr (wants<Event>) observers_.notify(event);
     }
 
 private:
@@ -111,7 +111,7 @@ private:
         !std::is_same_v<SinkPolicy, no_failure_sink> &&
         !std::is_same_v<SinkPolicy, discard_secondary_failures> && !std::is_same_v<Key, no_key>;
 
-    static constexpr bool timed = ObserverPolicy::template wants<observe::operation_event>;
+    static constexpr bool timed = wants<observe::operation_event>;
 
     /// Reports one side's finished call to the observers when it goes out of scope.
     class scope {

@@ -72,6 +72,9 @@ public:
             notify_ = [set](const progress_event& e) { set.notify(e); };
     }
 
+    /// Whether anybody is told: a task builds no event otherwise.
+    [[nodiscard]] explicit operator bool() const noexcept { return static_cast<bool>(notify_); }
+
     /// Gives `event` to every observer with a hook for it.
     void notify(const progress_event& event) const noexcept {
         if (notify_) notify_(event);

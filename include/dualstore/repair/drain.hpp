@@ -92,6 +92,7 @@ drain_report drain_entries(Queue& queue, const drain_options& options, Repair&& 
     drain_report report;
     std::size_t taken = 0;
     const auto tell_progress = [&](bool finished) {
+        if (!options.observers) return;
         options.observers.notify({.task = "drain",
                                   .done = taken,
                                   .changed = report.repaired,
