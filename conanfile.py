@@ -5,7 +5,8 @@
 The targets match the CMake install: dualstore::dualstore, and one
 dualstore::<adapter> per enabled adapter (find_package(dualstore COMPONENTS ...)).
 tests/packaging/check_packaging.cmake checks the version and the target names
-against the CMake build.
+against the CMake build; tests/packaging/check_conan_recipe.py runs this
+recipe's methods against stand-ins for Conan's objects.
 """
 import os
 
@@ -52,7 +53,11 @@ class DualstoreConan(ConanFile):
         check_min_cppstd(self, 20)
 
     def package_id(self):
-        self.info.clear()
+        # Header-only: the package holds the same files for every compiler and
+        # every version of the engines, but not for every option (each with_*
+        # adds an adapter's headers), so the options stay in the package ID.
+        self.info.settings.clear()
+        self.info.requires.clear()
 
     def package(self):
         copy(self, "LICENSE", self.source_folder, os.path.join(self.package_folder, "licenses"))
@@ -65,9 +70,13 @@ class DualstoreConan(ConanFile):
 
     def package_info(self):
         self.cpp_info.set_property("cmake_file_name", "dualstore")
-        self.cpp_info.set_property("pkg_config_name", "dualstore")
+        # pkg-config names as `cmake --install` writes them: dualstore.pc is the
+        # core, dualstore-<adapter>.pc each adapter; Conan's file for the whole
+        # package, which requires every component, is dualstore-all.pc.
+        self.cpp_info.set_property("pkg_config_name", "dualstore-all")
         core = self.cpp_info.components["dualstore"]
         core.set_property("cmake_target_name", "dualstore::dualstore")
+        core.set_property("pkg_config_name", "dualstore")
         core.requires = ["fmt::fmt"]
         core.bindirs = []
         core.libdirs = []
@@ -78,6 +87,7 @@ class DualstoreConan(ConanFile):
                 continue
             component = self.cpp_info.components[name]
             component.set_property("cmake_target_name", f"dualstore::{name}")
+            component.set_property("pkg_config_name", f"dualstore-{name}")
             component.requires = ["dualstore"] + ([target] if requirement else [])
             if not requirement:
                 component.system_libs = [name]

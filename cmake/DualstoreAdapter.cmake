@@ -1,34 +1,63 @@
-# dualstore_add_adapter(NAME <name> [LINK <items...>] [BUILD_LINK <items...>]
-#                       [INSTALL_LINK <items...>] [FIND_DEPENDENCY <args...>])
+# dualstore_add_adapter(NAME <name> [PKG_CONFIG_REQUIRES <modules...>]
+#                       [PKG_CONFIG_LIBS <flags...>])
 #
-# Defines the adapter in adapters/<name>/: an INTERFACE target dualstore_<name>
-# (alias dualstore::<name>, exported as dualstore::<name>) over its headers in
-# adapters/<name>/include, linking dualstore::dualstore and LINK (BUILD_LINK
-# only in the build tree, INSTALL_LINK only once installed). Installs the
-# headers and the component files dualstore-<name>-targets.cmake and
-# dualstore-<name>-dependencies.cmake (a find_dependency(FIND_DEPENDENCY) call)
-# that dualstoreConfig.cmake loads for find_package(dualstore COMPONENTS <name>).
+# Defines the adapter in adapters/<name>/ when DUALSTORE_WITH_<NAME> allows it
+# and its engine is found. The switch is AUTO (the default: build the adapter
+# when its engine is found), ON (a missing engine stops the configure) or OFF
+# (never build or install it).
+#
+# The engine is found by adapters/<name>/engine.cmake, the one file that knows
+# how: it sets _dualstore_engine to the target to link (empty when not found)
+# and _dualstore_engine_needs to what to install ("SQLite3 (libsqlite3-dev)").
+# The same file is installed as dualstore-<name>-dependencies.cmake, so a
+# user's find_package(dualstore COMPONENTS <name>) finds the engine exactly as
+# this build did.
+#
+# The adapter is an INTERFACE target dualstore_<name> (alias dualstore::<name>,
+# exported as dualstore::<name>) over its headers in adapters/<name>/include,
+# linking dualstore::dualstore and the engine. Installs the headers, the
+# component files that dualstoreConfig.cmake loads, and dualstore-<name>.pc
+# (Requires: dualstore and PKG_CONFIG_REQUIRES; Libs: PKG_CONFIG_LIBS).
 # Checks that the adapter's header compiles on its own, and builds one test
 # executable per adapters/<name>/tests/test_*.cpp when tests are on, labelled
-# adapter. An engine whose uninstrumented code makes ThreadSanitizer report
+# adapter, and the consumer test consumer.component.<name> of the user's
+# program adapters/<name>/tests/consumer.cpp. An engine whose uninstrumented code makes ThreadSanitizer report
 # races that are not there gets a suppression scoped to that engine's symbols
 # in its test file (see adapters/rocksdb/tests/test_rocksdb.cpp).
 function(dualstore_add_adapter)
-  cmake_parse_arguments(A "" "NAME" "LINK;BUILD_LINK;INSTALL_LINK;FIND_DEPENDENCY" ${ARGN})
+  cmake_parse_arguments(A "" "NAME" "PKG_CONFIG_REQUIRES;PKG_CONFIG_LIBS" ${ARGN})
   set(dir "${CMAKE_CURRENT_SOURCE_DIR}")
   set(target dualstore_${A_NAME})
+  string(TOUPPER "${A_NAME}" upper)
+  set(switch DUALSTORE_WITH_${upper})
+  set(${switch} AUTO CACHE STRING
+    "Build the ${A_NAME} adapter: AUTO (when its engine is found), ON (required) or OFF")
+  set_property(CACHE ${switch} PROPERTY STRINGS AUTO ON OFF)
+  if(NOT ${switch} MATCHES "^(AUTO|ON|OFF)$")
+    message(FATAL_ERROR "dualstore: ${switch} is '${${switch}}'; expected AUTO, ON or OFF")
+  endif()
+  if(${switch} STREQUAL "OFF")
+    set_property(GLOBAL APPEND PROPERTY DUALSTORE_ADAPTERS_SKIPPED "${A_NAME} (${switch}=OFF)")
+    return()
+  endif()
+  include("${dir}/engine.cmake")
+  if(NOT _dualstore_engine)
+    if(${switch} STREQUAL "ON")
+      message(FATAL_ERROR
+        "dualstore: ${switch}=ON but the ${A_NAME} adapter's engine, ${_dualstore_engine_needs}, was not found")
+    endif()
+    set_property(GLOBAL APPEND PROPERTY DUALSTORE_ADAPTERS_SKIPPED
+      "${A_NAME} (${_dualstore_engine_needs} not found)")
+    return()
+  endif()
+  set_property(GLOBAL APPEND PROPERTY DUALSTORE_ADAPTERS_FOUND "${A_NAME}")
+
   add_library(${target} INTERFACE)
   add_library(dualstore::${A_NAME} ALIAS ${target})
   set_target_properties(${target} PROPERTIES EXPORT_NAME ${A_NAME})
   target_include_directories(${target} INTERFACE
     $<BUILD_INTERFACE:${dir}/include> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
-  target_link_libraries(${target} INTERFACE dualstore::dualstore ${A_LINK})
-  foreach(item IN LISTS A_BUILD_LINK)
-    target_link_libraries(${target} INTERFACE $<BUILD_INTERFACE:${item}>)
-  endforeach()
-  foreach(item IN LISTS A_INSTALL_LINK)
-    target_link_libraries(${target} INTERFACE $<INSTALL_INTERFACE:${item}>)
-  endforeach()
+  target_link_libraries(${target} INTERFACE dualstore::dualstore ${_dualstore_engine})
 
   install(DIRECTORY "${dir}/include/dualstore" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
   install(TARGETS ${target} EXPORT dualstore-${A_NAME}-targets)
@@ -36,14 +65,15 @@ function(dualstore_add_adapter)
     FILE dualstore-${A_NAME}-targets.cmake
     NAMESPACE dualstore::
     DESTINATION "${DUALSTORE_CMAKE_INSTALL_DIR}")
-  set(deps_file "${PROJECT_BINARY_DIR}/dualstore-${A_NAME}-dependencies.cmake")
-  if(A_FIND_DEPENDENCY)
-    list(JOIN A_FIND_DEPENDENCY " " deps)
-    file(WRITE "${deps_file}" "find_dependency(${deps})\n")
-  else()
-    file(WRITE "${deps_file}" "# dualstore::${A_NAME} needs no CMake package\n")
-  endif()
-  install(FILES "${deps_file}" DESTINATION "${DUALSTORE_CMAKE_INSTALL_DIR}")
+  install(FILES "${dir}/engine.cmake" DESTINATION "${DUALSTORE_CMAKE_INSTALL_DIR}"
+    RENAME dualstore-${A_NAME}-dependencies.cmake)
+  list(JOIN A_PKG_CONFIG_REQUIRES " " DUALSTORE_PC_REQUIRES)
+  list(JOIN A_PKG_CONFIG_LIBS " " DUALSTORE_PC_LIBS)
+  set(DUALSTORE_PC_NAME ${A_NAME})
+  configure_file("${PROJECT_SOURCE_DIR}/cmake/dualstore-adapter.pc.in"
+    "${PROJECT_BINARY_DIR}/dualstore-${A_NAME}.pc" @ONLY)
+  install(FILES "${PROJECT_BINARY_DIR}/dualstore-${A_NAME}.pc"
+    DESTINATION "${CMAKE_INSTALL_DATADIR}/pkgconfig")
 
   if(NOT DUALSTORE_IS_TOP_LEVEL)
     return()  # a parent project gets the target; the checks and tests are ours
@@ -68,16 +98,10 @@ function(dualstore_add_adapter)
       # _FILE_OFFSET_BITS) would not match it.
       catch_discover_tests(${name} TEST_PREFIX "${name}: " PROPERTIES LABELS adapter)
     endforeach()
+    # A user's program over the installed adapter (tests/consumer.cpp), found
+    # both through find_package(dualstore COMPONENTS <name>) and pkg-config.
+    dualstore_add_consumer_test(component.${A_NAME} MODE component INSTALLED
+      "-DSOURCE_DIR=${PROJECT_SOURCE_DIR}/tests/consumer/component"
+      "-DCOMPONENT=${A_NAME}" "-DAPP_SOURCE=${dir}/tests/consumer.cpp")
   endif()
-endfunction()
-
-# dualstore_adapter_dependency_missing(<name> <what>): with
-# DUALSTORE_REQUIRE_<NAME> on, a missing engine stops the configure; otherwise
-# the adapter is skipped with a message.
-function(dualstore_adapter_dependency_missing name what)
-  string(TOUPPER "${name}" upper)
-  if(DUALSTORE_REQUIRE_${upper})
-    message(FATAL_ERROR "dualstore: adapter ${name} required (DUALSTORE_REQUIRE_${upper}) but ${what} was not found")
-  endif()
-  message(STATUS "dualstore: adapter ${name} skipped: ${what} not found")
 endfunction()

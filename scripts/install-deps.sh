@@ -15,6 +15,7 @@ packages=(
   prometheus                                              # promtool lints the metrics text
   valgrind                                                # callgrind: instruction counts
   doxygen                                                 # the API reference (docs/Doxyfile)
+  python3                                                 # runs the Conan recipe's check
 )
 
 missing=()

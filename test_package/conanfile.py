@@ -1,4 +1,5 @@
-"""Conan test_package: builds and runs a consumer of dualstore::dualstore."""
+"""Conan test_package: builds and runs a consumer of dualstore::dualstore, and
+of dualstore::sqlite when the package was made with with_sqlite=True."""
 import os
 
 from conan import ConanFile
@@ -18,9 +19,15 @@ class DualstoreTestConan(ConanFile):
 
     def build(self):
         cmake = CMake(self)
-        cmake.configure()
+        cmake.configure(variables={"DUALSTORE_TEST_SQLITE": self._with_sqlite})
         cmake.build()
+
+    @property
+    def _with_sqlite(self):
+        return bool(self.dependencies["dualstore"].options.with_sqlite)
 
     def test(self):
         if can_run(self):
             self.run(os.path.join(self.cpp.build.bindir, "test_package"), env="conanrun")
+            if self._with_sqlite:
+                self.run(os.path.join(self.cpp.build.bindir, "test_package_sqlite"), env="conanrun")

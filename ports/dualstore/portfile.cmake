@@ -5,15 +5,16 @@ get_filename_component(SOURCE_PATH "${CMAKE_CURRENT_LIST_DIR}/../.." ABSOLUTE)
 
 set(VCPKG_BUILD_TYPE release)  # header-only: nothing differs in debug
 
-# Each feature makes its adapter required: a missing engine is a build error.
+# Each feature turns its adapter's switch ON (a missing engine is a build
+# error) and each feature left out turns it OFF (the adapter is not installed).
 vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
   FEATURES
-    gdbm       DUALSTORE_REQUIRE_GDBM
-    lmdb       DUALSTORE_REQUIRE_LMDB
-    postgresql DUALSTORE_REQUIRE_POSTGRESQL
-    redis      DUALSTORE_REQUIRE_REDIS
-    rocksdb    DUALSTORE_REQUIRE_ROCKSDB
-    sqlite     DUALSTORE_REQUIRE_SQLITE)
+    gdbm       DUALSTORE_WITH_GDBM
+    lmdb       DUALSTORE_WITH_LMDB
+    postgresql DUALSTORE_WITH_POSTGRESQL
+    redis      DUALSTORE_WITH_REDIS
+    rocksdb    DUALSTORE_WITH_ROCKSDB
+    sqlite     DUALSTORE_WITH_SQLITE)
 
 vcpkg_cmake_configure(
   SOURCE_PATH "${SOURCE_PATH}"

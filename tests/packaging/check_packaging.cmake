@@ -45,7 +45,7 @@ endforeach()
 list(SORT conan_adapters)
 expect("conanfile.py adapters" "${conan_adapters}" "${adapters}")
 
-# vcpkg port: version, one feature per adapter, one DUALSTORE_REQUIRE_ option per feature.
+# vcpkg port: version, one feature per adapter, one DUALSTORE_WITH_<NAME> switch per feature.
 file(READ "${SOURCE_DIR}/ports/dualstore/vcpkg.json" manifest)
 string(JSON port_version GET "${manifest}" version)
 expect("ports/dualstore/vcpkg.json version" "${port_version}" "${VERSION}")
@@ -63,9 +63,9 @@ expect("vcpkg.json features" "${features}" "${adapters}")
 file(READ "${SOURCE_DIR}/ports/dualstore/portfile.cmake" portfile)
 foreach(feature IN LISTS features)
   string(TOUPPER "${feature}" upper)
-  string(REGEX MATCH "\n +${feature} +DUALSTORE_REQUIRE_${upper}[\n)]" found "${portfile}")
+  string(REGEX MATCH "\n +${feature} +DUALSTORE_WITH_${upper}[\n)]" found "${portfile}")
   if(NOT found)
-    list(APPEND failures "portfile.cmake: feature ${feature} does not map to DUALSTORE_REQUIRE_${upper}")
+    list(APPEND failures "portfile.cmake: feature ${feature} does not map to DUALSTORE_WITH_${upper}")
   endif()
 endforeach()
 
