@@ -1,0 +1,185 @@
+#pragma once
+/// \file
+/// `any_store`: one type for a store whose engine is chosen at run time (a
+/// tool that takes URLs), so the algorithms are compiled once rather than once
+/// per pair of engines. Costs one virtual call per operation.
+
+#include <dualstore/concepts.hpp>
+#include <dualstore/error.hpp>
+
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace dualstore {
+
+/// Thrown by an `any_store` asked for expiry its engine does not have: a
+/// record with a time to live is refused rather than stored forever.
+class no_expiry : public error {
+public:
+    using error::error;
+};
+
+/// Where an `any_store` scan continues: the engine's own cursor as bytes (its
+/// `encode_cursor`); no bytes is the start.
+struct any_cursor {
+    std::optional<std::string> bytes;  ///< the engine's encoded cursor; empty: the start
+    /// Cursors are equal when their bytes are.
+    friend bool operator==(const any_cursor&, const any_cursor&) = default;
+};
+
+/// A store of string keys and values whose engine is any `resumable_store`
+/// with `put_if_absent` (every adapter), owned and reached through one virtual
+/// call per operation. It models `resumable_store`, `conditional_store` and
+/// `conditional_expiring_store`: an engine without expiry answers no expiry
+/// for every key, and refuses a write with a time to live (`no_expiry`), so a
+/// copy between engines never drops a time to live silently. Scans are not
+/// taken to be in key order, whatever the engine. Thread-safe as its engine.
+class any_store {
+public:
+    using key_type = std::string;     ///< keys are byte strings
+    using mapped_type = std::string;  ///< values are byte strings
+    using cursor_type = any_cursor;   ///< the engine's cursor, as bytes
+
+    /// A store of engine `Store`, made from `args` and owned.
+    template <class Store, class... Args>
+    requires resumable_store<Store> && conditional_store<Store> &&
+        std::same_as<key_type_t<Store>, std::string> &&
+        std::same_as<mapped_type_t<Store>, std::string>
+    [[nodiscard]] static any_store make(std::string name, Args&&... args) {
+        return any_store(
+            std::make_unique<model<Store>>(std::move(name), std::forward<Args>(args)...));
+    }
+
+    /// What the store was opened as (a URL with its secret redacted, say).
+    [[nodiscard]] const std::string& name() const noexcept { return engine_->name; }
+    /// Whether the engine keeps times to live.
+    [[nodiscard]] bool expires() const noexcept { return engine_->expires(); }
+
+    /// The value of `k`, if any.
+    std::optional<std::string> get(const std::string& k) { return engine_->get(k); }
+    /// Writes `v` under `k`.
+    void put(const std::string& k, const std::string& v) { engine_->put(k, v); }
+    /// Writes `v` under `k` for `ttl`; `no_expiry` when the engine has none.
+    void put(const std::string& k, const std::string& v, std::chrono::milliseconds ttl) {
+        engine_->put_ttl(k, v, ttl);
+    }
+    /// Erases `k`; whether it was there.
+    bool erase(const std::string& k) { return engine_->erase(k); }
+    /// The expiry of `k`; none for an engine without expiry.
+    std::optional<expiry_clock::time_point> expiry(const std::string& k) {
+        return engine_->expiry(k);
+    }
+    /// Writes `v` under `k` only when absent; whether it wrote.
+    bool put_if_absent(const std::string& k, const std::string& v) {
+        return engine_->put_if_absent(k, v);
+    }
+    /// Writes `v` under `k` for `ttl` only when absent; `no_expiry` when the
+    /// engine has no atomic form of it.
+    bool put_if_absent(const std::string& k, const std::string& v, std::chrono::milliseconds ttl) {
+        return engine_->put_if_absent_ttl(k, v, ttl);
+    }
+    /// At most `limit` records from `cursor`, and where to continue.
+    scan_page<std::string, std::string, any_cursor> scan(const any_cursor& cursor,
+                                                         std::size_t limit) {
+        return engine_->scan(cursor, limit);
+    }
+    /// The cursor as bytes, for a checkpoint.
+    [[nodiscard]] static std::string encode_cursor(const any_cursor& c) {
+        return c.bytes ? "1" + *c.bytes : std::string("0");
+    }
+    /// The cursor `encode_cursor` gave `bytes` for; `decode_error` otherwise.
+    [[nodiscard]] static any_cursor decode_cursor(std::string_view bytes) {
+        if (bytes == "0") return {};
+        if (bytes.starts_with('1')) return {std::string(bytes.substr(1))};
+        throw decode_error("any_store: not a cursor this store wrote");
+    }
+
+private:
+    struct engine {
+        explicit engine(std::string n) : name(std::move(n)) {}
+        virtual ~engine() = default;
+        engine(const engine&) = delete;
+        engine& operator=(const engine&) = delete;
+        [[nodiscard]] virtual bool expires() const noexcept = 0;
+        virtual std::optional<std::string> get(const std::string& k) = 0;
+        virtual void put(const std::string& k, const std::string& v) = 0;
+        virtual void put_ttl(const std::string& k, const std::string& v,
+                             std::chrono::milliseconds ttl) = 0;
+        virtual bool erase(const std::string& k) = 0;
+        virtual std::optional<expiry_clock::time_point> expiry(const std::string& k) = 0;
+        virtual bool put_if_absent(const std::string& k, const std::string& v) = 0;
+        virtual bool put_if_absent_ttl(const std::string& k, const std::string& v,
+                                       std::chrono::milliseconds ttl) = 0;
+        virtual scan_page<std::string, std::string, any_cursor> scan(const any_cursor& c,
+                                                                     std::size_t limit) = 0;
+        std::string name;
+    };
+
+    template <class Store>
+    struct model final : engine {
+        template <class... Args>
+        explicit model(std::string n, Args&&... args)
+            : engine(std::move(n)), store(std::forward<Args>(args)...) {}
+
+        [[nodiscard]] bool expires() const noexcept override { return expiring_store<Store>; }
+        std::optional<std::string> get(const std::string& k) override { return store.get(k); }
+        void put(const std::string& k, const std::string& v) override { store.put(k, v); }
+        void put_ttl(const std::string& k, const std::string& v,
+                     std::chrono::milliseconds ttl) override {
+            if constexpr (expiring_store<Store>) {
+                store.put(k, v, ttl);
+            } else {
+                refuse(ttl);
+            }
+        }
+        bool erase(const std::string& k) override { return store.erase(k); }
+        std::optional<expiry_clock::time_point> expiry(const std::string& k) override {
+            if constexpr (expiring_store<Store>) {
+                return store.expiry(k);
+            } else {
+                return std::nullopt;
+            }
+        }
+        bool put_if_absent(const std::string& k, const std::string& v) override {
+            return store.put_if_absent(k, v);
+        }
+        bool put_if_absent_ttl(const std::string& k, const std::string& v,
+                               std::chrono::milliseconds ttl) override {
+            if constexpr (conditional_expiring_store<Store>) {
+                return store.put_if_absent(k, v, ttl);
+            } else {
+                refuse(ttl);
+            }
+        }
+        scan_page<std::string, std::string, any_cursor> scan(const any_cursor& c,
+                                                             std::size_t limit) override {
+            auto page = store.scan(
+                c.bytes ? Store::decode_cursor(*c.bytes) : typename Store::cursor_type{}, limit);
+            scan_page<std::string, std::string, any_cursor> out;
+            out.items.reserve(page.items.size());
+            for (auto& item : page.items) out.items.emplace_back(std::move(item));
+            if (page.next) out.next = any_cursor{std::string(Store::encode_cursor(*page.next))};
+            return out;
+        }
+
+        [[noreturn]] void refuse(std::chrono::milliseconds ttl) const {
+            throw no_expiry(name + ": this engine keeps no times to live, so a record with one (" +
+                            std::to_string(ttl.count()) + " ms left) would be kept for ever");
+        }
+
+        Store store;
+    };
+
+    explicit any_store(std::unique_ptr<engine> e) : engine_(std::move(e)) {}
+
+    std::unique_ptr<engine> engine_;
+};
+
+}  // namespace dualstore

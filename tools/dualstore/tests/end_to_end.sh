@@ -1,0 +1,76 @@
+#!/bin/sh
+# End to end test of the dualstore tool over SQLite and GDBM files and, when
+# DUALSTORE_REDIS_URL and DUALSTORE_PG_DSN are set (scripts/servers.sh), from
+# Redis to PostgreSQL. Usage: end_to_end.sh TOOL SEED WORK_DIR
+set -eu
+tool=$1 seed=$2 dir=$3
+rm -rf "$dir" && mkdir -p "$dir" && cd "$dir"
+
+fail() { echo "FAILED: $*" >&2; exit 1; }
+# expect STATUS PATTERN COMMAND...: runs COMMAND, checks its exit status and
+# that its output (stdout and stderr, lines joined) matches the grep -E PATTERN.
+expect() {
+  want=$1 pattern=$2; shift 2
+  set +e; out=$("$@" 2>&1); got=$?; set -e
+  printf '$ %s\n%s\n' "$*" "$out"
+  [ "$got" -eq "$want" ] || fail "exit status $got, expected $want: $*"
+  printf '%s' "$out" | tr '\n' ' ' | grep -Eq -- "$pattern" || fail "no /$pattern/ in the output of: $*"
+}
+
+"$seed" gdbm:old.gdbm 500 base
+"$seed" sqlite:new.db 500 drifted
+
+# diff: every key; 50 missing, 50 changed, 10 extra; exit 1 on drift.
+expect 1 "401 matching, 50 mismatched, 50 only in gdbm:old.gdbm, 10 only in sqlite:new.db, 0 errors" \
+  "$tool" diff gdbm:old.gdbm sqlite:new.db
+expect 1 '"mismatched": 50, "extra_in_from": 50, "extra_in_to": 10, "errors": 0' \
+  "$tool" diff gdbm:old.gdbm sqlite:new.db --json --list 5
+[ "$(printf '%s' "$out" | grep -o '"key":' | wc -l)" -eq 5 ] || fail "--list 5 did not cap the keys at 5"
+expect 1 '"mode": "sampled", "checked": 40,' "$tool" diff gdbm:old.gdbm sqlite:new.db --sample 40 --seed 7 --json
+
+# drain: the queue names the 100 missing or changed keys; the drain repairs them.
+"$seed" sqlite:queue.db 500 queue
+expect 0 "100 waiting" "$tool" queue stats sqlite:queue.db
+expect 0 "repaired 100, still failing 0, dead-lettered 0.*; 0 waiting" \
+  "$tool" drain sqlite:queue.db gdbm:old.gdbm sqlite:new.db
+expect 0 '"waiting": 0, "dead_letters": 0' "$tool" queue stats sqlite:queue.db --json
+expect 1 "501 matching, 0 mismatched, 0 only in gdbm:old.gdbm, 10 only in sqlite:new.db" \
+  "$tool" diff gdbm:old.gdbm sqlite:new.db
+
+# repair: the extra keys go; then no drift.
+expect 0 "10 only in sqlite:new.db, 0 errors, 10 repaired" "$tool" repair gdbm:old.gdbm sqlite:new.db
+expect 0 "501 matching, 0 mismatched, 0 only in gdbm:old.gdbm, 0 only in sqlite:new.db" \
+  "$tool" diff gdbm:old.gdbm sqlite:new.db
+
+# copy: interrupted after 3 batches, resumed from its checkpoint, complete.
+expect 0 "scanned 150, written 150.*incomplete.*run the same command again to resume" \
+  "$tool" copy gdbm:old.gdbm "sqlite:copy.db#table=orders" --batch-size 50 --max-batches 3 --checkpoint copy.ckpt
+[ -s copy.ckpt ] || fail "no checkpoint after an interrupted copy"
+expect 0 "scanned 351, written 351.* complete" \
+  "$tool" copy gdbm:old.gdbm "sqlite:copy.db#table=orders" --batch-size=50 --checkpoint copy.ckpt
+[ ! -e copy.ckpt ] || fail "the checkpoint outlived a complete copy"
+expect 0 "501 matching, 0 mismatched" "$tool" diff gdbm:old.gdbm "sqlite:copy.db#table=orders"
+expect 0 "scanned 501, written 501" "$tool" copy gdbm:old.gdbm sqlite:dry.db --dry-run
+expect 1 "0 matching, 0 mismatched, 501 only in" "$tool" diff gdbm:old.gdbm sqlite:dry.db
+
+# Bad usage: status 2 and a clear message; a store that fails: status 3,
+# its password never shown.
+expect 2 "not a store URL" "$tool" diff mongodb://x sqlite:new.db
+expect 2 "unknown option '#tabel=x'" "$tool" diff "sqlite:new.db#tabel=x" sqlite:new.db
+expect 2 "batch-size" "$tool" copy --batch-size 0 gdbm:old.gdbm sqlite:x.db
+expect 2 "conflict" "$tool" copy --conflict newest gdbm:old.gdbm sqlite:x.db
+expect 2 "frobnicate" "$tool" frobnicate
+expect 3 "redis" "$tool" queue stats "redis://:hunter2-secret@127.0.0.1:1/0"
+printf '%s' "$out" | grep -q hunter2-secret && fail "the password appeared in an error"
+expect 3 "gdbm" "$tool" diff gdbm:missing/dir/x.gdbm sqlite:new.db
+
+# Redis -> PostgreSQL on the servers scripts/servers.sh starts.
+if [ -n "${DUALSTORE_REDIS_URL:-}" ] && [ -n "${DUALSTORE_PG_DSN:-}" ]; then
+  redis="$DUALSTORE_REDIS_URL/4#prefix=e2e:"
+  pg="postgresql:$DUALSTORE_PG_DSN#table=dualstore_tool_e2e"
+  "$seed" "$redis" 300 base
+  expect 0 "scanned 301, written 301.* complete" "$tool" copy "$redis" "$pg" --conflict overwrite --progress
+  expect 0 "301 matching, 0 mismatched" "$tool" diff "$redis" "$pg"
+  expect 0 '"checked": 301' "$tool" diff "$pg" "$redis" --json
+fi
+echo "end_to_end: all checks passed"
