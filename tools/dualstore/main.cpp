@@ -5,6 +5,7 @@
 //   dualstore repair FROM TO   as diff, copying each drifted key from FROM
 //   dualstore drain  QUEUE FROM TO   repairs the keys a retry queue holds
 //   dualstore queue stats QUEUE      entries waiting and dead letters
+//   dualstore soak-report LOG        p50/p95/p99 per operation from a json_log
 //
 // Exit status: 0 done and in sync, 1 drift or failed records remain, 2 bad
 // usage (flags, URLs), 3 a store failed (unreachable, refused). Run
@@ -15,6 +16,7 @@
 #include <dualstore/backfill/backfill.hpp>
 #include <dualstore/kv_retry_queue.hpp>
 #include <dualstore/observe/progress_bar.hpp>
+#include <dualstore/observe/soak_report.hpp>
 #include <dualstore/reconcile/kv_reconciler.hpp>
 #include <dualstore/repair/drain.hpp>
 
@@ -26,6 +28,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -213,6 +216,17 @@ int run_queue_stats(const std::string& url, const std::string& prefix, bool json
     return in_sync;
 }
 
+int run_soak_report(const std::string& path) {
+    if (path == "-") {
+        fmt::print("{}", ds::observe::soak_report(std::cin));
+        return in_sync;
+    }
+    std::ifstream in(path);
+    if (!in) throw dualstore_tool::usage_error(fmt::format("{:?}: cannot be read", path));
+    fmt::print("{}", ds::observe::soak_report(in));
+    return in_sync;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -298,16 +312,25 @@ int main(int argc, char** argv) {
     stats_cmd->add_flag("--json", queue_json, "print one JSON object");
     stats_cmd->callback([&] { status = run_queue_stats(queue_url, queue_prefix, queue_json); });
 
+    std::string soak_log;
+    auto* soak_cmd = app.add_subcommand(
+        "soak-report", "Latency per operation and side, cold and warm, from a json_log (Markdown)");
+    soak_cmd
+        ->add_option("log", soak_log,
+                     "NDJSON from json_log with operations::every ('-': standard input)")
+        ->required();
+    soak_cmd->callback([&] { status = run_soak_report(soak_log); });
+
     const auto commands = app.get_subcommands([](const CLI::App*) { return true; });
     const auto known = [&](std::string_view name) {
         return std::any_of(commands.begin(), commands.end(),
                            [&](const CLI::App* c) { return c->get_name() == name; });
     };
     if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
-        fmt::print(
-            stderr,
-            "dualstore: unknown command {:?} (copy, diff, repair, drain, queue stats; --help)\n",
-            argv[1]);
+        fmt::print(stderr,
+                   "dualstore: unknown command {:?} (copy, diff, repair, drain, queue stats, "
+                   "soak-report; --help)\n",
+                   argv[1]);
         return usage;
     }
     try {

@@ -3,7 +3,8 @@
 /// `observe::json_log`: an observer that writes one JSON object per line for
 /// what deserves a log line: failed operations, retries, secondary failures,
 /// failure-sink errors (level "error": a write may be lost), rollbacks,
-/// shadow mismatches and comparator errors, stage changes.
+/// shadow mismatches and comparator errors, stage changes; and, when asked,
+/// every operation with its duration, for a soak report (`soak_report.hpp`).
 
 #include <dualstore/error.hpp>
 #include <dualstore/observe/events.hpp>
@@ -137,6 +138,9 @@ namespace detail {
 /// bytes in hex.
 class json_log {
 public:
+    /// Which operations get a line: the failed ones, or every one (event
+    /// "operation", level "debug", with `duration_ms`: what a soak report reads).
+    enum class operations { failed, every };
     /// Receives each line, without its newline.
     using line_sink = std::function<void(std::string_view)>;
     /// The clock lines are stamped with; empty means `system_clock::now`.
@@ -145,14 +149,16 @@ public:
     /// Logs to `out` (standard error by default), one line per event.
     explicit json_log(std::FILE* out = stderr)
         : sink_([out](std::string_view line) { fmt::print(out, "{}\n", line); }) {}
-    /// Logs to `sink`, stamping lines with `clock`.
-    explicit json_log(line_sink sink, clock_fn clock = {})
-        : sink_(std::move(sink)), clock_(std::move(clock)) {}
+    /// Logs to `sink`, stamping lines with `clock`; `logged` says which
+    /// operations get a line.
+    explicit json_log(line_sink sink, clock_fn clock = {}, operations logged = operations::failed)
+        : sink_(std::move(sink)), clock_(std::move(clock)), logged_(logged) {}
 
-    /// A failed operation (successful ones are counted by `metrics`, not logged).
+    /// A failed operation; a successful one too with `operations::every`
+    /// (otherwise `metrics` counts them).
     void on(const operation_event& e) {
-        if (e.ok) return;
-        write("warn", "operation_failed",
+        if (e.ok && logged_ == operations::failed) return;
+        write(e.ok ? "debug" : "warn", e.ok ? "operation" : "operation_failed",
               fmt::format(R"("op":"{}","side":"{}","attempts":{},"duration_ms":{:.3f})", e.op,
                           e.side, e.attempts, ms(e.duration)));
     }
@@ -241,6 +247,7 @@ private:
 
     line_sink sink_;
     clock_fn clock_;
+    operations logged_ = operations::failed;
     std::mutex mutex_;
 };
 

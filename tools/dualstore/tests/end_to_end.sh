@@ -64,6 +64,15 @@ expect 3 "redis" "$tool" queue stats "redis://:hunter2-secret@127.0.0.1:1/0"
 printf '%s' "$out" | grep -q hunter2-secret && fail "the password appeared in an error"
 expect 3 "gdbm" "$tool" diff gdbm:missing/dir/x.gdbm sqlite:new.db
 
+# soak-report: a json_log of every operation, read back as a Markdown table.
+cat > soak.ndjson <<'LOG'
+{"ts":"2026-11-24T00:00:00.000000Z","level":"debug","event":"operation","op":"put","side":"secondary","attempts":1,"duration_ms":9.000}
+{"ts":"2026-11-24T00:00:00.000000Z","level":"debug","event":"operation","op":"put","side":"secondary","attempts":1,"duration_ms":1.000}
+{"ts":"2026-11-24T00:00:00.000000Z","level":"debug","event":"operation","op":"put","side":"secondary","attempts":1,"duration_ms":3.000}
+LOG
+expect 0 "\| put \| secondary \| warm \| 2 \| 1.000 \| 3.000 \| 3.000 \|" "$tool" soak-report soak.ndjson
+expect 2 "cannot be read" "$tool" soak-report missing.ndjson
+
 # Redis -> PostgreSQL on the servers scripts/servers.sh starts.
 if [ -n "${DUALSTORE_REDIS_URL:-}" ] && [ -n "${DUALSTORE_PG_DSN:-}" ]; then
   redis="$DUALSTORE_REDIS_URL/4#prefix=e2e:"
