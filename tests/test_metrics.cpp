@@ -8,6 +8,9 @@
 #include <dualstore/reconcile/harness.hpp>
 #include <dualstore/reconcile/kv_reconciler.hpp>
 
+#include <dualstore/observe/json_log.hpp>
+
+#include <algorithm>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -184,4 +187,84 @@ TEST_CASE("metrics: the reconciliation signals: samples, drift, breaches, promot
     CHECK(sample(text, "dualstore_promotions_total") == 1);
     CHECK(sample(text, R"(dualstore_reconcile_duration_seconds_bucket{le="+Inf"})") == 2);
     CHECK(sample(text, "dualstore_reconcile_duration_seconds_count") == 2);
+}
+
+TEST_CASE("metrics: per origin, the old and the new store stay apart across the live flip",
+          "[metrics][origin]") {
+    kv old_kv, new_kv;
+    flaky new_store{new_kv};
+    dst::manual_clock clock;
+    ds::observe::metrics m;
+    std::vector<std::string> lines;
+    ds::observe::json_log json{[&](std::string_view line) { lines.emplace_back(line); },
+                               {},
+                               ds::observe::json_log::operations::every};
+    ds::migration store{old_kv,
+                        new_store,
+                        ds::stage::dual_write,
+                        ds::retry::fixed{.attempts = 2, .clock = clock.timer()},
+                        ds::discard_secondary_failures{},
+                        ds::observe::with(m, json)};
+    using ds::migration_store;
+    store.put("a", "1");  // old primary, new secondary
+    store.set_stage(ds::stage::live);
+    store.put("b", "2");  // new primary, old secondary
+    store.put("c", "3");
+    std::ignore = store.get("b");  // new primary; old read as the shadow
+    new_store.fail_always(dst::fault_on::writes);
+    CHECK_THROWS(store.put("d", "4"));  // new primary: retried once, then failed
+
+    // By role the flip mixes the stores; by origin it does not.
+    CHECK(m.count(operation::put, side::primary, outcome_kind::ok) == 3);
+    CHECK(m.count(operation::put, migration_store::old_store, outcome_kind::ok) == 3);
+    CHECK(m.count(operation::put, migration_store::new_store, outcome_kind::ok) == 3);
+    CHECK(m.latency(operation::put, migration_store::new_store).count() == 4);  // "d" too
+    CHECK(m.count(operation::get, migration_store::new_store, outcome_kind::ok) == 1);
+    CHECK(m.latency(operation::get, migration_store::old_store).count() == 1);
+    CHECK(m.count(operation::put, migration_store::new_store, outcome_kind::retried) == 1);
+    CHECK(m.count(operation::put, migration_store::new_store, outcome_kind::failed) == 1);
+    CHECK(m.count(operation::put, migration_store::old_store, outcome_kind::retried) == 0);
+    CHECK(m.count(operation::put, side::primary, outcome_kind::failed) == 1);
+
+    const auto text = ds::observe::to_prometheus(m);
+    CHECK(
+        sample(text,
+               R"(dualstore_origin_operations_total{operation="put",origin="new",outcome="ok"})") ==
+        3);
+    CHECK(
+        sample(
+            text,
+            R"(dualstore_origin_operations_total{operation="put",origin="new",outcome="retried"})") ==
+        1);
+    CHECK(
+        sample(
+            text,
+            R"(dualstore_origin_operation_duration_seconds_count{operation="get",origin="old"})") ==
+        1);
+    CHECK_THAT(text,
+               Catch::Matchers::Contains("# TYPE dualstore_origin_operations_total counter\n"));
+
+    // The log names both: the first put's primary was old, the later ones' new.
+    REQUIRE(lines.size() >= 2);
+    CHECK_THAT(lines[0],
+               Catch::Matchers::Contains(R"("op":"put","side":"primary","origin":"old")"));
+    CHECK_THAT(lines[1],
+               Catch::Matchers::Contains(R"("op":"put","side":"secondary","origin":"new")"));
+    const auto retry = std::find_if(lines.begin(), lines.end(), [](const std::string& l) {
+        return l.find(R"("event":"retry")") != std::string::npos;
+    });
+    REQUIRE(retry != lines.end());
+    CHECK_THAT(*retry, Catch::Matchers::Contains(R"("op":"put","side":"primary","origin":"new")"));
+}
+
+TEST_CASE("metrics: in a dual_store the primary is the old store", "[metrics][origin]") {
+    kv a, b;
+    ds::observe::metrics m;
+    ds::dual_store store{a, b, ds::discard_secondary_failures{}, ds::observe::with(m)};
+    store.put("k", "v");
+    std::ignore = store.get("k");
+    CHECK(m.count(operation::put, ds::migration_store::old_store, outcome_kind::ok) == 1);
+    CHECK(m.count(operation::put, ds::migration_store::new_store, outcome_kind::ok) == 1);
+    CHECK(m.count(operation::get, ds::migration_store::old_store, outcome_kind::ok) == 1);
+    CHECK(m.count(operation::get, ds::migration_store::new_store, outcome_kind::ok) == 0);
 }

@@ -6,7 +6,7 @@
 //   reconciliation with repair -> shadow reads, sampled reconciliations until
 //   the promotion tracker says ready -> live -> rampdown -> complete.
 //
-// It ends with a report per stage and latency percentiles per side, writes
+// It ends with a report per stage and latency percentiles per store, writes
 // the Prometheus text to a file, and exits non-zero if any drift remains.
 // Run `migrate --help` for the flags.
 
@@ -28,6 +28,7 @@
 #include <dualstore/testing/faulty.hpp>
 
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -41,7 +42,6 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
-#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -51,40 +51,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::string_view usage = R"(usage: migrate [flags]
-
-Migrates an order book from an old store to a new one, stage by stage, while
-writer and reader threads keep using it. Needs no server.
-
-  --old URL             the old store (default: gdbm:<work dir>/orders.gdbm)
-  --new URL             the new store (default: sqlite:<work dir>/orders.sqlite)
-                        URLs: sqlite:PATH, gdbm:PATH,
-                        redis://[[user]:password@]host[:port][/db],
-                        unix:///path/to/redis.sock[?db=N],
-                        postgresql://user@host:port/db (a libpq URI),
-                        postgresql:DSN (a libpq "key=value ..." DSN);
-                        "redis" and "postgresql" alone read the address
-                        from DUALSTORE_REDIS_URL and DUALSTORE_PG_DSN, as
-                        the tests do (scripts/servers.sh prints both)
-  --work-dir DIR        where the default stores, the retry queue and the
-                        migration state live (default: a fresh temporary
-                        directory, removed at the end unless --keep)
-  --keep                keep the temporary work directory
-  --orders N            orders in the old store before the migration,
-                        1 to 10000000 (20000)
-  --stage-seconds S     how long the service runs in each stage, 0.01 to
-                        3600 (1.5)
-  --writers N           writer threads, 1 to 64 (3)
-  --fault-rate R        failure rate of the new store's writes in dual_write,
-                        0 to 1 (0.2)
-  --metrics-file PATH   where the Prometheus text goes (<work dir>/metrics.prom)
-  --help                this text
-
-A flag's value follows it or an '=' (--orders 500, --orders=500). A value
-out of range is refused (exit status 2), never clamped.
-)";
-
-/// A flag error: printed with the usage hint, exit status 2.
+/// A flag or URL error: printed with a hint, exit status 2.
 struct usage_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
@@ -100,63 +67,65 @@ struct settings {
     double fault_rate = 0.2;
 };
 
-/// The number `text` gives `flag`, within [low, high]; a whole number when
-/// `T` is integral. Anything else is a usage error, never a clamped value.
-template <class T>
-T number(std::string_view flag, const std::string& text, double low, double high) {
-    double value = 0;
-    try {
-        std::size_t used = 0;
-        value = std::stod(text, &used);
-        if (used != text.size()) throw std::invalid_argument(text);
-    } catch (const std::exception&) {
-        throw usage_error(fmt::format("{}: not a number: {:?}", flag, text));
-    }
-    if (std::is_integral_v<T> && value != std::floor(value)) {
-        throw usage_error(fmt::format("{}: not a whole number: {:?}", flag, text));
-    }
-    if (!(value >= low && value <= high)) {
-        throw usage_error(fmt::format("{}: {} is out of range: {} to {}", flag, text, low, high));
-    }
-    return static_cast<T>(value);
+/// A CLI11 check: a number within [low, high], a whole one when `whole`.
+/// The message names the value and the range: a value is refused, never
+/// clamped.
+CLI::Validator within(double low, double high, bool whole = false) {
+    return CLI::Validator(
+        [=](const std::string& text) -> std::string {
+            double value = 0;
+            try {
+                std::size_t used = 0;
+                value = std::stod(text, &used);
+                if (used != text.size()) return fmt::format("not a number: {:?}", text);
+            } catch (const std::exception&) {
+                return fmt::format("not a number: {:?}", text);
+            }
+            if (whole && value != std::floor(value)) {
+                return fmt::format("not a whole number: {:?}", text);
+            }
+            if (!(value >= low && value <= high)) {
+                return fmt::format("{} is out of range: {} to {}", text, low, high);
+            }
+            return {};
+        },
+        fmt::format("{} to {}", low, high));
 }
 
-settings parse(int argc, char** argv) {
-    settings s;
-    for (int i = 1; i < argc; ++i) {
-        std::string_view flag = argv[i];
-        if (flag == "--help" || flag == "-h") {
-            fmt::print("{}", usage);
-            std::exit(0);
-        }
-        if (flag == "--keep") {
-            s.keep = true;
-            continue;
-        }
-        // The value follows an '=' in the same argument, or is the next one.
-        std::string value;
-        if (const auto equals = flag.find('='); flag.starts_with("--") && equals != flag.npos) {
-            value = flag.substr(equals + 1);
-            flag = flag.substr(0, equals);
-        } else if (i + 1 < argc) {
-            value = argv[++i];
-        } else {
-            throw usage_error(fmt::format("unknown flag or missing value: {:?}", flag));
-        }
-        if (flag == "--old") s.old_url = value;
-        else if (flag == "--new") s.new_url = value;
-        else if (flag == "--work-dir") s.work_dir = value;
-        else if (flag == "--orders")
-            s.orders = number<std::size_t>(flag, value, 1, 1e7);
-        else if (flag == "--stage-seconds")
-            s.stage_seconds = number<double>(flag, value, 0.01, 3600);
-        else if (flag == "--writers")
-            s.writers = number<int>(flag, value, 1, 64);
-        else if (flag == "--fault-rate")
-            s.fault_rate = number<double>(flag, value, 0, 1);
-        else if (flag == "--metrics-file") s.metrics_file = value;
-        else throw usage_error(fmt::format("unknown flag {:?}", flag));
-    }
+/// The flags, parsed by CLI11 into `s` ("--x v" and "--x=v"; a value out of
+/// range is refused, never clamped).
+void add_flags(CLI::App& app, settings& s) {
+    app.add_option("--old", s.old_url, "the old store (default: gdbm:<work dir>/orders.gdbm)");
+    app.add_option("--new", s.new_url, "the new store (default: sqlite:<work dir>/orders.sqlite)");
+    app.add_option("--work-dir", s.work_dir,
+                   "where the default stores, the retry queue and the migration state live "
+                   "(default: a fresh temporary directory, removed at the end unless --keep)");
+    app.add_flag("--keep", s.keep, "keep the temporary work directory");
+    app.add_option("--orders", s.orders, "orders in the old store before the migration")
+        ->check(within(1, 1e7, true))
+        ->capture_default_str();
+    app.add_option("--stage-seconds", s.stage_seconds, "how long the service runs in each stage")
+        ->check(within(0.01, 3600))
+        ->capture_default_str();
+    app.add_option("--writers", s.writers, "writer threads")
+        ->check(within(1, 64, true))
+        ->capture_default_str();
+    app.add_option("--fault-rate", s.fault_rate,
+                   "failure rate of the new store's writes in dual_write")
+        ->check(within(0, 1))
+        ->capture_default_str();
+    app.add_option("--metrics-file", s.metrics_file,
+                   "where the Prometheus text goes (default: <work dir>/metrics.prom)");
+    app.footer(
+        "Store URLs: sqlite:PATH, gdbm:PATH, redis://[[user]:password@]host[:port][/db],\n"
+        "unix:///path/to/redis.sock[?db=N], postgresql://user@host:port/db (a libpq URI),\n"
+        "postgresql:DSN (a libpq \"key=value ...\" DSN); \"redis\" and \"postgresql\" alone read\n"
+        "the address from DUALSTORE_REDIS_URL and DUALSTORE_PG_DSN, as the tests do\n"
+        "(scripts/servers.sh prints both).");
+}
+
+/// Fills in the defaults that depend on the work directory, making it.
+void complete(settings& s) {
     if (s.work_dir.empty()) {
         s.work_dir = fs::temp_directory_path() / fmt::format("dualstore-migrate-{}", ::getpid());
         fs::remove_all(s.work_dir);
@@ -166,7 +135,6 @@ settings parse(int argc, char** argv) {
     if (s.old_url.empty()) s.old_url = "gdbm:" + (s.work_dir / "orders.gdbm").string();
     if (s.new_url.empty()) s.new_url = "sqlite:" + (s.work_dir / "orders.sqlite").string();
     if (s.metrics_file.empty()) s.metrics_file = s.work_dir / "metrics.prom";
-    return s;
 }
 
 using any_store = std::variant<ds::adapters::gdbm_store, ds::adapters::sqlite_store,
@@ -398,13 +366,17 @@ int migrate(const settings& cfg, Old& old_store, New& new_raw) {
         fmt::print("{:<11}{:>11}{:>10}{:>9}{:>10}{:>12}{:>8}\n", r.stage, r.operations, r.failures,
                    r.retries, r.enqueued, r.mismatches, r.queue_depth);
     }
+    // Per origin: after the live flip the primary is the new store, so per
+    // role the latency would mix the two stores.
     fmt::print("\nlatency (µs)        p50      p95      p99\n");
     for (auto op : {ds::operation::put, ds::operation::get}) {
-        for (auto side : ds::observe::all_sides) {
-            const auto& h = metrics.latency(op, side);
+        for (auto store : ds::observe::all_origins) {
+            const auto& h = metrics.latency(op, store);
             if (h.count() == 0) continue;
             const auto us = [&](double q) { return static_cast<double>(h.percentile(q).count()) / 1e3; };
-            fmt::print("{:<4}{:<10}{:>9.1f}{:>9.1f}{:>9.1f}\n", op, side, us(0.5), us(0.95), us(0.99));
+            fmt::print("{:<4}{:<10}{:>9.1f}{:>9.1f}{:>9.1f}\n", op,
+                       fmt::format("{} store", ds::origin_name(store)), us(0.5), us(0.95),
+                       us(0.99));
         }
     }
     std::ofstream(cfg.metrics_file) << ds::observe::to_prometheus(metrics);
@@ -438,8 +410,21 @@ struct work_dir_cleanup {
 };
 
 int main(int argc, char** argv) {
+    CLI::App app{
+        "migrate: moves an order book from an old store to a new one, stage by stage, while\n"
+        "writer and reader threads keep using it. Needs no server."};
+    settings cfg;
+    add_flags(app, cfg);
     try {
-        const auto cfg = parse(argc, argv);
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        (void)app.exit(e);
+        return 2;
+    }
+    try {
+        complete(cfg);
         const work_dir_cleanup cleanup{cfg};
         std::optional<any_store> old_store, new_store;
         open(cfg.old_url, old_store);

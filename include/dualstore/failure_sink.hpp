@@ -23,6 +23,12 @@ namespace dualstore {
 struct failure_origin {
     /// The migration's stage during the write; empty for a `dual_store`.
     std::optional<stage> migration_stage;
+
+    /// Which store was the primary: the stage's authoritative store, or the
+    /// old one (the first given) for a `dual_store`.
+    [[nodiscard]] constexpr migration_store primary_store() const noexcept {
+        return migration_stage ? authoritative_store(*migration_stage) : migration_store::old_store;
+    }
 };
 
 /// A callable that can record the failure of a write of key type `Key`:

@@ -125,9 +125,10 @@ public:
     /// in `shadow` and `live`).
     [[nodiscard]] std::optional<mapped_type> get(const key_type& key) {
         static_assert(kv_ready);
-        return staged_read([&]<class ReadWith>(auto& primary, auto& secondary) {
-            return engine_.template get<ReadWith>(primary, secondary, key);
-        });
+        return staged_read(
+            [&]<class ReadWith>(auto& primary, auto& secondary, migration_store primary_origin) {
+                return engine_.template get<ReadWith>(primary, secondary, key, primary_origin);
+            });
     }
 
     /// Writes `value` under `key` to the stores of the current stage.
@@ -253,22 +254,25 @@ private:
         return fn.template operator()<false>(old_side(), new_side(), origin);
     }
 
-    /// Runs `fn.template operator()<ReadWith>(primary, secondary)` with the
-    /// roles of the stage in effect: the authoritative store first, and
+    /// Runs `fn.template operator()<ReadWith>(primary, secondary,
+    /// primary_origin)` with the roles of the stage in effect: the
+    /// authoritative store first (`primary_origin` says which it is), and
     /// `ReadWith` the shadow policy in `shadow` and `live`, `read::primary`
     /// otherwise. Four branches.
     template <class Fn>
     decltype(auto) staged_read(Fn&& fn) {
         using shadow = typename Config::read_policy;
+        constexpr auto old_first = migration_store::old_store;
+        constexpr auto new_first = migration_store::new_store;
         const auto pass = gate_.enter();
         const stage now = pass.stage();
         const bool shadowed = now == stage::shadow || now == stage::live;
-        if (authoritative_store(now) == migration_store::new_store) {
-            if (shadowed) return fn.template operator()<shadow>(new_side(), old_side());
-            return fn.template operator()<read::primary>(new_side(), old_side());
+        if (authoritative_store(now) == new_first) {
+            if (shadowed) return fn.template operator()<shadow>(new_side(), old_side(), new_first);
+            return fn.template operator()<read::primary>(new_side(), old_side(), new_first);
         }
-        if (shadowed) return fn.template operator()<shadow>(old_side(), new_side());
-        return fn.template operator()<read::primary>(old_side(), new_side());
+        if (shadowed) return fn.template operator()<shadow>(old_side(), new_side(), old_first);
+        return fn.template operator()<read::primary>(old_side(), new_side(), old_first);
     }
 
     template <class Key, class Op>
@@ -287,8 +291,9 @@ private:
                       "dualstore: migration::read: the operation must return the same type from "
                       "the old and the new store, since either may answer");
         return staged_read(
-            [&]<class ReadWith>(auto& primary, auto& secondary) -> std::remove_cvref_t<from_old> {
-                return engine_.template read<ReadWith>(primary, secondary, key, op);
+            [&]<class ReadWith>(auto& primary, auto& secondary,
+                                migration_store primary_origin) -> std::remove_cvref_t<from_old> {
+                return engine_.template read<ReadWith>(primary, secondary, key, op, primary_origin);
             });
     }
 

@@ -45,6 +45,17 @@ enum class migration_store : std::uint8_t {
     return s < stage::live ? migration_store::old_store : migration_store::new_store;
 }
 
+/// The other store of the two.
+[[nodiscard]] constexpr migration_store other_store(migration_store s) noexcept {
+    return s == migration_store::old_store ? migration_store::new_store
+                                           : migration_store::old_store;
+}
+
+/// The origin of `s` as LaunchDarkly's migrations name it: "old" or "new".
+[[nodiscard]] constexpr std::string_view origin_name(migration_store s) noexcept {
+    return s == migration_store::old_store ? "old" : "new";
+}
+
 /// The name of `s` ("old store" or "new store").
 [[nodiscard]] constexpr std::string_view to_string(migration_store s) noexcept {
     return s == migration_store::old_store ? "old store" : "new store";

@@ -127,11 +127,13 @@ public:
 
     /// `get` of `key`, read per `ReadWith`: the configured read policy, or a
     /// stateless one (`read::primary`) a migration's stage asks for.
+    /// `primary_origin` says which store `p` is, for the events.
     template <class ReadWith, class P, class S>
-    std::optional<mapped_type_t<P>> get(P& p, S& s, const key_type_t<P>& key) {
+    std::optional<mapped_type_t<P>> get(P& p, S& s, const key_type_t<P>& key,
+                                        migration_store primary_origin = {}) {
         static_assert(kv_ready<P, S>());
         const get_op<key_type_t<P>> op{key};
-        return run_read<ReadWith>(p, s, &key, operation::get, op);
+        return run_read<ReadWith>(p, s, &key, operation::get, op, primary_origin);
     }
 
     /// `put` of `key`; on both stores when `Both`, else on the primary only.
@@ -145,7 +147,8 @@ public:
         const put_op<K, V> put{key, value};
         if constexpr (append_only_v) {
             side_status status;
-            if (sides_.call(side::primary, operation::get, p, get_op<K>{key}, status)) {
+            if (sides_.call(side::primary, origin.primary_store(), operation::get, p,
+                            get_op<K>{key}, status)) {
                 throw immutable_violation(fmt::format(
                     "dualstore: append_only: key {} already exists: a put would overwrite it",
                     observe::printable(&key)));
@@ -186,8 +189,9 @@ public:
 
     /// A generic read per `ReadWith` (see `get`); `key` may be null.
     template <class ReadWith, class P, class S, class Key, class Op>
-    decltype(auto) read(P& p, S& s, const Key* key, const Op& op) {
-        return run_read<ReadWith>(p, s, key, operation::read, op);
+    decltype(auto) read(P& p, S& s, const Key* key, const Op& op,
+                        migration_store primary_origin = {}) {
+        return run_read<ReadWith>(p, s, key, operation::read, op, primary_origin);
     }
 
     /// Holds `key` as this engine's writes do (an empty lock when writes are
@@ -234,9 +238,10 @@ private:
 
     /// Runs `op` per the read policy `ReadWith`.
     template <class ReadWith, class P, class S, class Key, class Op>
-    decltype(auto) run_read(P& p, S& s, const Key* key, operation kind, const Op& op) {
+    decltype(auto) run_read(P& p, S& s, const Key* key, operation kind, const Op& op,
+                            migration_store primary_origin) {
         require_callable<Op, P, S>();
-        read_call<sides, P, S, Key, Op> call(sides_, p, s, key, kind, op);
+        read_call<sides, P, S, Key, Op> call(sides_, p, s, key, kind, op, primary_origin);
         if constexpr (std::is_same_v<ReadWith, ReadPolicy>) {
             return read_.apply(call);
         } else {

@@ -32,19 +32,27 @@ public:
         observe::mismatch_event<Key, std::remove_cvref_t<primary_answer>,
                                 std::remove_cvref_t<secondary_answer>>>;
 
-    read_call(Caller& caller, P& p, S& s, const Key* key, operation kind, const Op& op) noexcept
-        : caller_(caller), p_(p), s_(s), key_(key), kind_(kind), op_(op) {}
+    /// `primary_origin` is which store `p` is (old or new), for the events.
+    read_call(Caller& caller, P& p, S& s, const Key* key, operation kind, const Op& op,
+              migration_store primary_origin) noexcept
+        : caller_(caller),
+          p_(p),
+          s_(s),
+          key_(key),
+          kind_(kind),
+          primary_origin_(primary_origin),
+          op_(op) {}
 
     /// Reads the primary; its failure propagates.
     primary_answer primary() {
         side_status status;
-        return caller_.call(side::primary, kind_, p_, op_, status);
+        return caller_.call(side::primary, primary_origin_, kind_, p_, op_, status);
     }
 
     /// Reads the secondary; its failure propagates.
     secondary_answer secondary() {
         side_status status;
-        return caller_.call(side::secondary, kind_, s_, op_, status);
+        return caller_.call(side::secondary, other_store(primary_origin_), kind_, s_, op_, status);
     }
 
     /// Reports the secondary's failure being handled to the observers, as a
@@ -81,6 +89,7 @@ private:
     S& s_;
     const Key* key_;
     operation kind_;
+    migration_store primary_origin_;
     const Op& op_;
 };
 

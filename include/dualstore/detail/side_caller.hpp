@@ -34,16 +34,17 @@ public:
           observers_(take_policy<observer_tag, ObserverPolicy>(std::forward<Args>(args)...)) {}
 
     /// Calls `op(store)` under the retry policy, recording into `status`;
-    /// the last failure propagates.
+    /// the last failure propagates. `which` is the store's role, `origin`
+    /// which store it is (reported with each event).
     template <class Store, class Op>
-    decltype(auto) call(side which, operation kind, Store& store, const Op& op,
-                        side_status& status) {
+    decltype(auto) call(side which, migration_store origin, operation kind, Store& store,
+                        const Op& op, side_status& status) {
         status.status = outcome::ok;  // call_with_retry records a failure
-        const scope reported(*this, which, kind, status);
+        const scope reported(*this, which, origin, kind, status);
         return call_with_retry(
             retry_, status, [&]() -> decltype(auto) { return op(store); },
             [&](unsigned attempt, std::chrono::nanoseconds delay, const std::exception_ptr& error) {
-                notify(observe::retry_event{which, kind, attempt, delay, error});
+                notify(observe::retry_event{which, kind, attempt, delay, error, origin});
             });
     }
 
@@ -116,9 +117,9 @@ private:
     /// Reports one side's finished call to the observers when it goes out of scope.
     class scope {
     public:
-        scope(const side_caller& caller, side which, operation kind,
+        scope(const side_caller& caller, side which, migration_store origin, operation kind,
               const side_status& status) noexcept
-            : caller_(caller), which_(which), kind_(kind), status_(status) {
+            : caller_(caller), which_(which), origin_(origin), kind_(kind), status_(status) {
             if constexpr (timed) started_ = std::chrono::steady_clock::now();
         }
         scope(const scope&) = delete;
@@ -127,13 +128,14 @@ private:
             if constexpr (timed) {
                 caller_.notify(
                     observe::operation_event{which_, kind_, status_.ok(), status_.attempts,
-                                             std::chrono::steady_clock::now() - started_});
+                                             std::chrono::steady_clock::now() - started_, origin_});
             }
         }
 
     private:
         const side_caller& caller_;
         side which_;
+        migration_store origin_;
         operation kind_;
         const side_status& status_;
         std::chrono::steady_clock::time_point started_{};

@@ -72,13 +72,17 @@ public:
     /// Writes the primary; its failure propagates. Keeps what it returned.
     void primary() {
         answer_.assign([&]() -> decltype(auto) {
-            return caller_.call(side::primary, kind_, p_, primary_op_, result_.primary);
+            return caller_.call(side::primary, origin_.primary_store(), kind_, p_, primary_op_,
+                                result_.primary);
         });
     }
 
     /// Writes the secondary; its failure is recorded in `result().secondary`
     /// and propagates.
-    void secondary() { caller_.call(side::secondary, kind_, s_, secondary_op_, result_.secondary); }
+    void secondary() {
+        caller_.call(side::secondary, other_store(origin_.primary_store()), kind_, s_,
+                     secondary_op_, result_.secondary);
+    }
 
     /// Reports the secondary failure recorded in `result()` to the failure
     /// sink and the observers.
@@ -124,7 +128,7 @@ public:
     template <class Op>
     decltype(auto) on_primary(operation kind, const Op& op) {
         side_status status;
-        return caller_.call(side::primary, kind, p_, op, status);
+        return caller_.call(side::primary, origin_.primary_store(), kind, p_, op, status);
     }
 
     /// Each side's outcome so far.

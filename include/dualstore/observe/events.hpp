@@ -14,22 +14,28 @@
 namespace dualstore::observe {
 
 /// One side's operation finished (after its retries).
+/// `side` is the store's role in the call (the primary answers), `origin`
+/// which store it is (old or new, whatever the stage; in a `dual_store` the
+/// primary is the old one): after a migration's `live` flip the primary is
+/// the new store, so latency per origin stays comparable across the flip.
 struct operation_event {
-    dualstore::side side;     ///< which store
+    dualstore::side side;     ///< which store, by role
     dualstore::operation op;  ///< what was done
     bool ok;                  ///< false if it failed after its last attempt
     unsigned attempts;        ///< calls made, the first included
     std::chrono::nanoseconds
         duration;  ///< from the first call to the end of the last, pauses included
+    dualstore::migration_store origin;  ///< which store, old or new
 };
 
 /// A side's operation failed and will be tried again after `delay`.
 struct retry_event {
-    dualstore::side side;            ///< which store
+    dualstore::side side;            ///< which store, by role
     dualstore::operation op;         ///< what was done
     unsigned attempt;                ///< the attempt that failed (1-based)
     std::chrono::nanoseconds delay;  ///< pause before the next attempt
     std::exception_ptr error;        ///< why it failed
+    dualstore::migration_store origin;  ///< which store, old or new
 };
 
 /// A secondary operation failed for good; the caller was not told.

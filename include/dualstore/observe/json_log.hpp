@@ -158,15 +158,18 @@ public:
     /// (otherwise `metrics` counts them).
     void on(const operation_event& e) {
         if (e.ok && logged_ == operations::failed) return;
-        write(e.ok ? "debug" : "warn", e.ok ? "operation" : "operation_failed",
-              fmt::format(R"("op":"{}","side":"{}","attempts":{},"duration_ms":{:.3f})", e.op,
-                          e.side, e.attempts, ms(e.duration)));
+        write(
+            e.ok ? "debug" : "warn", e.ok ? "operation" : "operation_failed",
+            fmt::format(R"("op":"{}","side":"{}","origin":"{}","attempts":{},"duration_ms":{:.3f})",
+                        e.op, e.side, origin_name(e.origin), e.attempts, ms(e.duration)));
     }
     /// A retried attempt.
     void on(const retry_event& e) {
-        write("info", "retry",
-              fmt::format(R"("op":"{}","side":"{}","attempt":{},"delay_ms":{:.3f},"error":{})",
-                          e.op, e.side, e.attempt, ms(e.delay), error(e.error)));
+        write(
+            "info", "retry",
+            fmt::format(
+                R"("op":"{}","side":"{}","origin":"{}","attempt":{},"delay_ms":{:.3f},"error":{})",
+                e.op, e.side, origin_name(e.origin), e.attempt, ms(e.delay), error(e.error)));
     }
     /// A secondary write that failed for good.
     template <class Key>

@@ -47,17 +47,24 @@ inline constexpr std::array all_operations{operation::get, operation::put, opera
                                            operation::read, operation::write};
 /// \copydoc all_operations
 inline constexpr std::array all_sides{side::primary, side::secondary};
+/// Every origin (old and new store), in order.
+inline constexpr std::array all_origins{migration_store::old_store, migration_store::new_store};
 
-/// Counters per operation, side and outcome; latency histograms per
-/// operation and side; shadow mismatches; failure-sink errors; the retry
+/// Counters per operation, side and outcome, and again per operation,
+/// origin (old or new store, whatever the stage) and outcome; latency
+/// histograms per operation and side and per operation and origin; shadow
+/// mismatches; failure-sink errors; the retry
 /// queue's depth (set by whoever drains it); the migration stage; and the
 /// latency of the first operation seen, kept apart as the cold start.
 class metrics {
 public:
     /// Counts a finished operation and records its duration.
     void on(const operation_event& e) noexcept {
-        bump(e.op, e.side, e.ok ? outcome_kind::ok : outcome_kind::failed);
+        const auto o = e.ok ? outcome_kind::ok : outcome_kind::failed;
+        bump(e.op, e.side, o);
+        bump(e.op, e.origin, o);
         latency_[index(e.op, e.side)].record(e.duration);
+        origin_latency_[index(e.op, e.origin)].record(e.duration);
         bool expected = false;
         if (!seen_first_.load(std::memory_order_relaxed) &&
             seen_first_.compare_exchange_strong(expected, true)) {
@@ -65,7 +72,10 @@ public:
         }
     }
     /// Counts a retried attempt.
-    void on(const retry_event& e) noexcept { bump(e.op, e.side, outcome_kind::retried); }
+    void on(const retry_event& e) noexcept {
+        bump(e.op, e.side, outcome_kind::retried);
+        bump(e.op, e.origin, outcome_kind::retried);
+    }
     /// Counts a failed secondary write taken by the sink.
     template <class Key>
     void on(const secondary_failure_event<Key>& e) noexcept {
@@ -145,6 +155,19 @@ public:
     [[nodiscard]] const latency_histogram& latency(operation op, side s) const noexcept {
         return latency_[index(op, s)];
     }
+    /// How many operations of `op` on the old or new store had outcome `o`
+    /// (`ok`, `failed` and `retried` only: the sink and the rollback act on
+    /// a role).
+    [[nodiscard]] std::uint64_t count(operation op, migration_store origin,
+                                      outcome_kind o) const noexcept {
+        return origin_counters_[index(op, origin)][static_cast<std::size_t>(o)].load(
+            std::memory_order_relaxed);
+    }
+    /// The durations of `op` on the old or new store.
+    [[nodiscard]] const latency_histogram& latency(operation op,
+                                                   migration_store origin) const noexcept {
+        return origin_latency_[index(op, origin)];
+    }
     /// Shadow mismatches accepted as known (`read::basic_shadow::ignoring`).
     [[nodiscard]] std::uint64_t ignored_mismatches() const noexcept {
         return ignored_mismatches_.load(std::memory_order_relaxed);
@@ -181,16 +204,27 @@ public:
 
 private:
     static constexpr std::size_t pairs = all_operations.size() * all_sides.size();
-    static constexpr std::size_t index(operation op, side s) noexcept {
+    static_assert(all_sides.size() == all_origins.size());
+    /// The slot of `op` on a side or an origin (two of each).
+    template <class Store>
+    static constexpr std::size_t index(operation op, Store s) noexcept {
         return static_cast<std::size_t>(op) * all_sides.size() + static_cast<std::size_t>(s);
     }
+    using counter_table =
+        std::array<std::array<std::atomic<std::uint64_t>, all_outcomes.size()>, pairs>;
     void bump(operation op, side s, outcome_kind o) noexcept {
         counters_[index(op, s)][static_cast<std::size_t>(o)].fetch_add(1,
                                                                        std::memory_order_relaxed);
     }
+    void bump(operation op, migration_store s, outcome_kind o) noexcept {
+        origin_counters_[index(op, s)][static_cast<std::size_t>(o)].fetch_add(
+            1, std::memory_order_relaxed);
+    }
 
-    std::array<std::array<std::atomic<std::uint64_t>, all_outcomes.size()>, pairs> counters_{};
+    counter_table counters_{};
+    counter_table origin_counters_{};
     std::array<latency_histogram, pairs> latency_{};
+    std::array<latency_histogram, pairs> origin_latency_{};
     std::atomic<std::uint64_t> mismatches_{0};
     std::atomic<std::uint64_t> ignored_mismatches_{0};
     std::atomic<std::uint64_t> sink_errors_{0};

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <string>
@@ -46,11 +48,54 @@ inline void prometheus_histogram(std::string& out, std::string_view name, const 
     fmt::format_to(it, "{}_count{} {}\n", name, braced, cumulative);
 }
 
+[[nodiscard]] constexpr std::string_view label_value(side s) noexcept {
+    return to_string(s);
+}
+[[nodiscard]] constexpr std::string_view label_value(migration_store s) noexcept {
+    return origin_name(s);
+}
+
+/// The counters (`total`) and latency histograms (`duration`) of every
+/// operation on each of `stores` (the two sides, or the two origins), as
+/// series labelled `label`. An operation never used on a store is left out.
+template <class Store, std::size_t N>
+void prometheus_operations(std::string& out, const metrics& m, std::string_view total,
+                           std::string_view duration, std::string_view label,
+                           const std::array<Store, N>& stores, std::string_view whose) {
+    auto it = std::back_inserter(out);
+    const auto used = [&](operation op, Store s) { return m.latency(op, s).count() > 0; };
+    prometheus_header(out, total, "counter",
+                      fmt::format("Operations of {} by outcome (retried counts attempts).", whose));
+    for (auto op : all_operations) {
+        for (auto s : stores) {
+            for (auto o : all_outcomes) {
+                const auto n = m.count(op, s, o);
+                if (n == 0 && !used(op, s)) continue;
+                fmt::format_to(it, "{}{{operation=\"{}\",{}=\"{}\",outcome=\"{}\"}} {}\n", total,
+                               op, label, label_value(s), to_string(o), n);
+            }
+        }
+    }
+    prometheus_header(out, duration, "histogram",
+                      fmt::format("Duration of the operations of {}, retries included.", whose));
+    for (auto op : all_operations) {
+        for (auto s : stores) {
+            if (!used(op, s)) continue;
+            prometheus_histogram(
+                out, duration, fmt::format("operation=\"{}\",{}=\"{}\"", op, label, label_value(s)),
+                m.latency(op, s));
+        }
+    }
+}
+
 }  // namespace detail
 
 /// The metrics as Prometheus text: `dualstore_operations_total` (counter by
 /// operation, side and outcome), `dualstore_operation_duration_seconds`
 /// (histogram by operation and side, cumulative buckets up to `le="+Inf"`),
+/// the same two by store origin (`dualstore_origin_operations_total`,
+/// `dualstore_origin_operation_duration_seconds`, label `origin` "old" or
+/// "new": the primary is the new store from `live` on),
 /// `dualstore_shadow_mismatches_total`,
 /// `dualstore_shadow_ignored_mismatches_total`, `dualstore_sink_errors_total`,
 /// `dualstore_retry_queue_depth`, `dualstore_migration_stage` (one series per
@@ -59,38 +104,16 @@ inline void prometheus_histogram(std::string& out, std::string_view name, const 
 /// signals (`dualstore_reconcile_samples_total`, `_drift_total`,
 /// `_breaches_total`, `dualstore_promotions_total`,
 /// `dualstore_reconcile_duration_seconds`) and `dualstore_warm`.
-/// Series of an operation and side never used are left out.
+/// Series of an operation and side (or origin) never used are left out.
 [[nodiscard]] inline std::string to_prometheus(const metrics& m) {
     std::string out;
     auto it = std::back_inserter(out);
-    const auto used = [&](operation op, side s) { return m.latency(op, s).count() > 0; };
-
-    detail::prometheus_header(
-        out, "dualstore_operations_total", "counter",
-        "Operations of each store side by outcome (retried counts attempts).");
-    for (auto op : all_operations) {
-        for (auto s : all_sides) {
-            for (auto o : all_outcomes) {
-                const auto n = m.count(op, s, o);
-                if (n == 0 && !used(op, s)) continue;
-                fmt::format_to(it,
-                               "dualstore_operations_total{{operation=\"{}\",side=\"{}\","
-                               "outcome=\"{}\"}} {}\n",
-                               op, s, to_string(o), n);
-            }
-        }
-    }
-
-    detail::prometheus_header(out, "dualstore_operation_duration_seconds", "histogram",
-                              "Duration of each store side's operation, retries included.");
-    for (auto op : all_operations) {
-        for (auto s : all_sides) {
-            if (!used(op, s)) continue;
-            detail::prometheus_histogram(out, "dualstore_operation_duration_seconds",
-                                         fmt::format("operation=\"{}\",side=\"{}\"", op, s),
-                                         m.latency(op, s));
-        }
-    }
+    detail::prometheus_operations(out, m, "dualstore_operations_total",
+                                  "dualstore_operation_duration_seconds", "side", all_sides,
+                                  "each store side");
+    detail::prometheus_operations(out, m, "dualstore_origin_operations_total",
+                                  "dualstore_origin_operation_duration_seconds", "origin",
+                                  all_origins, "the old and the new store");
 
     detail::prometheus_header(out, "dualstore_shadow_mismatches_total", "counter",
                               "Shadow reads whose two answers differed.");
