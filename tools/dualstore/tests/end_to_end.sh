@@ -50,6 +50,16 @@ expect 0 "scanned 351, written 351.* complete" \
   "$tool" copy gdbm:old.gdbm "sqlite:copy.db#table=orders" --batch-size=50 --checkpoint copy.ckpt
 [ ! -e copy.ckpt ] || fail "the checkpoint outlived a complete copy"
 expect 0 "501 matching, 0 mismatched" "$tool" diff gdbm:old.gdbm "sqlite:copy.db#table=orders"
+# copy: killed (SIGKILL) mid-run, the same command resumes from the checkpoint.
+"$tool" copy sqlite:new.db sqlite:killed.db --batch-size 10 --rate 200 --checkpoint killed.ckpt \
+  > /dev/null 2>&1 &
+copier=$!
+sleep 1
+kill -KILL "$copier" 2>/dev/null || fail "the slow copy ended before it could be killed"
+wait "$copier" 2>/dev/null || true
+[ -s killed.ckpt ] || fail "no checkpoint after a killed copy"
+expect 0 "complete" "$tool" copy sqlite:new.db sqlite:killed.db --batch-size 10 --checkpoint killed.ckpt
+expect 0 "501 matching, 0 mismatched, 0 only in" "$tool" diff sqlite:new.db sqlite:killed.db
 expect 0 "scanned 501, written 501" "$tool" copy gdbm:old.gdbm sqlite:dry.db --dry-run
 expect 1 "0 matching, 0 mismatched, 501 only in" "$tool" diff gdbm:old.gdbm sqlite:dry.db
 
