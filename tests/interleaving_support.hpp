@@ -122,6 +122,13 @@ struct recorded {
     void put_many(std::span<const std::pair<std::string, std::string>> items) {
         for (const auto& [k, v] : items) put(k, v);
     }
+    /// keep_target's batched path: each item as one atomic insert.
+    std::vector<bool> put_many_if_absent(std::span<const std::pair<std::string, std::string>>
+                                             items) requires ds::conditional_store<Store> {
+        std::vector<bool> wrote;
+        for (const auto& [k, v] : items) wrote.push_back(put_if_absent(k, v));
+        return wrote;
+    }
 
     /// Every entry, by a scan.
     [[nodiscard]] std::map<std::string, std::string> snapshot() const {

@@ -249,12 +249,13 @@ void explore_backfills(const Backend& backend, std::string_view prefix, int back
                 backfill_scenario(backend, rule, locked, backfills), bound);
         }
     }
-    // The page confirmation of an unlocked overwrite (identity mapping).
-    explore_and_report(
-        fmt::format("{}{}", prefix,
-                    backfill_name(ds::conflict_rule::overwrite, false, backfills, true))
-            .c_str(),
-        backfill_scenario(backend, ds::conflict_rule::overwrite, false, backfills, true), bound);
+    // The page confirmation of an unlocked batch (identity mapping): put_many
+    // to overwrite, put_many_if_absent to keep the target's keys.
+    for (const auto rule : {ds::conflict_rule::overwrite, ds::conflict_rule::keep_target}) {
+        explore_and_report(
+            fmt::format("{}{}", prefix, backfill_name(rule, false, backfills, true)).c_str(),
+            backfill_scenario(backend, rule, false, backfills, true), bound);
+    }
 }
 
 /// Whether the calling thread is repairing (inside a drain of scenario (d)).

@@ -311,3 +311,39 @@ TEST_CASE("backfill: progress events after each batch and at the end, with rate 
     CHECK(updates[4].finished);
     CHECK(updates[4].done == 100);
 }
+
+TEST_CASE(
+    "backfill: keep_target moves a page per call with put_many_if_absent, and keeps what "
+    "the target has",
+    "[backfill][batch]") {
+    kv source, inner;
+    fill(source, 25);
+    inner.put("k00003", "live");  // a live write that reached the target first
+    inner.put("k00017", "live");
+    dst::recording_store target{inner, "target"};
+    const auto report = ds::backfill(source, target, {.batch_size = 10});
+    CHECK(report.written == 23);
+    CHECK(report.skipped_present == 2);
+    CHECK(report.failed == 0);
+    CHECK(target.log().count("target", dst::call_kind::put_many_if_absent) == 3);
+    CHECK(target.log().count("target", dst::call_kind::put_if_absent) == 0);
+    CHECK(inner.get("k00003") == "live");
+    CHECK(inner.get("k00017") == "live");
+    CHECK(inner.get("k00004") == source.get("k00004"));
+    CHECK(inner.size() == 25);
+}
+
+TEST_CASE("backfill: a failed batch goes again a record at a time, so one bad record fails alone",
+          "[backfill][batch]") {
+    for (const auto conflict : {ds::conflict_rule::keep_target, ds::conflict_rule::overwrite}) {
+        kv source, inner;
+        fill(source, 10);
+        flaky target{inner};
+        target.fail_keys({"k00003"}, dst::fault_on::writes);
+        const auto report = ds::backfill(source, target, {.conflict = conflict});
+        CHECK(report.failed == 1);
+        CHECK(report.written == 9);
+        CHECK_FALSE(inner.get("k00003"));
+        CHECK(inner.size() == 9);
+    }
+}

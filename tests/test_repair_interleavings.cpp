@@ -12,6 +12,9 @@
 namespace {
 using namespace repair_scenarios;
 
+// The explored stores take a backfill's batched paths (put_many, put_many_if_absent).
+static_assert(ds::conditional_batch_store<dst::explored_store<recorded<kv>&>>);
+
 const backend memory{[] { return std::make_unique<kv>(); },
                      [] { return std::make_shared<ds::memory_retry_queue>(); }};
 

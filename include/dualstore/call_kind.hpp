@@ -12,16 +12,17 @@ namespace dualstore {
 
 /// Which backend member a call used; one value per capability member.
 enum class call_kind {
-    get,                ///< `get(key)`
-    put,                ///< `put(key, value)`
-    put_ttl,            ///< `put(key, value, ttl)`
-    erase,              ///< `erase(key)`
-    scan,               ///< `scan(cursor, limit)`
-    expiry,             ///< `expiry(key)`
-    put_if_absent,      ///< `put_if_absent(key, value)`
-    put_if_absent_ttl,  ///< `put_if_absent(key, value, ttl)`
-    get_many,           ///< `get_many(keys)`
-    put_many,           ///< `put_many(items)`
+    get,                 ///< `get(key)`
+    put,                 ///< `put(key, value)`
+    put_ttl,             ///< `put(key, value, ttl)`
+    erase,               ///< `erase(key)`
+    scan,                ///< `scan(cursor, limit)`
+    expiry,              ///< `expiry(key)`
+    put_if_absent,       ///< `put_if_absent(key, value)`
+    put_if_absent_ttl,   ///< `put_if_absent(key, value, ttl)`
+    get_many,            ///< `get_many(keys)`
+    put_many,            ///< `put_many(items)`
+    put_many_if_absent,  ///< `put_many_if_absent(items)`
 };
 
 /// The name of a call kind, spelled as the member it stands for ("get",
@@ -48,12 +49,15 @@ enum class call_kind {
             return "get_many";
         case call_kind::put_many:
             return "put_many";
+        case call_kind::put_many_if_absent:
+            return "put_many_if_absent";
     }
     return "unknown";
 }
 
 /// Whether a call of this kind changes the store (put, put_ttl, erase,
-/// put_if_absent, put_if_absent_ttl, put_many); the others only read.
+/// put_if_absent, put_if_absent_ttl, put_many, put_many_if_absent); the
+/// others only read.
 [[nodiscard]] constexpr bool is_write(call_kind kind) noexcept {
     switch (kind) {
         case call_kind::put:
@@ -62,6 +66,7 @@ enum class call_kind {
         case call_kind::put_if_absent:
         case call_kind::put_if_absent_ttl:
         case call_kind::put_many:
+        case call_kind::put_many_if_absent:
             return true;
         case call_kind::get:
         case call_kind::scan:

@@ -105,6 +105,21 @@ concept batch_store = kv_store<S> &&
     s.put_many(items);
 };
 
+/// A batch store that can also insert a batch only where keys are absent:
+/// `put_many_if_absent(items)` writes each pair whose key has no live entry
+/// and says, per item in order, whether it wrote it (a key repeated in
+/// `items` is written the first time only). Each insert is atomic as
+/// `put_if_absent`'s is, and the batch is one native step where the engine
+/// has one (one SQL transaction of `INSERT ... ON CONFLICT DO NOTHING`, a
+/// pipeline of `SET NX`, one LMDB transaction or RocksDB `WriteBatch`), so a
+/// backfill with `conflict_rule::keep_target` moves a page per call.
+template <class S>
+concept conditional_batch_store = batch_store<S> && conditional_store<S> &&
+    requires(S& s,
+             std::span<const std::pair<typename S::key_type, typename S::mapped_type>> items) {
+    { s.put_many_if_absent(items) } -> std::same_as<std::vector<bool>>;
+};
+
 /// A scannable store whose cursors can be saved as bytes and restored, so a
 /// scan (a backfill) can resume in another process:
 /// `S::encode_cursor(c) -> std::string`, `S::decode_cursor(bytes) -> cursor_type`.

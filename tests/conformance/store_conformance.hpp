@@ -198,6 +198,30 @@ TEMPLATE_LIST_TEST_CASE("conformance: get_many and put_many", "[conformance]", c
     }
 }
 
+TEMPLATE_LIST_TEST_CASE(
+    "conformance: put_many_if_absent writes only the absent keys, the "
+    "first of a repeated key, binary-safe",
+    "[conformance]", conformance_factories) {
+    using store_t = typename TestType::store;
+    // Every store with batch and conditional writes has the batched conditional write.
+    static_assert(!(ds::batch_store<store_t> && ds::conditional_store<store_t>) ||
+                  ds::conditional_batch_store<store_t>);
+    if constexpr (ds::conditional_batch_store<store_t>) {
+        TestType factory;
+        auto store = factory.make();
+        const auto binary_key = "nul\0key\xff"s;
+        const auto binary_value = "nul\0value'\"\x80"s;
+        store->put("present", "old");
+        const std::vector<std::pair<std::string, std::string>> items{
+            {"a", "1"}, {"present", "2"}, {binary_key, binary_value}, {"a", "3"}};
+        CHECK(store->put_many_if_absent(items) == std::vector<bool>{true, false, true, false});
+        const std::vector<std::string> keys{"a", "present", binary_key};
+        CHECK(store->get_many(keys) ==
+              std::vector<std::optional<std::string>>{"1", "old", binary_value});
+        CHECK(store->put_many_if_absent({}).empty());
+    }
+}
+
 TEMPLATE_LIST_TEST_CASE("conformance: expiry", "[conformance][expiry]", conformance_factories) {
     if constexpr (ds::expiring_store<typename TestType::store> &&
                   requires(TestType f) { f.make_with_clock({}); }) {

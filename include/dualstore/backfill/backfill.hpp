@@ -266,12 +266,39 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
         }
     };
 
-    // Overwrites without a time to live go to the target in one put_many per
-    // batch when it has batch operations (each then confirmed as above).
+    // Records without a time to live go to the target in one call per page
+    // when it has batch operations: `put_many` to overwrite,
+    // `put_many_if_absent` to keep the target's keys (each written record
+    // then confirmed as above).
     [[maybe_unused]] const bool batched =
-        options.conflict == conflict_rule::overwrite && !options.dry_run && !options.lock_key;
+        !options.dry_run && !options.lock_key &&
+        (options.conflict == conflict_rule::overwrite ||
+         (options.conflict == conflict_rule::keep_target && conditional_batch_store<Target>));
     std::vector<std::pair<target_key, target_value>> pending;
     std::vector<std::pair<source_key, mapped_type_t<Source>>> pending_source;  // mapped only
+
+    // After `put_many_if_absent`: counts the records the target had as
+    // skipped and keeps in `pending` (and `pending_source`) only the written
+    // ones, in order, which are then confirmed.
+    [[maybe_unused]] const auto keep_written = [&](const std::vector<bool>& wrote) {
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < pending.size(); ++i) {
+            if (!wrote.at(i)) {
+                ++report.skipped_present;
+                continue;
+            }
+            if (kept != i) {
+                pending[kept] = std::move(pending[i]);
+                if constexpr (!moves) pending_source[kept] = std::move(pending_source[i]);
+            }
+            ++kept;
+        }
+        pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(kept), pending.end());
+        if constexpr (!moves) {
+            pending_source.erase(pending_source.begin() + static_cast<std::ptrdiff_t>(kept),
+                                 pending_source.end());
+        }
+    };
 
     // Runs one confirmation or correction; its failure counts against the
     // record and stops the backfill only under `stop_on_error`.
@@ -419,24 +446,46 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
         }
         if (!pending.empty()) {
             if constexpr (batch_store<Target>) {
+                const auto confirm_pending = [&](std::size_t i) {
+                    if constexpr (moves) {
+                        confirm(pending[i].first, pending[i].second, pending[i].first);
+                    } else {
+                        confirm(pending_source[i].first, pending_source[i].second,
+                                pending[i].first);
+                    }
+                };
+                bool batch_written = true;
                 try {
-                    target.put_many(std::span<const std::pair<target_key, target_value>>(pending));
+                    const std::span<const std::pair<target_key, target_value>> items(pending);
+                    if constexpr (conditional_batch_store<Target>) {
+                        if (options.conflict == conflict_rule::keep_target) {
+                            keep_written(target.put_many_if_absent(items));
+                        } else {
+                            target.put_many(items);
+                        }
+                    } else {
+                        target.put_many(items);
+                    }
                     report.written += pending.size();
                 } catch (...) {
-                    report.failed += pending.size();
-                    if (options.stop_on_error) throw;
-                    pending.clear();
+                    batch_written = false;
                 }
-                for_each_unconfirmed(*cursor, page.items.size(), [&](std::size_t i) {
-                    counting_failure([&] {
-                        if constexpr (moves) {
-                            confirm(pending[i].first, pending[i].second, pending[i].first);
-                        } else {
-                            confirm(pending_source[i].first, pending_source[i].second,
-                                    pending[i].first);
-                        }
+                if (batch_written) {
+                    for_each_unconfirmed(*cursor, page.items.size(), [&](std::size_t i) {
+                        counting_failure([&] { confirm_pending(i); });
                     });
-                });
+                } else {
+                    // The batch failed as a whole: its records go one at a
+                    // time, so a record that cannot be written fails alone.
+                    for (std::size_t i = 0; i < pending.size(); ++i) {
+                        counting_failure([&] {
+                            const bool wrote =
+                                write_one(pending[i].first, pending[i].second, std::nullopt);
+                            ++(wrote ? report.written : report.skipped_present);
+                            if (wrote) confirm_pending(i);
+                        });
+                    }
+                }
             }
             pending.clear();
             pending_source.clear();

@@ -200,6 +200,14 @@ public:
         return inner().put_many(items);
     }
 
+    /// Forwards `put_many_if_absent` (only over a `conditional_batch_store`);
+    /// throws what the hook or the backend throws.
+    std::vector<bool> put_many_if_absent(std::span<const std::pair<key_type, mapped_type>>
+                                             items) requires conditional_batch_store<inner_type> {
+        before_each(call_kind::put_many_if_absent, items);
+        return inner().put_many_if_absent(items);
+    }
+
     /// The wrapped backend; calls made on it directly bypass the hook.
     [[nodiscard]] inner_type& inner() noexcept { return inner_.get(); }
     /// \copydoc inner

@@ -31,7 +31,8 @@ namespace dualstore::testing {
 enum class fault_on {
     all,     ///< every call
     reads,   ///< get, expiry, scan, get_many
-    writes,  ///< put, put with ttl, erase, put_if_absent (with or without ttl), put_many
+    writes,  ///< put, put with ttl, erase, put_if_absent (with or without ttl),
+             ///< put_many[_if_absent]
 };
 
 /// Whether a rule for `on` applies to a call of `kind`.

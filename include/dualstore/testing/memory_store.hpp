@@ -207,6 +207,22 @@ public:
         }
     }
 
+    /// Writes each pair whose key has no live entry (an expired one counts as
+    /// absent), with no expiry; per item, whether it wrote it (a key repeated
+    /// in `items` is written the first time only). Atomic: other threads see
+    /// all of the batch or none of it.
+    std::vector<bool> put_many_if_absent(std::span<const std::pair<Key, Value>> items) {
+        std::vector<bool> wrote(items.size(), false);
+        std::unique_lock lock(mutex_);
+        const auto now_point = now();
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            if (find_live(items[i].first, now_point) != entries_.end()) continue;
+            assign(items[i].first, items[i].second, std::nullopt);
+            wrote[i] = true;
+        }
+        return wrote;
+    }
+
     /// The number of live entries. O(n).
     [[nodiscard]] std::size_t size() const {
         std::shared_lock lock(mutex_);

@@ -73,6 +73,10 @@ public:
     [[noreturn]] void put_many(std::span<const std::pair<Key, Value>>) {
         touch(call_kind::put_many);
     }
+    /// Throws `not_configured`.
+    [[noreturn]] std::vector<bool> put_many_if_absent(std::span<const std::pair<Key, Value>>) {
+        touch(call_kind::put_many_if_absent);
+    }
 
     /// How many calls have been made (each of which threw).
     [[nodiscard]] std::size_t touches() const noexcept {

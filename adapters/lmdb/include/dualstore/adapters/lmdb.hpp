@@ -125,6 +125,24 @@ public:
         tx.commit();
     }
 
+    /// Writes each pair whose key is absent (`MDB_NOOVERWRITE`) in one write
+    /// transaction (all or nothing); per item, whether it wrote it (a key
+    /// repeated in `items`: the first).
+    std::vector<bool> put_many_if_absent(
+        std::span<const std::pair<std::string, std::string>> items) {
+        txn tx(*this, 0, "put_many_if_absent");
+        std::vector<bool> wrote;
+        wrote.reserve(items.size());
+        for (const auto& [key, value] : items) {
+            MDB_val k = val(key), v = val(value);
+            const int rc = mdb_put(tx.get(), dbi_, &k, &v, MDB_NOOVERWRITE);
+            if (rc != MDB_KEYEXIST) check(rc, "put_many_if_absent");
+            wrote.push_back(rc != MDB_KEYEXIST);
+        }
+        tx.commit();
+        return wrote;
+    }
+
     /// At most `limit` entries after the cursor, in byte order of keys.
     [[nodiscard]] scan_page<std::string, std::string, cursor_type> scan(const cursor_type& from,
                                                                         std::size_t limit) {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -113,6 +114,29 @@ public:
         for (const auto& [key, value] : items) check(batch.Put(key, value), "put_many");
         const std::lock_guard lock(writes_);
         check(db_->Write(rocksdb::WriteOptions(), &batch), "put_many");
+    }
+
+    /// Writes each pair whose key is absent in one `WriteBatch` (atomic),
+    /// checked and written under this store's write lock, so atomic against
+    /// this object's other writes (see the class); per item, whether it
+    /// wrote it (a key repeated in `items`: the first).
+    std::vector<bool> put_many_if_absent(
+        std::span<const std::pair<std::string, std::string>> items) {
+        std::vector<std::string> keys;
+        keys.reserve(items.size());
+        for (const auto& item : items) keys.push_back(item.first);
+        rocksdb::WriteBatch batch;
+        std::vector<bool> wrote(items.size(), false);
+        std::set<std::string_view> batched;  // a key repeated in `items`: the first only
+        const std::lock_guard lock(writes_);
+        const auto present = get_many(keys);
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            if (present[i] || !batched.insert(items[i].first).second) continue;
+            check(batch.Put(items[i].first, items[i].second), "put_many_if_absent");
+            wrote[i] = true;
+        }
+        check(db_->Write(rocksdb::WriteOptions(), &batch), "put_many_if_absent");
+        return wrote;
     }
 
     /// At most `limit` entries after the cursor, in byte order of keys.

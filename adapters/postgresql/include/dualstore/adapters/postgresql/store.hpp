@@ -181,6 +181,22 @@ public:
         tx.commit();
     }
 
+    /// Writes each pair whose key has no live entry, with no expiry, in one
+    /// transaction of `INSERT ... ON CONFLICT` statements (all or nothing);
+    /// per item, whether it wrote it (a key repeated in `items`: the first).
+    std::vector<bool> put_many_if_absent(
+        std::span<const std::pair<std::string, std::string>> items) {
+        const std::lock_guard lock(mutex_);
+        const auto now = now_ms();
+        transaction tx(connection_, "BEGIN");
+        std::vector<bool> wrote;
+        wrote.reserve(items.size());
+        for (const auto& [key, value] : items)
+            wrote.push_back(insert_locked(key, value, std::nullopt, now));
+        tx.commit();
+        return wrote;
+    }
+
     /// Deletes the expired rows; returns how many.
     std::size_t purge_expired() {
         const std::lock_guard lock(mutex_);

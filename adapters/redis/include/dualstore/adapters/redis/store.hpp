@@ -128,6 +128,26 @@ public:
         connection_.pipeline(commands, "put_many");
     }
 
+    /// Every `SET NX`, pipelined in one round trip; per item, whether it wrote
+    /// it (a key repeated in `items`: the first). Each `SET NX` is atomic;
+    /// the batch is not a transaction: on a failure, earlier items may be
+    /// written.
+    std::vector<bool> put_many_if_absent(
+        std::span<const std::pair<std::string, std::string>> items) {
+        std::vector<std::string> full_keys;
+        full_keys.reserve(items.size());
+        for (const auto& [k, v] : items) full_keys.push_back(full(k));
+        std::vector<std::vector<std::string_view>> commands;
+        commands.reserve(items.size());
+        for (std::size_t i = 0; i < items.size(); ++i)
+            commands.push_back({"SET", full_keys[i], items[i].second, "NX"});
+        const auto replies = connection_.pipeline(commands, "put_many_if_absent");
+        std::vector<bool> wrote;
+        wrote.reserve(replies.size());
+        for (const auto& r : replies) wrote.push_back(r->type != REDIS_REPLY_NIL);
+        return wrote;
+    }
+
     /// At most `limit` entries after the cursor.
     [[nodiscard]] scan_page<std::string, std::string, cursor_type> scan(const cursor_type& from,
                                                                         std::size_t limit) {
