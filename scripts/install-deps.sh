@@ -11,7 +11,7 @@ packages=(
   catch2 libfmt-dev libbenchmark-dev
   libsqlite3-dev libgdbm-dev liblmdb-dev librocksdb-dev   # embedded engines
   libhiredis-dev libpq-dev redis-server redis-tools       # Redis, PostgreSQL clients
-  libcli11-dev                                            # the dualstore tool's flags
+  libcli11-dev                                            # flags of the dualstore tool and examples/migrate
   postgresql                                              # and servers for the adapter tests
   prometheus                                              # promtool lints the metrics text
   valgrind                                                # callgrind: instruction counts
