@@ -281,9 +281,14 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
     // skipped and keeps in `pending` (and `pending_source`) only the written
     // ones, in order, which are then confirmed.
     [[maybe_unused]] const auto keep_written = [&](const std::vector<bool>& wrote) {
+        if (wrote.size() != pending.size()) {
+            throw error(fmt::format(
+                "dualstore: backfill: put_many_if_absent answered {} flags for {} records",
+                wrote.size(), pending.size()));
+        }
         std::size_t kept = 0;
         for (std::size_t i = 0; i < pending.size(); ++i) {
-            if (!wrote.at(i)) {
+            if (!wrote[i]) {
                 ++report.skipped_present;
                 continue;
             }

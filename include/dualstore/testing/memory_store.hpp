@@ -145,9 +145,7 @@ public:
     /// it wrote. Atomic.
     bool put_if_absent(const Key& key, const Value& value) {
         std::unique_lock lock(mutex_);
-        if (find_live(key, now()) != entries_.end()) return false;
-        assign(key, value, std::nullopt);
-        return true;
+        return insert_if_absent(key, value, now(), std::nullopt);
     }
 
     /// Writes `key`, expiring `ttl` from now, only if it has no live entry (an
@@ -157,9 +155,7 @@ public:
     bool put_if_absent(const Key& key, const Value& value, std::chrono::milliseconds ttl) {
         std::unique_lock lock(mutex_);
         const auto now_point = now();
-        if (find_live(key, now_point) != entries_.end()) return false;
-        assign(key, value, deadline(now_point, ttl));
-        return true;
+        return insert_if_absent(key, value, now_point, deadline(now_point, ttl));
     }
 
     /// The live value of each key, in order. Atomic: one consistent view.
@@ -209,16 +205,15 @@ public:
 
     /// Writes each pair whose key has no live entry (an expired one counts as
     /// absent), with no expiry; per item, whether it wrote it (a key repeated
-    /// in `items` is written the first time only). Atomic: other threads see
-    /// all of the batch or none of it.
+    /// in `items` is written the first time only). Other threads see all of
+    /// the batch or none of it; a copy that fails (out of memory) leaves the
+    /// items before it written.
     std::vector<bool> put_many_if_absent(std::span<const std::pair<Key, Value>> items) {
         std::vector<bool> wrote(items.size(), false);
         std::unique_lock lock(mutex_);
         const auto now_point = now();
         for (std::size_t i = 0; i < items.size(); ++i) {
-            if (find_live(items[i].first, now_point) != entries_.end()) continue;
-            assign(items[i].first, items[i].second, std::nullopt);
-            wrote[i] = true;
+            wrote[i] = insert_if_absent(items[i].first, items[i].second, now_point, std::nullopt);
         }
         return wrote;
     }
@@ -317,6 +312,15 @@ private:
                                                               time_point now_point) const {
         const auto it = entries_.find(key);
         return it != entries_.end() && it->second.live_at(now_point) ? it : entries_.end();
+    }
+
+    /// Writes `key` unless it has a live entry at `now_point`; whether it
+    /// wrote. The caller holds the lock exclusively.
+    bool insert_if_absent(const Key& key, const Value& value, time_point now_point,
+                          std::optional<time_point> expires) {
+        if (find_live(key, now_point) != entries_.end()) return false;
+        assign(key, value, expires);
+        return true;
     }
 
     void assign(const Key& key, const Value& value, std::optional<time_point> expires) {

@@ -92,20 +92,7 @@ public:
     /// The value of each key, in order (`MultiGet`).
     [[nodiscard]] std::vector<std::optional<std::string>> get_many(
         std::span<const std::string> keys) {
-        const std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-        std::vector<std::string> found;
-        const auto statuses = db_->MultiGet(rocksdb::ReadOptions(), slices, &found);
-        std::vector<std::optional<std::string>> values;
-        values.reserve(keys.size());
-        for (std::size_t i = 0; i < statuses.size(); ++i) {
-            if (statuses[i].IsNotFound()) {
-                values.emplace_back();
-            } else {
-                check(statuses[i], "get_many");
-                values.emplace_back(std::move(found[i]));
-            }
-        }
-        return values;
+        return values_of(std::vector<rocksdb::Slice>(keys.begin(), keys.end()), "get_many");
     }
 
     /// Writes every pair in one atomic `WriteBatch`.
@@ -122,14 +109,14 @@ public:
     /// wrote it (a key repeated in `items`: the first).
     std::vector<bool> put_many_if_absent(
         std::span<const std::pair<std::string, std::string>> items) {
-        std::vector<std::string> keys;
+        std::vector<rocksdb::Slice> keys;
         keys.reserve(items.size());
-        for (const auto& item : items) keys.push_back(item.first);
+        for (const auto& item : items) keys.emplace_back(item.first);
         rocksdb::WriteBatch batch;
         std::vector<bool> wrote(items.size(), false);
         std::set<std::string_view> batched;  // a key repeated in `items`: the first only
         const std::lock_guard lock(writes_);
-        const auto present = get_many(keys);
+        const auto present = values_of(keys, "put_many_if_absent");
         for (std::size_t i = 0; i < items.size(); ++i) {
             if (present[i] || !batched.insert(items[i].first).second) continue;
             check(batch.Put(items[i].first, items[i].second), "put_many_if_absent");
@@ -174,6 +161,24 @@ private:
     std::string path_;
     std::unique_ptr<rocksdb::DB> db_;
     std::mutex writes_;
+
+    /// The value of each key, in order (`MultiGet`); `what` names the call in errors.
+    std::vector<std::optional<std::string>> values_of(const std::vector<rocksdb::Slice>& keys,
+                                                      const char* what) {
+        std::vector<std::string> found;
+        const auto statuses = db_->MultiGet(rocksdb::ReadOptions(), keys, &found);
+        std::vector<std::optional<std::string>> values;
+        values.reserve(keys.size());
+        for (std::size_t i = 0; i < statuses.size(); ++i) {
+            if (statuses[i].IsNotFound()) {
+                values.emplace_back();
+            } else {
+                check(statuses[i], what);
+                values.emplace_back(std::move(found[i]));
+            }
+        }
+        return values;
+    }
 };
 
 }  // namespace dualstore::adapters
