@@ -10,12 +10,14 @@
 
 #include <fmt/ranges.h>
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <set>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 /// A key's state after a write: its value, or absent (an erase).
@@ -129,6 +131,15 @@ struct recorded {
         for (const auto& [k, v] : items) wrote.push_back(put_if_absent(k, v));
         return wrote;
     }
+
+    /// The backend's change stamp, over a backend that has one; with
+    /// `stamps_move`, also a count of the calls, so no two stamps are equal
+    /// and a backfill re-reads each page as over a store without stamps.
+    auto change_stamp() requires ds::change_stamped_store<Store> {
+        return std::pair(inner.change_stamp(), stamps_move ? ++stamp_calls : 0);
+    }
+    bool stamps_move = false;
+    std::uint64_t stamp_calls = 0;
 
     /// Every entry, by a scan.
     [[nodiscard]] std::map<std::string, std::string> snapshot() const {

@@ -175,16 +175,24 @@ struct numbered_versions {
     int version(const std::string& v) const { return std::stoi(v); }
 };
 
+/// How scenario (c) copies: a record per page through a mapping (each
+/// record confirmed by itself), or pages of two records with no mapping,
+/// confirmed by a second scan (the stores' change stamps never equal) or,
+/// when the source's stamp held still, by the stamp alone.
+enum class page_confirmation { none, scan, change_stamp };
+
 /// Every conflict rule, for scenario (c).
 inline constexpr std::array all_rules{ds::conflict_rule::keep_target, ds::conflict_rule::newer_wins,
                                       ds::conflict_rule::overwrite};
 
 /// The name of a variant of scenario (c) in reports.
 inline std::string backfill_name(ds::conflict_rule rule, bool locked, int backfills = 1,
-                                 bool pages = false) {
+                                 page_confirmation pages = page_confirmation::none) {
+    constexpr std::array<std::string_view, 3> confirmed{"", ", pages of 2 confirmed by a scan",
+                                                        ", pages of 2 confirmed by a change stamp"};
     return fmt::format("{}backfill {} x writer{}{}", backfills == 1 ? "" : "two ",
                        static_cast<int>(rule), locked ? ", key lock" : ", re-read",
-                       pages ? ", pages of 2 confirmed by a scan" : "");
+                       confirmed.at(static_cast<std::size_t>(pages)));
 }
 
 /// The writers of scenario (c) beside one backfill: two actors.
@@ -200,11 +208,13 @@ const std::vector<script> backfill_writer{{{"k", std::nullopt}, {"j", "2"}, {"k"
 /// unlocked overwrite confirms the whole page by scanning it again.
 template <class Backend>
 auto backfill_scenario(Backend backend, ds::conflict_rule rule, bool locked, int backfills = 1,
-                       bool pages = false) {
+                       page_confirmation confirmation = page_confirmation::none) {
     return [=](dst::schedule& s) {
+        const bool pages = confirmation != page_confirmation::none;
         store_pair stores{backend.store};
         auto& old_data = stores.a;
         auto& new_data = stores.b;
+        old_data.stamps_move = confirmation == page_confirmation::scan;
         stores.a_data->put("k", "1");
         stores.a_data->put("j", "1");
         if (locked) new_data.leader = &old_data;
@@ -250,11 +260,14 @@ void explore_backfills(const Backend& backend, std::string_view prefix, int back
         }
     }
     // The page confirmation of an unlocked batch (identity mapping): put_many
-    // to overwrite, put_many_if_absent to keep the target's keys.
+    // to overwrite, put_many_if_absent to keep the target's keys; by a scan,
+    // and by the source's change stamp.
     for (const auto rule : {ds::conflict_rule::overwrite, ds::conflict_rule::keep_target}) {
-        explore_and_report(
-            fmt::format("{}{}", prefix, backfill_name(rule, false, backfills, true)).c_str(),
-            backfill_scenario(backend, rule, false, backfills, true), bound);
+        for (const auto pages : {page_confirmation::scan, page_confirmation::change_stamp}) {
+            explore_and_report(
+                fmt::format("{}{}", prefix, backfill_name(rule, false, backfills, pages)).c_str(),
+                backfill_scenario(backend, rule, false, backfills, pages), bound);
+        }
     }
 }
 

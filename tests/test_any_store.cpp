@@ -40,6 +40,7 @@ struct any_memory_factory {
 struct any_no_ttl_factory {
     using store = ds::any_store;
     static constexpr bool scan_stable_under_writes = true;
+    static constexpr bool keeps_expiry = false;  // refuses a TTL (tested below)
     std::unique_ptr<store> make() {
         return std::make_unique<store>(store::make<no_ttl_store>("no-ttl"));
     }
@@ -71,7 +72,7 @@ TEST_CASE("any_store: an engine without expiry refuses a time to live, never dro
     }
 }
 
-TEST_CASE("any_store: cursors round-trip as bytes; other bytes are refused") {
+TEST_CASE("any_store: cursors round-trip as bytes, other bytes are refused") {
     auto store = ds::any_store::make<kv>("memory");
     for (int i = 0; i < 10; ++i) store.put(conformance::key_of(i), "v");
     auto first = store.scan({}, 4);

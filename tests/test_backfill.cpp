@@ -7,6 +7,7 @@
 #include <dualstore/backfill/backfill.hpp>
 
 #include <map>
+#include <ranges>
 #include <set>
 #include <string>
 #include <vector>
@@ -38,9 +39,35 @@ bool same_content(kv& a, kv& b) {
     return all(a) == all(b);
 }
 
+/// A source whose page changes between its read and its copy, as when a
+/// live write from another process lands there; or whose stamp fails.
+struct changing_source {
+    using key_type = std::string;
+    using mapped_type = std::string;
+    using cursor_type = kv::cursor_type;
+    static constexpr bool scans_in_key_order = true;
+    kv& inner;
+    std::function<void()> after_scan;
+    bool stamp_fails = false;
+    int scans = 0;
+    std::optional<std::string> get(const std::string& k) { return inner.get(k); }
+    void put(const std::string& k, const std::string& v) { inner.put(k, v); }
+    bool erase(const std::string& k) { return inner.erase(k); }
+    auto scan(const cursor_type& c, std::size_t n) {
+        ++scans;
+        auto page = inner.scan(c, n);
+        if (after_scan) std::exchange(after_scan, {})();
+        return page;
+    }
+    std::uint64_t change_stamp() {
+        if (stamp_fails) throw std::runtime_error("stamp unavailable");
+        return inner.change_stamp();
+    }
+};
+
 }  // namespace
 
-TEST_CASE("backfill: copies everything; a second run under keep_target writes nothing",
+TEST_CASE("backfill: copies everything, a second run under keep_target writes nothing",
           "[backfill]") {
     kv source, target;
     fill(source, 1234);
@@ -97,7 +124,7 @@ TEST_CASE("backfill: the rate limit holds within 5% over a simulated minute", "[
     CHECK(6000 / seconds == Approx(100.0).epsilon(0.05));
 }
 
-TEST_CASE("backfill: killed after n batches, resumes from its checkpoint; no key written twice",
+TEST_CASE("backfill: killed after n batches, resumes from its checkpoint, no key written twice",
           "[backfill][checkpoint]") {
     kv source, inner, checkpoints;
     fill(source, 95);
@@ -116,10 +143,14 @@ TEST_CASE("backfill: killed after n batches, resumes from its checkpoint; no key
     CHECK(resumed.complete);
     CHECK(checkpoints.get("orders-backfill") == std::nullopt);  // cleared when complete
     CHECK(same_content(source, inner));
-    // Each key written exactly once over both runs.
+    // Each key written exactly once over both runs (a page per
+    // put_many_if_absent, whose keys the log joins with ',').
     std::set<std::string> written;
     for (const auto& c : target.log().entries()) {
-        if (c.kind == dst::call_kind::put_if_absent) CHECK(written.insert(c.key).second);
+        if (c.kind != dst::call_kind::put_many_if_absent) continue;
+        for (const auto key : std::views::split(c.key, ',')) {
+            CHECK(written.insert(std::string(key.begin(), key.end())).second);
+        }
     }
     CHECK(written.size() == 95);
 }
@@ -254,7 +285,7 @@ TEST_CASE("backfill: a live write landing after the scan read an old value is ne
     CHECK(report.skipped_present == 1);
 }
 
-TEST_CASE("backfill: overwrite uses put_many on batch stores; binary keys and 1 MiB values",
+TEST_CASE("backfill: overwrite uses put_many on batch stores, binary keys and 1 MiB values",
           "[backfill][binary]") {
     kv source, inner;
     const std::string big(1 << 20, '\xff');
@@ -345,5 +376,48 @@ TEST_CASE("backfill: a failed batch goes again a record at a time, so one bad re
         CHECK(report.written == 9);
         CHECK_FALSE(inner.get("k00003"));
         CHECK(inner.size() == 9);
+    }
+}
+
+TEST_CASE(
+    "backfill: a page whose source held still (its change stamp) is not read again, a write "
+    "in between, or a stamp that fails, brings the confirming re-read back",
+    "[backfill][batch][stamp]") {
+    static_assert(ds::change_stamped_store<kv>);
+    static_assert(ds::change_stamped_store<dst::recording_store<kv&>>);
+    for (const auto conflict : {ds::conflict_rule::keep_target, ds::conflict_rule::overwrite}) {
+        kv inner_source, target;
+        fill(inner_source, 25);
+        dst::recording_store source{inner_source, "source"};
+        const auto report = ds::backfill(source, target, {.batch_size = 10, .conflict = conflict});
+        CHECK(report.written == 25);
+        CHECK(report.corrected == 0);
+        CHECK(source.log().count("source", dst::call_kind::scan) == 3);  // no page twice
+        CHECK(source.log().count("source", dst::call_kind::change_stamp) == 6);
+        CHECK(source.log().count("source", dst::call_kind::get) == 0);
+        CHECK(same_content(inner_source, target));
+    }
+
+    static_assert(ds::change_stamped_store<changing_source>);
+    for (const auto conflict : {ds::conflict_rule::keep_target, ds::conflict_rule::overwrite}) {
+        kv inner_source, target;
+        fill(inner_source, 25);
+        changing_source source{inner_source, [&] {
+                                   inner_source.put("k00004", "live");
+                                   inner_source.erase("k00007");
+                               }};
+        const auto report = ds::backfill(source, target, {.batch_size = 10, .conflict = conflict});
+        CHECK(source.scans == 4);  // the first page twice
+        CHECK(report.corrected == 2);
+        CHECK(target.get("k00004") == "live");
+        CHECK(target.get("k00007") == std::nullopt);  // not brought back
+        CHECK(same_content(inner_source, target));
+
+        kv unstamped_target;
+        changing_source failing{inner_source, {}, true};
+        const auto again = ds::backfill(failing, unstamped_target, {.batch_size = 10});
+        CHECK(again.failed == 0);
+        CHECK(failing.scans == 6);  // each page confirmed by a second scan
+        CHECK(same_content(inner_source, unstamped_target));
     }
 }

@@ -109,9 +109,10 @@ auto compensate_scenario(Order order) {
 
 }  // namespace
 
-TEST_CASE("interleavings: write::dual_primary with rollback::compensate never undoes another "
-          "writer's acknowledged write; without ordering it does",
-          "[interleavings][rollback]") {
+TEST_CASE(
+    "interleavings: write::dual_primary with rollback::compensate never undoes another "
+    "writer's acknowledged write, without ordering it does",
+    "[interleavings][rollback]") {
     explore_and_report("dual_primary+compensate", compensate_scenario(ds::order::per_key{}));
     const auto unordered = dst::explore(compensate_scenario(dst::unsafe_unordered{}));
     REQUIRE_FALSE(unordered.ok());

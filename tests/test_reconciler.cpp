@@ -653,7 +653,7 @@ TEST_CASE(
     CHECK_THAT(run.lease_error, Catch::Matchers::Contains("lapsed"));
 }
 
-TEMPLATE_TEST_CASE("lease locks: exclusive until released or lapsed; release needs the token",
+TEMPLATE_TEST_CASE("lease locks: exclusive until released or lapsed, release needs the token",
                    "[lease]", ds::memory_lease_lock, ds::kv_lease_lock<kv>) {
     auto now = std::chrono::system_clock::time_point(std::chrono::hours(500'000));
     const auto clock = [&] { return now; };

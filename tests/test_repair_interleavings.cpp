@@ -14,6 +14,8 @@ using namespace repair_scenarios;
 
 // The explored stores take a backfill's batched paths (put_many, put_many_if_absent).
 static_assert(ds::conditional_batch_store<dst::explored_store<recorded<kv>&>>);
+// And they have change stamps, so a page's copy can be confirmed by one.
+static_assert(ds::change_stamped_store<dst::explored_store<recorded<kv>&>>);
 
 const backend memory{[] { return std::make_unique<kv>(); },
                      [] { return std::make_shared<ds::memory_retry_queue>(); }};

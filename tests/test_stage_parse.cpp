@@ -52,9 +52,10 @@ TEST_CASE("parse_stage: rejects anything else, quoting the input and listing the
     CHECK_THROWS_AS(ds::parse_stage("nope"), ds::error);
 }
 
-TEST_CASE("stage_from_env: reads and parses a variable; unset or invalid is an error, never a "
-          "silent default",
-          "[stage][parse]") {
+TEST_CASE(
+    "stage_from_env: reads and parses a variable, unset or invalid is an error, never a "
+    "silent default",
+    "[stage][parse]") {
     constexpr const char* variable = "DUALSTORE_TEST_STAGE";
     ::unsetenv(variable);
     CHECK_THROWS_WITH(ds::stage_from_env(variable),

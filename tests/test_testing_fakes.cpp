@@ -65,7 +65,7 @@ struct opaque_key {
 
 // ---------------------------------------------------------------- memory_store
 
-TEST_CASE("memory_store: get returns what put wrote; erase removes it and says if it was there",
+TEST_CASE("memory_store: get returns what put wrote, erase removes it and says if it was there",
           "[testing][memory_store]") {
     store s;
     CHECK(s.get("k") == std::nullopt);
@@ -86,7 +86,7 @@ TEST_CASE("memory_store: put_if_absent writes only when the key has no live entr
     CHECK(s.get("k") == "first");
 }
 
-TEST_CASE("memory_store: size, contains and snapshot see the live entries; clear empties",
+TEST_CASE("memory_store: size, contains and snapshot see the live entries, clear empties",
           "[testing][memory_store]") {
     store s;
     s.put("b", "2");
@@ -100,7 +100,7 @@ TEST_CASE("memory_store: size, contains and snapshot see the live entries; clear
     CHECK(s.snapshot().empty());
 }
 
-TEST_CASE("memory_store: get_many answers each key in order; put_many writes every pair",
+TEST_CASE("memory_store: get_many answers each key in order, put_many writes every pair",
           "[testing][memory_store]") {
     store s;
     const items_type items{{"b", "2"}, {"a", "1"}, {"b", "3"}};
@@ -262,8 +262,8 @@ TEST_CASE("memory_store: expired entries are invisible to reads and absent to wr
 }
 
 TEST_CASE(
-    "memory_store: put_if_absent with a ttl writes only when absent; a present key keeps "
-    "its value and expiry; odd ttls are handled as by put",
+    "memory_store: put_if_absent with a ttl writes only when absent, a present key keeps "
+    "its value and expiry, odd ttls are handled as by put",
     "[testing][memory_store][expiry]") {
     auto now = ds::expiry_clock::time_point{} + 1000h;
     store s{[&now] { return now; }};
@@ -303,7 +303,7 @@ TEST_CASE("memory_store concurrency: of threads racing put_if_absent with a ttl,
     CHECK(s.expiry("k").has_value());
 }
 
-TEST_CASE("memory_store: plain put clears an expiry; odd ttls are handled",
+TEST_CASE("memory_store: plain put clears an expiry, odd ttls are handled",
           "[testing][memory_store][expiry]") {
     auto now = ds::expiry_clock::time_point{} + 1000h;
     store s{[&now] { return now; }};
@@ -322,7 +322,7 @@ TEST_CASE("memory_store: plain put clears an expiry; odd ttls are handled",
     CHECK(s.expiry("huge") == ds::expiry_clock::time_point::max());
 }
 
-TEST_CASE("memory_store: set_clock replaces the clock; an empty clock is the system clock",
+TEST_CASE("memory_store: set_clock replaces the clock, an empty clock is the system clock",
           "[testing][memory_store][expiry]") {
     store s;
     s.put("k", "v", 1h);
@@ -463,7 +463,7 @@ TEST_CASE("faulty: heal clears every fault rule", "[testing][faulty]") {
     CHECK(f.injected() == 1);
 }
 
-TEST_CASE("faulty: a failed write leaves the inner store untouched; the error names the call",
+TEST_CASE("faulty: a failed write leaves the inner store untouched, the error names the call",
           "[testing][faulty]") {
     store inner;
     inner.put("k", "old");
@@ -599,7 +599,7 @@ TEST_CASE("recording_store: a call that throws is still recorded", "[testing][re
     CHECK(inner.size() == 0);
 }
 
-TEST_CASE("recording_store: batch keys are joined by ','; a scan or unprintable key records none",
+TEST_CASE("recording_store: batch keys are joined by ',', a scan or unprintable key records none",
           "[testing][recording_store]") {
     store inner;
     dt::recording_store r{inner};

@@ -198,7 +198,7 @@ TEST_CASE("discard_secondary_failures: a failed secondary write is still reporte
     CHECK_FALSE(b.contains("k"));
 }
 
-TEST_CASE("failure sink: primary_only and dual_primary need none; the others must name one",
+TEST_CASE("failure sink: primary_only and dual_primary need none, the others must name one",
           "[write][sink]") {
     kv a, b;
     ds::dual_store one_side{a, b, ds::write::primary_only{}};

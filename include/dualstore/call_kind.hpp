@@ -23,6 +23,7 @@ enum class call_kind {
     get_many,            ///< `get_many(keys)`
     put_many,            ///< `put_many(items)`
     put_many_if_absent,  ///< `put_many_if_absent(items)`
+    change_stamp,        ///< `change_stamp()`
 };
 
 /// The name of a call kind, spelled as the member it stands for ("get",
@@ -51,6 +52,8 @@ enum class call_kind {
             return "put_many";
         case call_kind::put_many_if_absent:
             return "put_many_if_absent";
+        case call_kind::change_stamp:
+            return "change_stamp";
     }
     return "unknown";
 }
@@ -72,6 +75,7 @@ enum class call_kind {
         case call_kind::scan:
         case call_kind::expiry:
         case call_kind::get_many:
+        case call_kind::change_stamp:
             return false;
     }
     return false;

@@ -120,6 +120,20 @@ concept conditional_batch_store = batch_store<S> && conditional_store<S> &&
     { s.put_many_if_absent(items) } -> std::same_as<std::vector<bool>>;
 };
 
+/// A store that can tell whether it changed: `s.change_stamp()` returns a
+/// value equal to an earlier one only if no write reached the store in
+/// between, from any client or process (a stamp may also change without a
+/// write; that costs a check, never correctness). A backfill reads it before
+/// a page and again after copying the page: when it held still, no live write
+/// can have slipped between the page's read and its copy, and the copy needs
+/// no confirming re-read. `testing::memory_store` counts its writes; SQLite
+/// pairs `PRAGMA data_version` with its connection's change count; LMDB reads
+/// the last committed transaction id; RocksDB the latest sequence number.
+template <class S>
+concept change_stamped_store = kv_store<S> && requires(S& s) {
+    { s.change_stamp() } -> std::equality_comparable;
+};
+
 /// A scannable store whose cursors can be saved as bytes and restored, so a
 /// scan (a backfill) can resume in another process:
 /// `S::encode_cursor(c) -> std::string`, `S::decode_cursor(bytes) -> cursor_type`.

@@ -17,6 +17,8 @@
 // on the server's clock (Redis) tests its expiry in its own file.
 // scan_stable_under_writes: whether a scan that runs while others write
 // returns every key present throughout exactly once (GDBM cannot promise it).
+// keeps_expiry (optional, default true): false for a type-erased store over
+// an engine that refuses times to live at run time.
 
 #include "../support.hpp"
 
@@ -48,6 +50,14 @@ std::vector<std::string> scan_keys(Store& s, std::size_t page, std::function<voi
 }
 
 inline std::string key_of(int i) { return fmt::format("key-{:05}", i); }
+
+/// Whether a factory's stores keep times to live: all do, unless the factory
+/// says `keeps_expiry = false` (a type-erased store over an engine without
+/// them, which models the expiring concepts and refuses a TTL at run time).
+template <class Factory>
+inline constexpr bool keeps_expiry = !requires {
+    requires !Factory::keeps_expiry;
+};
 
 }  // namespace conformance
 
@@ -247,9 +257,10 @@ TEMPLATE_LIST_TEST_CASE("conformance: expiry", "[conformance][expiry]", conforma
 
 TEMPLATE_LIST_TEST_CASE(
     "conformance: put_if_absent with a ttl writes only when absent or expired, "
-    "with the expiry; a present key keeps its value and expiry",
+    "with the expiry, a present key keeps its value and expiry",
     "[conformance][expiry]", conformance_factories) {
-    if constexpr (ds::conditional_expiring_store<typename TestType::store>) {
+    if constexpr (ds::conditional_expiring_store<typename TestType::store> &&
+                  conformance::keeps_expiry<TestType>) {
         TestType factory;
         const auto binary_key = "nul\0in key\xff"s;
         const auto binary_value = "nul\0in value'\"\x80"s;
@@ -342,4 +353,44 @@ TEMPLATE_LIST_TEST_CASE("conformance concurrency: threads writing and reading at
     }
     CHECK(wrong_reads == 0);
     CHECK(conformance::scan_keys(*store, 100).size() == threads * each);
+}
+
+TEMPLATE_LIST_TEST_CASE(
+    "conformance: the change stamp holds still across reads and moves with every write",
+    "[conformance][stamp]", conformance_factories) {
+    using store_t = typename TestType::store;
+    if constexpr (ds::change_stamped_store<store_t>) {
+        TestType factory;
+        auto store = factory.make();
+        store->put("a", "1");
+        auto stamp = store->change_stamp();
+        const auto moved = [&] {
+            const auto now = store->change_stamp();
+            const bool changed = !(now == stamp);
+            stamp = now;
+            return changed;
+        };
+        CHECK(store->get("a") == "1");
+        CHECK(store->get("missing") == std::nullopt);
+        CHECK(conformance::scan_keys(*store, 10) == std::vector<std::string>{"a"});
+        CHECK_FALSE(moved());  // reads change nothing
+        store->put("a", "2");
+        CHECK(moved());
+        store->put("a", "2");  // the same value again still counts as a write
+        CHECK(moved());
+        store->put("nul\0key\xff"s, "nul\0value"s);
+        CHECK(moved());
+        CHECK(store->erase("a"));
+        CHECK(moved());
+        if constexpr (ds::batch_store<store_t>) {
+            const std::vector<std::pair<std::string, std::string>> items{{"b", "1"}, {"c", "1"}};
+            store->put_many(items);
+            CHECK(moved());
+        }
+        if constexpr (ds::conditional_store<store_t>) {
+            CHECK(store->put_if_absent("d", "1"));
+            CHECK(moved());
+        }
+        CHECK_FALSE(moved());
+    }
 }

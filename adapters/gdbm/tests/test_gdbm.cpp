@@ -34,8 +34,7 @@ TEST_CASE("gdbm: a bad path is a clear error naming the engine, the path and the
     CHECK_THROWS_AS(gdbm("/nonexistent-dir/db.gdbm"), ds::error);
 }
 
-TEST_CASE("gdbm: data survives reopening; a scan whose cursor key was erased throws",
-          "[gdbm]") {
+TEST_CASE("gdbm: data survives reopening, a scan whose cursor key was erased throws", "[gdbm]") {
     gdbm_factory files;
     const auto path = files.dir.file("db.gdbm");
     {

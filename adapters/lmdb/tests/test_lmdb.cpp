@@ -33,9 +33,10 @@ TEST_CASE("lmdb: a bad path is a clear error naming the engine, the path and the
             Catch::Matchers::Contains("the directory \"/nonexistent-dir\" does not exist"));
 }
 
-TEST_CASE("lmdb: data survives reopening; named databases are separate; oversized keys fail "
-          "clearly",
-          "[lmdb]") {
+TEST_CASE(
+    "lmdb: data survives reopening, named databases are separate, oversized keys fail "
+    "clearly",
+    "[lmdb]") {
     temp_dir dir{"lmdb"};
     {
         lmdb a(dir.file("db.lmdb"));

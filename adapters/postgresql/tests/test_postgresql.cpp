@@ -117,7 +117,7 @@ TEST_CASE("postgresql: a dropped connection is an error once, then the store rec
     CHECK(store.get("k") == "v");  // reconnected, statements prepared again
 }
 
-TEST_CASE("postgresql: purge deletes expired rows; put_many is one transaction", "[postgresql]") {
+TEST_CASE("postgresql: purge deletes expired rows, put_many is one transaction", "[postgresql]") {
     auto now = ds::expiry_clock::time_point(std::chrono::hours(450'000));
     postgresql store(server_dsn(), {.table = fresh_table(), .now = [&] { return now; }});
     store.put("a", "1", std::chrono::seconds(1));

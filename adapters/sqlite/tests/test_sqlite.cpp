@@ -4,6 +4,9 @@
 
 #include <dualstore/adapters/sqlite.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <memory>
 #include <tuple>
 
@@ -32,7 +35,8 @@ struct sqlite_memory_factory {
 
 static_assert(ds::scannable_store<sqlite> && ds::resumable_store<sqlite> &&
               ds::expiring_store<sqlite> && ds::conditional_store<sqlite> &&
-              ds::batch_store<sqlite> && ds::conditional_expiring_store<sqlite>);
+              ds::batch_store<sqlite> && ds::conditional_expiring_store<sqlite> &&
+              ds::change_stamped_store<sqlite>);
 }  // namespace
 
 using conformance_factories = std::tuple<sqlite_file_factory, sqlite_memory_factory>;
@@ -49,7 +53,7 @@ TEST_CASE("sqlite: a bad path is a clear error naming the engine, the path and t
     CHECK_THROWS_AS(sqlite("/nonexistent-dir/sub/db.sqlite"), ds::error);
 }
 
-TEST_CASE("sqlite: data survives reopening; tables are separate; purge deletes expired rows",
+TEST_CASE("sqlite: data survives reopening, tables are separate, purge deletes expired rows",
           "[sqlite]") {
     sqlite_file_factory files;
     const auto path = files.dir.file("db.sqlite");
@@ -69,7 +73,7 @@ TEST_CASE("sqlite: data survives reopening; tables are separate; purge deletes e
     CHECK(a.purge_expired() == 0);
 }
 
-TEST_CASE("sqlite: a locked database is a bounded, clear error; put_many is all or nothing",
+TEST_CASE("sqlite: a locked database is a bounded, clear error, put_many is all or nothing",
           "[sqlite][errors]") {
     sqlite_file_factory files;
     const auto path = files.dir.file("db.sqlite");
@@ -85,4 +89,44 @@ TEST_CASE("sqlite: a locked database is a bounded, clear error; put_many is all 
     CHECK(s.get("a") == std::nullopt);
     s.put_many(items);
     CHECK(s.get("b") == "2");
+}
+
+TEST_CASE(
+    "sqlite: the change stamp moves with a commit from another connection or another "
+    "process, and holds still otherwise",
+    "[sqlite][stamp]") {
+    sqlite_file_factory files;
+    const auto path = files.dir.file("db.sqlite");
+    sqlite watched(path);
+    sqlite other(path);
+    sqlite other_table(path, {.table = "elsewhere"});
+    watched.put("k", "1");
+    auto stamp = watched.change_stamp();
+    CHECK(other.get("k") == "1");
+    CHECK(watched.change_stamp() == stamp);  // another connection's read
+
+    other.put("k", "2");
+    CHECK_FALSE(watched.change_stamp() == stamp);
+    stamp = watched.change_stamp();
+    // Another table of the same file moves it too: a needless re-read, never a missed write.
+    other_table.put("k", "x");
+    CHECK_FALSE(watched.change_stamp() == stamp);
+    stamp = watched.change_stamp();
+
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        try {
+            sqlite(path).put("k", "from another process");
+            _exit(0);
+        } catch (...) {
+            _exit(1);
+        }
+    }
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    CHECK_FALSE(watched.change_stamp() == stamp);
+    CHECK(watched.get("k") == "from another process");
 }

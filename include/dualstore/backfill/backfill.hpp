@@ -7,6 +7,7 @@
 
 #include <dualstore/backfill/report.hpp>
 #include <dualstore/concepts.hpp>
+#include <dualstore/detail/change_watch.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/key_lock_table.hpp>
 #include <dualstore/observe/progress.hpp>
@@ -266,6 +267,17 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
         }
     };
 
+    // Whether a record written without the key lock needs its confirming
+    // re-read: not when the source has a change stamp that held still from
+    // the page's read until now (no live write can have slipped between the
+    // read and the copy). A record with a time to live is always re-read, as
+    // it may have expired meanwhile without a write.
+    const bool confirms = !options.dry_run && !options.lock_key;
+    detail::change_watch<Source> source_watch;
+    const auto needs_confirming = [&](bool expires) {
+        return confirms && (expires || !source_watch.held_still(source));
+    };
+
     // Records without a time to live go to the target in one call per page
     // when it has batch operations: `put_many` to overwrite,
     // `put_many_if_absent` to keep the target's keys (each written record
@@ -354,6 +366,7 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
     };
 
     while (cursor && (!options.max_batches || report.batches < *options.max_batches)) {
+        if (confirms) source_watch.start(source);
         // With each item's expiry when the source can scan it along.
         auto page = [&] {
             if constexpr (expiry_scannable_store<Source>) {
@@ -441,7 +454,7 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                 }
                 const bool wrote = write_one(mapped_key, mapped_value, ttl);
                 ++(wrote ? report.written : report.skipped_present);
-                if (wrote && !options.dry_run && !options.lock_key) {
+                if (wrote && needs_confirming(ttl.has_value())) {
                     confirm(source_key_now, source_value_now, mapped_key);
                 }
             } catch (...) {
@@ -476,9 +489,11 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                     batch_written = false;
                 }
                 if (batch_written) {
-                    for_each_unconfirmed(*cursor, page.items.size(), [&](std::size_t i) {
-                        counting_failure([&] { confirm_pending(i); });
-                    });
+                    if (needs_confirming(false)) {
+                        for_each_unconfirmed(*cursor, page.items.size(), [&](std::size_t i) {
+                            counting_failure([&] { confirm_pending(i); });
+                        });
+                    }
                 } else {
                     // The batch failed as a whole: its records go one at a
                     // time, so a record that cannot be written fails alone.
@@ -487,7 +502,7 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                             const bool wrote =
                                 write_one(pending[i].first, pending[i].second, std::nullopt);
                             ++(wrote ? report.written : report.skipped_present);
-                            if (wrote) confirm_pending(i);
+                            if (wrote && needs_confirming(false)) confirm_pending(i);
                         });
                     }
                 }

@@ -208,6 +208,13 @@ public:
         return inner().put_many_if_absent(items);
     }
 
+    /// Forwards `change_stamp` (only over a `change_stamped_store`); throws
+    /// what the hook or the backend throws.
+    decltype(auto) change_stamp() requires change_stamped_store<inner_type> {
+        before_each(call_kind::change_stamp, std::span<const key_type>{});
+        return inner().change_stamp();
+    }
+
     /// The wrapped backend; calls made on it directly bypass the hook.
     [[nodiscard]] inner_type& inner() noexcept { return inner_.get(); }
     /// \copydoc inner

@@ -30,7 +30,7 @@ namespace dualstore::testing {
 /// Which calls a fault rule applies to.
 enum class fault_on {
     all,     ///< every call
-    reads,   ///< get, expiry, scan, get_many
+    reads,   ///< get, expiry, scan, get_many, change_stamp
     writes,  ///< put, put with ttl, erase, put_if_absent (with or without ttl),
              ///< put_many[_if_absent]
 };

@@ -6,8 +6,10 @@
 #include <dualstore/concepts.hpp>
 #include <dualstore/error.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -24,7 +26,7 @@ namespace dualstore::testing {
 /// An in-memory backend over a `std::map`: models `kv_store`,
 /// `scannable_store` (`key_ordered_store` with string keys,
 /// `expiry_scannable_store`), `expiring_store`, `conditional_store`,
-/// `conditional_expiring_store` and `batch_store`.
+/// `conditional_expiring_store`, `batch_store` and `change_stamped_store`.
 ///
 /// Thread-safe: every member may be called from many threads at once (reads
 /// share a lock, writes take it alone); each call, batches included, is
@@ -112,6 +114,7 @@ public:
         if (it == entries_.end()) return false;
         const bool live = it->second.live_at(now());
         entries_.erase(it);
+        count_write();
         return live;
     }
 
@@ -185,6 +188,7 @@ public:
             batch.insert_or_assign(batch.end(), key, entry{value, {}});
         }
         std::unique_lock lock(mutex_);
+        count_write();
         auto position = entries_.end();  // the first entry after the last key placed
         bool placed = false;
         while (!batch.empty()) {
@@ -218,6 +222,13 @@ public:
         return wrote;
     }
 
+    /// A count of the writes so far (`change_stamped_store`): equal to an
+    /// earlier stamp only if no put, erase, batch, clear or clock change came
+    /// in between. One atomic load.
+    [[nodiscard]] std::uint64_t change_stamp() const noexcept {
+        return writes_.load(std::memory_order_acquire);
+    }
+
     /// The number of live entries. O(n).
     [[nodiscard]] std::size_t size() const {
         std::shared_lock lock(mutex_);
@@ -239,6 +250,7 @@ public:
     void clear() {
         std::unique_lock lock(mutex_);
         entries_.clear();
+        count_write();
     }
 
     /// A copy of the live entries, taken atomically. O(n).
@@ -257,6 +269,7 @@ public:
     void set_clock(clock_function now) {
         std::unique_lock lock(mutex_);
         now_ = std::move(now);
+        count_write();  // entries may have expired or come back
     }
 
 private:
@@ -302,6 +315,7 @@ private:
     memory_store(memory_store&& other, std::unique_lock<std::shared_mutex> /*held*/)
         : now_(std::move(other.now_)), entries_(std::move(other.entries_)) {
         other.entries_.clear();
+        other.count_write();
     }
 
     // The members below expect mutex_ to be held.
@@ -324,6 +338,7 @@ private:
     }
 
     void assign(const Key& key, const Value& value, std::optional<time_point> expires) {
+        count_write();
         const auto it = entries_.find(key);
         if (it == entries_.end()) {
             entries_.emplace(key, entry{value, expires});
@@ -333,9 +348,18 @@ private:
         }
     }
 
+    /// Counts a write for `change_stamp`, before it changes anything. The
+    /// caller holds the lock exclusively, so a plain store orders it; the
+    /// release pairs with `change_stamp`'s acquire, so a reader that sees the
+    /// count also waits for the write's lock before it reads the entries.
+    void count_write() noexcept {
+        writes_.store(writes_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    }
+
     mutable std::shared_mutex mutex_;
     clock_function now_;
     map_type entries_;
+    std::atomic<std::uint64_t> writes_{0};
 };
 
 }  // namespace dualstore::testing

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -77,6 +78,8 @@ public:
     [[noreturn]] std::vector<bool> put_many_if_absent(std::span<const std::pair<Key, Value>>) {
         touch(call_kind::put_many_if_absent);
     }
+    /// Throws `not_configured`.
+    [[noreturn]] std::uint64_t change_stamp() const { touch(call_kind::change_stamp); }
 
     /// How many calls have been made (each of which threw).
     [[nodiscard]] std::size_t touches() const noexcept {

@@ -174,6 +174,16 @@ public:
         return page;
     }
 
+    /// The id of the environment's last committed write transaction
+    /// (`change_stamped_store`): it moves with every write that commits, from
+    /// any store or process on the file, and with nothing else. Reads the
+    /// shared meta page; no transaction.
+    [[nodiscard]] std::size_t change_stamp() const {
+        MDB_envinfo info{};
+        check(mdb_env_info(env_.get(), &info), "change_stamp");
+        return info.me_last_txnid;
+    }
+
     /// The database file.
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
 

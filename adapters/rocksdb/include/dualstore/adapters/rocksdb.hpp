@@ -13,6 +13,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -148,6 +149,10 @@ public:
         if (it->Valid()) page.next = cursor_type{page.items.back().first};
         return page;
     }
+
+    /// The database's latest sequence number (`change_stamped_store`): every
+    /// write (put, delete, batch) takes new ones; reads take none.
+    [[nodiscard]] std::uint64_t change_stamp() const { return db_->GetLatestSequenceNumber(); }
 
     /// The database directory.
     [[nodiscard]] const std::string& path() const noexcept { return path_; }

@@ -2,7 +2,7 @@
 /// \file
 /// `adapters::sqlite_store`: a key-value store in one SQLite table; the
 /// embedded default. Models every capability concept, including
-/// `conditional_expiring_store`.
+/// `conditional_expiring_store` and `change_stamped_store`.
 
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/key_cursor.hpp>
@@ -105,6 +105,7 @@ public:
             "LIMIT ?2",
             t, live));
         expiry_ = prepare(fmt::format("SELECT expires_at FROM {} WHERE k = ?1 AND {}", t, live));
+        data_version_ = prepare("PRAGMA data_version");
         purge_ = prepare(
             fmt::format("DELETE FROM {} WHERE expires_at IS NOT NULL AND expires_at <= ?9", t));
     }
@@ -218,6 +219,18 @@ public:
             wrote.push_back(insert_locked(key, value, std::nullopt, now));
         tx.commit();
         return wrote;
+    }
+
+    /// A stamp of the database's state (`change_stamped_store`): `PRAGMA
+    /// data_version`, which moves when another connection (another store,
+    /// another process) commits to the file, paired with this connection's own
+    /// count of changed rows (`sqlite3_total_changes64`). One statement that
+    /// reads no table.
+    [[nodiscard]] std::pair<std::int64_t, std::int64_t> change_stamp() {
+        const std::lock_guard lock(mutex_);
+        statement s(*this, data_version_, "change_stamp");
+        if (!s.step()) fail("change_stamp");
+        return {sqlite3_column_int64(data_version_.get(), 0), sqlite3_total_changes64(db_.get())};
     }
 
     /// Deletes the expired rows; returns how many.
@@ -399,7 +412,7 @@ private:
         return page;
     }
 
-    stmt_ptr get_, put_, erase_, insert_, scan_, expiry_, purge_;
+    stmt_ptr get_, put_, erase_, insert_, scan_, expiry_, purge_, data_version_;
     std::mutex mutex_;
 };
 
