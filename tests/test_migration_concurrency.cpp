@@ -134,3 +134,77 @@ TEST_CASE("migration concurrency: set_stage returns only after operations begun 
     CHECK(old_side.get("k") == "v");  // the acknowledged write landed where its stage said
     CHECK(new_side.get("k") == std::nullopt);
 }
+
+namespace {
+
+/// Runs `innermost` inside one write of each of `stores`, nested in order.
+template <class Stores, class F>
+void nested_writes(Stores& stores, std::size_t from, F& innermost) {
+    if (from == stores.size()) {
+        innermost();
+        return;
+    }
+    stores[from]->write([&](auto&) { nested_writes(stores, from + 1, innermost); });
+}
+
+std::size_t thread_records() {
+    std::size_t n = 0;
+    for (auto* r = ds::detail::thread_record::head().load(); r != nullptr; r = r->next) ++n;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "migration concurrency: a thread inside more migrations than its record has slots still "
+    "holds each set_stage back, and ended threads' records are reused",
+    "[migration][concurrency]") {
+    constexpr std::size_t depth = ds::detail::thread_record::slot_count + 2;
+    std::vector<kv> sides(2 * depth);
+    using migration = decltype(ds::migration{std::declval<kv&>(), std::declval<kv&>(),
+                                             ds::stage::off, ds::discard_secondary_failures{}});
+    std::vector<std::unique_ptr<migration>> stores;
+    for (std::size_t i = 0; i < depth; ++i) {
+        stores.push_back(std::make_unique<migration>(sides[2 * i], sides[2 * i + 1], ds::stage::off,
+                                                     ds::discard_secondary_failures{}));
+    }
+    std::atomic<bool> entered{false};
+    std::atomic<bool> release{false};
+    std::jthread writer([&] {
+        auto wait = [&] {
+            entered = true;
+            while (!release) std::this_thread::yield();
+        };
+        nested_writes(stores, 0, wait);
+    });
+    while (!entered) std::this_thread::yield();
+
+    // One gate registered in a slot of the writer's record, one in its
+    // gate's shared counter (the record's slots are all taken).
+    std::atomic<int> changed{0};
+    std::jthread by_slot([&] {
+        stores.front()->set_stage(ds::stage::dual_write);
+        ++changed;
+    });
+    std::jthread by_counter([&] {
+        stores.back()->set_stage(ds::stage::dual_write);
+        ++changed;
+    });
+    while (stores.front()->current_stage() != ds::stage::dual_write ||
+           stores.back()->current_stage() != ds::stage::dual_write) {
+        std::this_thread::yield();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(changed == 0);
+    release = true;
+    by_slot.join();
+    by_counter.join();
+    CHECK(changed == 2);
+
+    writer.join();
+    const std::size_t before = thread_records();
+    for (int i = 0; i < 50; ++i) {
+        std::jthread([&] { stores.front()->put("k", "v"); }).join();
+    }
+    CHECK(thread_records() <= before + 1);
+}

@@ -6,9 +6,13 @@
 /// has finished, so no operation of the old stage overlaps one of the new
 /// (which would let a write that reaches one store under `off` land after a
 /// write that reaches both under `dual_write`, leaving the stores apart).
-/// Entering costs two atomic loads and an atomic increment (no lock); a stage
-/// change is rare, and operations wait only while it drains.
+/// Entering costs one locked instruction (the store that registers the
+/// operation in the thread's own record, `thread_record`) and two atomic
+/// loads; leaving, a plain store; an operation nested in one of the same
+/// gate on the same thread, neither. A stage change is rare: it reads every
+/// thread's record, and operations wait only while it drains.
 
+#include <dualstore/detail/thread_record.hpp>
 #include <dualstore/detail/wait_hook.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/stage.hpp>
@@ -17,7 +21,6 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
-#include <thread>
 
 namespace dualstore::detail {
 
@@ -25,6 +28,7 @@ class stage_gate {
     struct alignas(64) counter {  // one cache line each: entering does not false-share
         std::atomic<std::uint64_t> active{0};
     };
+    using slot_type = std::atomic<std::uintptr_t>;
 
 public:
     explicit stage_gate(stage initial) noexcept : state_(pack(0, initial)) {}
@@ -37,7 +41,11 @@ public:
         pass& operator=(const pass&) = delete;
         ~pass() {
             innermost = outer_;
-            counter_.active.fetch_sub(1, std::memory_order_release);
+            if (slot_ != nullptr) {
+                slot_->store(0, std::memory_order_release);
+            } else if (counter_ != nullptr) {
+                counter_->active.fetch_sub(1, std::memory_order_release);
+            }
         }
 
         /// The stage the operation runs under.
@@ -45,35 +53,39 @@ public:
 
     private:
         friend stage_gate;
-        pass(const stage_gate& gate, counter& c, dualstore::stage s) noexcept
-            : gate_(gate), counter_(c), stage_(s), outer_(innermost) {
+        /// Registered in `slot` or `c` (the other null), or in neither when
+        /// nested in an operation of the same gate on this thread.
+        pass(const stage_gate& gate, dualstore::stage s, slot_type* slot, counter* c) noexcept
+            : gate_(gate), slot_(slot), counter_(c), stage_(s), outer_(innermost) {
             innermost = this;
         }
 
         const stage_gate& gate_;
-        counter& counter_;
+        slot_type* slot_;
+        counter* counter_;
         dualstore::stage stage_;
         const pass* outer_;  // the pass this thread held before this one
     };
 
     /// Registers an operation under the current stage; while a change drains
-    /// the operations of the previous stage, waits for it to finish (unless
-    /// this thread is inside an operation of this gate already, which the
-    /// change waits for).
+    /// the operations of the previous stage, waits for it to finish. An
+    /// operation nested in one of this gate on the same thread (which the
+    /// change waits for already) neither registers nor waits: it runs under
+    /// the current stage.
     [[nodiscard]] pass enter() noexcept {
-        for (;;) {
+        // The common case, inline: the thread is in no operation of any gate,
+        // so the first slot of its record is free.
+        if (thread_record* record = thread_record::known(); record != nullptr && !innermost) {
+            slot_type& slot = record->slots.front();
             const std::uint64_t seen = state_.load(std::memory_order_seq_cst);
-            if (draining(seen) && !inside()) {
-                wait_for_progress();
-                continue;
+            if (!draining(seen)) {
+                slot.store(word(epoch_of(seen)), std::memory_order_seq_cst);
+                if (state_.load(std::memory_order_seq_cst) == seen)
+                    return pass(*this, stage_of(seen), &slot, nullptr);
+                slot.store(0, std::memory_order_release);
             }
-            counter& c = counters_[epoch_of(seen) & 1U];
-            c.active.fetch_add(1, std::memory_order_seq_cst);
-            // Still the same epoch: a change that follows will wait for us.
-            if (state_.load(std::memory_order_seq_cst) == seen)
-                return pass(*this, c, stage_of(seen));
-            c.active.fetch_sub(1, std::memory_order_release);
         }
+        return enter_slowly();
     }
 
     /// The current stage.
@@ -102,7 +114,10 @@ public:
         const std::uint64_t after = pack(epoch_of(before) + 1, to);
         state_.store(after | draining_bit, std::memory_order_seq_cst);
         const counter& drained = counters_[epoch_of(before) & 1U];
-        while (drained.active.load(std::memory_order_acquire) != 0) wait_for_progress();
+        while (drained.active.load(std::memory_order_acquire) != 0 ||
+               registered(word(epoch_of(before)))) {
+            wait_for_progress();
+        }
         state_.store(after, std::memory_order_seq_cst);
         return stage_of(before);
     }
@@ -119,6 +134,66 @@ private:
     }
     static constexpr bool draining(std::uint64_t state) noexcept {
         return (state & draining_bit) != 0;
+    }
+
+    /// `enter` when the fast path does not apply: nested in an operation
+    /// (of this gate: no registration; of another: the next free slot), no
+    /// record yet, or a change under way.
+    [[gnu::noinline]] pass enter_slowly() noexcept {
+        if (inside()) return pass(*this, current(), nullptr, nullptr);
+        slot_type* slot = free_slot();
+        for (;;) {
+            const std::uint64_t seen = state_.load(std::memory_order_seq_cst);
+            if (draining(seen)) {
+                wait_for_progress();
+                continue;
+            }
+            // Registered, then still the same epoch: a change that follows
+            // will see the registration and wait for us (both sides store,
+            // then load, sequentially consistent).
+            if (slot != nullptr) {
+                slot->store(word(epoch_of(seen)), std::memory_order_seq_cst);
+                if (state_.load(std::memory_order_seq_cst) == seen)
+                    return pass(*this, stage_of(seen), slot, nullptr);
+                slot->store(0, std::memory_order_release);
+            } else {
+                counter& c = counters_[epoch_of(seen) & 1U];
+                c.active.fetch_add(1, std::memory_order_seq_cst);
+                if (state_.load(std::memory_order_seq_cst) == seen)
+                    return pass(*this, stage_of(seen), nullptr, &c);
+                c.active.fetch_sub(1, std::memory_order_release);
+            }
+        }
+    }
+
+    /// What a thread's slot holds while an operation of this gate runs under
+    /// `epoch`: the gate's address and the epoch's parity (only the draining
+    /// epoch and the current one can have operations in flight).
+    [[nodiscard]] std::uintptr_t word(std::uint64_t epoch) const noexcept {
+        return reinterpret_cast<std::uintptr_t>(this) | (epoch & 1U);
+    }
+
+    /// A free slot of the calling thread's record; null when it has none
+    /// (too many gates nested, or no memory for a record): the shared counter
+    /// then registers the operation.
+    static slot_type* free_slot() noexcept {
+        thread_record* record = thread_record::mine();
+        if (record == nullptr) return nullptr;
+        for (auto& slot : record->slots) {
+            if (slot.load(std::memory_order_relaxed) == 0) return &slot;  // only we write it
+        }
+        return nullptr;
+    }
+
+    /// Whether some thread has an operation registered as `w`.
+    static bool registered(std::uintptr_t w) noexcept {
+        for (const thread_record* r = thread_record::head().load(std::memory_order_acquire);
+             r != nullptr; r = r->next) {
+            for (const auto& slot : r->slots) {
+                if (slot.load(std::memory_order_seq_cst) == w) return true;
+            }
+        }
+        return false;
     }
 
     /// Whether the calling thread is inside an operation of this gate.
