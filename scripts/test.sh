@@ -70,6 +70,8 @@ run_benchmarks() {
   echo "ran $ran benchmark program(s)"
   section "release: instruction counts (callgrind, informational)"
   bash scripts/instruction_counts.sh
+  section "release: compile times (informational)"
+  bash scripts/compile_times.sh
 }
 
 stages=("$@")

@@ -3,10 +3,11 @@
 /// `backoff`: the pause after the n-th failure, one value shared by the
 /// retry policy `retry::exponential` and `drain_options`.
 
+#include <dualstore/detail/random_bits.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <random>
 
 namespace dualstore {
 
@@ -28,9 +29,9 @@ struct backoff {
             base.count() > (cap.count() >> shift) ? cap.count() : (base.count() << shift);
         const auto bound = std::chrono::nanoseconds{std::min(bound_count, cap.count())};
         if (!jitter || bound.count() <= 0) return bound;
-        thread_local std::minstd_rand engine{std::random_device{}()};
-        std::uniform_int_distribution<std::int64_t> pick(0, bound.count());
-        return std::chrono::nanoseconds{pick(engine)};
+        // Uniform in [0, bound]; the modulo's bias is below 2^-33 for a bound under 2^30 ns.
+        const auto span = static_cast<std::uint64_t>(bound.count()) + 1;
+        return std::chrono::nanoseconds{static_cast<std::int64_t>(detail::random_bits() % span)};
     }
 };
 

@@ -4,6 +4,7 @@
 /// be repaired by `drain`. `on_secondary_failure{queue}` (failure_sink.hpp)
 /// plugs a queue into a `dual_store` or `migration`.
 
+#include <dualstore/detail/random_bits.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/operation.hpp>
 #include <dualstore/stage.hpp>
@@ -16,7 +17,6 @@
 #include <cstdint>
 #include <exception>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -89,9 +89,8 @@ namespace detail {
 /// A new entry identifier: the time in nanoseconds, then 64 random bits, in
 /// hex, so identifiers sort roughly by creation time and never collide.
 inline std::string new_entry_id(queue_clock::time_point now) {
-    thread_local std::mt19937_64 random{std::random_device{}()};
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch());
-    return fmt::format("{:016x}{:016x}", static_cast<std::uint64_t>(ns.count()), random());
+    return fmt::format("{:016x}{:016x}", static_cast<std::uint64_t>(ns.count()), random_bits());
 }
 
 /// The key of a failed write as a byte string.

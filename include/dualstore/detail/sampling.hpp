@@ -2,7 +2,7 @@
 /// \file
 /// Bernoulli sampling for shadow reads.
 
-#include <random>
+#include <dualstore/detail/random_bits.hpp>
 
 namespace dualstore::detail {
 
@@ -10,8 +10,7 @@ namespace dualstore::detail {
 inline bool sampled(double rate) noexcept {
     if (rate >= 1.0) return true;
     if (!(rate > 0.0)) return false;
-    thread_local std::minstd_rand engine{std::random_device{}()};
-    return std::uniform_real_distribution<double>(0.0, 1.0)(engine) < rate;
+    return random_fraction() < rate;
 }
 
 }  // namespace dualstore::detail

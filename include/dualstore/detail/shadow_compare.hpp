@@ -24,7 +24,7 @@ struct side_read {
     std::chrono::nanoseconds latency{};
 
     template <class Fn>
-    void run(Fn&& fn) noexcept {
+    [[gnu::always_inline]] void run(Fn&& fn) noexcept {
         std::chrono::steady_clock::time_point start;
         if constexpr (Timed) start = std::chrono::steady_clock::now();
         try {

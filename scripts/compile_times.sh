@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The compile time a user pays for including dualstore, beside what the same
+# translation unit costs without it. For <dualstore/dual_store.hpp> (what a
+# service that dual-writes includes) and the umbrella <dualstore/dualstore.hpp>,
+# each compiled alone (g++ -std=c++20 -O0, CPU time, best of 5), against two baselines:
+#   typical: <fmt/format.h> and the standard headers a service's TU holds
+#            anyway (string, vector, map, optional, functional, memory, chrono,
+#            mutex, atomic, algorithm, span, tuple, variant);
+#   same std: exactly the standard and fmt headers the dualstore header
+#            pulls in, so the ratio is what dualstore's own code costs.
+# Informational: prints a table and never fails on a ratio.
+#
+#   bash scripts/compile_times.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+include="$PWD/include"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cxx=${CXX:-g++}
+TIMEFORMAT='%U %S'  # the shell's own `time`: user and system seconds
+
+# Best of 5 CPU seconds (user + system) to compile $1.
+best_of_5() {
+  local best=999 t
+  for _ in 1 2 3 4 5; do
+    t=$( { time "$cxx" -std=c++20 -I"$include" -c "$1" -o /dev/null; } 2>&1 | tail -1 |
+      awk '{ print $1 + $2 }')
+    best=$(awk -v a="$t" -v b="$best" 'BEGIN { print (a < b) ? a : b }')
+  done
+  echo "$best"
+}
+
+{
+  echo '#include <fmt/format.h>'
+  for h in string vector map optional functional memory chrono mutex atomic algorithm span tuple variant; do
+    echo "#include <$h>"
+  done
+} > "$work/typical.cpp"
+typical=$(best_of_5 "$work/typical.cpp")
+
+printf "%-28s %9s %9s %8s %9s %8s\n" "translation unit" "seconds" "typical" "ratio" "same std" "ratio"
+for header in dualstore/dual_store.hpp dualstore/dualstore.hpp; do
+  echo "#include <$header>" > "$work/lib.cpp"
+  {
+    echo '#include <fmt/format.h>'
+    "$cxx" -std=c++20 -I"$include" -H -c "$work/lib.cpp" -o /dev/null 2>&1 |
+      sed -n -e 's|^\.* .*/c++/[0-9]*/\([a-z_]*\)$|#include <\1>|p' \
+        -e 's|^\.* .*/include/\(fmt/[a-z_]*\.h\)$|#include <\1>|p' | sort -u
+  } > "$work/same.cpp"
+  lib=$(best_of_5 "$work/lib.cpp")
+  same=$(best_of_5 "$work/same.cpp")
+  awk -v h="$header" -v l="$lib" -v t="$typical" -v s="$same" \
+    'BEGIN { printf "%-28s %9.2f %9.2f %8.2f %9.2f %8.2f\n", h, l, t, l / t, s, l / s }'
+done
