@@ -8,111 +8,48 @@
 #include <dualstore/memory_retry_queue.hpp>
 
 #include <atomic>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace {
 
-using namespace std::string_literals;
-
-const auto t0 = ds::queue_clock::time_point(std::chrono::seconds(1'800'000'000));
-
 using plain_store = scan_only_store;  // kv_retry_queue's unclaimed path
 static_assert(ds::scannable_store<plain_store> && !ds::conditional_store<plain_store>);
 
-ds::retry_entry entry_for(std::string key, ds::queue_clock::time_point due = t0) {
-    ds::retry_entry e;
-    e.key = std::move(key);
-    e.op = ds::operation::put;
-    e.first_enqueued = due;
-    e.next_attempt = due;
-    e.last_error = "secondary down";
-    return e;
-}
-
-/// Each queue type under test, made fresh.
+/// Each queue type under the conformance suite, made fresh.
 struct memory_queue_maker {
-    ds::memory_retry_queue make() { return ds::memory_retry_queue{}; }
+    using queue = ds::memory_retry_queue;
+    std::unique_ptr<queue> make() { return std::make_unique<queue>(); }
 };
 struct kv_queue_maker {
+    using queue = ds::kv_retry_queue<kv&>;
+    static constexpr bool shared_backing = true;  // each object its own claims token
     kv backing;
-    ds::kv_retry_queue<kv&> make() { return ds::kv_retry_queue{backing, "q:"}; }
+    std::unique_ptr<queue> make() { return std::make_unique<queue>(backing, "q:"); }
 };
 struct plain_queue_maker {
+    using queue = ds::kv_retry_queue<plain_store&>;
+    static constexpr bool exclusive_claims = false;  // documented: a repair may repeat
     plain_store backing;
-    ds::kv_retry_queue<plain_store&> make() { return ds::kv_retry_queue{backing, "q:"}; }
+    std::unique_ptr<queue> make() { return std::make_unique<queue>(backing, "q:"); }
 };
 
-static_assert(ds::retry_queue<ds::memory_retry_queue>);
-static_assert(ds::retry_queue<ds::kv_retry_queue<kv&>>);
 static_assert(!ds::retry_queue<kv>);
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("retry queue: push, take due entries, ack, fail with a due time, dead-letter",
-                   "[retry_queue]", memory_queue_maker, kv_queue_maker, plain_queue_maker) {
-    TestType maker;
-    auto queue = maker.make();
-    queue.push(entry_for("a"));
-    queue.push(entry_for("b", t0 + std::chrono::minutes(1)));  // not due yet
-    queue.push(entry_for("c"));
-    CHECK(queue.size() == 3);
+using queue_makers = std::tuple<memory_queue_maker, kv_queue_maker, plain_queue_maker>;
+#include "conformance/queue_conformance.hpp"
 
-    auto taken = queue.take(10, t0);
-    REQUIRE(taken.size() == 2);
-    std::set<std::string> keys{taken[0].key, taken[1].key};
-    CHECK(keys == std::set<std::string>{"a", "c"});
-    CHECK_FALSE(taken[0].id.empty());
-    CHECK(taken[0].last_error == "secondary down");
-    // Claimed entries are not handed out twice.
-    CHECK(queue.take(10, t0).empty());
-
-    const auto& a = taken[0].key == "a" ? taken[0] : taken[1];
-    const auto& c = taken[0].key == "a" ? taken[1] : taken[0];
-    queue.ack(a);
-    queue.fail(c, "still down", t0 + std::chrono::seconds(30));
-    CHECK(queue.size() == 2);
-
-    // At t0 + 1 min both b and the failed c are due; c carries its attempt.
-    taken = queue.take(10, t0 + std::chrono::minutes(1));
-    REQUIRE(taken.size() == 2);
-    for (const auto& e : taken) {
-        if (e.key == "c") {
-            CHECK(e.attempts == 1);
-            CHECK(e.last_error == "still down");
-        }
-    }
-    queue.dead_letter(taken[0], "gave up");
-    CHECK(queue.size() == 1);
-    const auto dead = queue.dead_letters();
-    REQUIRE(dead.size() == 1);
-    CHECK(dead[0].reason == "gave up");
-    REQUIRE(dead[0].entry);
-    CHECK(dead[0].entry->key == taken[0].key);
-}
-
-TEMPLATE_TEST_CASE("retry queue: take honours its batch size", "[retry_queue]", memory_queue_maker,
-                   kv_queue_maker) {
-    TestType maker;
-    auto queue = maker.make();
-    for (int i = 0; i < 25; ++i) queue.push(entry_for(std::to_string(i)));
-    CHECK(queue.take(10, t0).size() == 10);
-    CHECK(queue.take(10, t0).size() == 10);
-    CHECK(queue.take(10, t0).size() == 5);
-    CHECK(queue.take(10, t0).empty());
-}
-
-TEMPLATE_TEST_CASE("retry queue: a claim lapses, so entries of a drainer that died come back",
-                   "[retry_queue]", memory_queue_maker, kv_queue_maker, plain_queue_maker) {
-    TestType maker;
-    auto queue = maker.make();
-    queue.push(entry_for("k"));
-    REQUIRE(queue.take(1, t0).size() == 1);  // this drainer dies without ack
-    CHECK(queue.take(1, t0 + std::chrono::minutes(1)).empty());
-    CHECK(queue.take(1, t0 + std::chrono::minutes(6)).size() == 1);
-}
+namespace {
+using namespace std::string_literals;
+using queue_conformance::entry_for;
+using queue_conformance::t0;
+}  // namespace
 
 TEST_CASE("entry encoding: binary-safe and versioned", "[retry_queue][codec]") {
     ds::retry_entry e = entry_for("k\0ey\"'\\\n"s);
@@ -188,38 +125,6 @@ TEST_CASE("kv_retry_queue: survives its process: a new queue object over the sam
     ds::kv_retry_queue second{backing, "q:"};
     CHECK(second.size() == 1);
     CHECK(second.take(1, t0).at(0).key == "k");
-}
-
-TEST_CASE("retry queue concurrency: two drainers on one conditional store never take one entry "
-          "twice",
-          "[retry_queue][concurrency]") {
-    kv backing;
-    ds::kv_retry_queue producer{backing, "q:"};
-    constexpr int entries = 300;
-    for (int i = 0; i < entries; ++i) producer.push(entry_for(std::to_string(i)));
-
-    std::vector<std::string> taken[2];
-    {
-        std::vector<std::jthread> drainers;
-        for (int d = 0; d < 2; ++d) {
-            drainers.emplace_back([&, d] {
-                ds::kv_retry_queue queue{backing, "q:"};  // its own claims token
-                for (;;) {
-                    const auto batch = queue.take(7, t0);
-                    if (batch.empty()) break;
-                    for (const auto& e : batch) {
-                        taken[d].push_back(e.key);
-                        queue.ack(e);
-                    }
-                }
-            });
-        }
-    }
-    std::multiset<std::string> all(taken[0].begin(), taken[0].end());
-    all.insert(taken[1].begin(), taken[1].end());
-    CHECK(all.size() == entries);
-    CHECK(std::set<std::string>(all.begin(), all.end()).size() == entries);  // no duplicates
-    CHECK(producer.size() == 0);
 }
 
 TEST_CASE("on_secondary_failure{queue} holds a reference and enqueues failed secondary writes",

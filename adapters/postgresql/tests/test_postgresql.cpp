@@ -2,6 +2,7 @@
 // scripts/test.sh starts one on 127.0.0.1:5440): the conformance suite,
 // the lease lock, errors and reconnection.
 
+#include "server.hpp"
 #include "support.hpp"
 
 #include <dualstore/adapters/postgresql.hpp>
@@ -22,20 +23,10 @@
 namespace {
 using postgresql = ds::adapters::postgresql_store;
 
-/// The server's DSN; fails the test with how to get one when unset.
-std::string server_dsn() {
-    const char* dsn = std::getenv("DUALSTORE_PG_DSN");
-    if (dsn == nullptr) {
-        FAIL("DUALSTORE_PG_DSN is not set: run the tests through scripts/test.sh, which starts "
-             "a PostgreSQL server (or set it to a libpq DSN)");
-    }
-    return dsn;
-}
-
-/// A table no other test uses.
-std::string fresh_table() {
-    static std::atomic<int> n{0};
-    return fmt::format("t{}_{}", ::getpid(), n++);
+using postgresql_server::fresh_table;
+/// The server's DSN.
+inline std::string server_dsn() {
+    return postgresql_server::dsn();
 }
 
 struct postgresql_factory {
