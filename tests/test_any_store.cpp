@@ -41,6 +41,7 @@ struct any_no_ttl_factory {
     using store = ds::any_store;
     static constexpr bool scan_stable_under_writes = true;
     static constexpr bool keeps_expiry = false;  // refuses a TTL (tested below)
+    static constexpr bool exact_stamps = false;  // no stamps: one that always moves
     std::unique_ptr<store> make() {
         return std::make_unique<store>(store::make<no_ttl_store>("no-ttl"));
     }

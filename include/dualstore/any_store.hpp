@@ -7,15 +7,20 @@
 #include <dualstore/concepts.hpp>
 #include <dualstore/error.hpp>
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace dualstore {
 
@@ -39,8 +44,13 @@ struct any_cursor {
 /// call per operation. It models `resumable_store`, `conditional_store` and
 /// `conditional_expiring_store`: an engine without expiry answers no expiry
 /// for every key, and refuses a write with a time to live (`no_expiry`), so a
-/// copy between engines never drops a time to live silently. Scans are not
-/// taken to be in key order, whatever the engine. Thread-safe as its engine.
+/// copy between engines never drops a time to live silently. It models
+/// `conditional_batch_store` too, with the engine's own batches where it has
+/// them (one transaction on SQLite, a pipeline on Redis) and one call per
+/// item where it has not; and `change_stamped_store`, with the engine's
+/// stamp where it has one and, where it has not, a stamp that moves on every
+/// call (so a backfill always confirms). Scans are not taken to be in key
+/// order, whatever the engine. Thread-safe as its engine.
 class any_store {
 public:
     using key_type = std::string;     ///< keys are byte strings
@@ -85,6 +95,21 @@ public:
     bool put_if_absent(const std::string& k, const std::string& v, std::chrono::milliseconds ttl) {
         return engine_->put_if_absent_ttl(k, v, ttl);
     }
+    /// The value of each key, in order.
+    std::vector<std::optional<std::string>> get_many(std::span<const std::string> keys) {
+        return engine_->get_many(keys);
+    }
+    /// Writes every pair.
+    void put_many(std::span<const std::pair<std::string, std::string>> items) {
+        engine_->put_many(items);
+    }
+    /// Writes each pair whose key is absent; per item, whether it wrote it.
+    std::vector<bool> put_many_if_absent(
+        std::span<const std::pair<std::string, std::string>> items) {
+        return engine_->put_many_if_absent(items);
+    }
+    /// The engine's change stamp (see the class).
+    [[nodiscard]] std::array<std::uint64_t, 2> change_stamp() { return engine_->change_stamp(); }
     /// At most `limit` records from `cursor`, and where to continue.
     scan_page<std::string, std::string, any_cursor> scan(const any_cursor& cursor,
                                                          std::size_t limit) {
@@ -119,6 +144,12 @@ private:
                                        std::chrono::milliseconds ttl) = 0;
         virtual scan_page<std::string, std::string, any_cursor> scan(const any_cursor& c,
                                                                      std::size_t limit) = 0;
+        virtual std::vector<std::optional<std::string>> get_many(
+            std::span<const std::string> keys) = 0;
+        virtual void put_many(std::span<const std::pair<std::string, std::string>> items) = 0;
+        virtual std::vector<bool> put_many_if_absent(
+            std::span<const std::pair<std::string, std::string>> items) = 0;
+        virtual std::array<std::uint64_t, 2> change_stamp() = 0;
         std::string name;
     };
 
@@ -169,12 +200,59 @@ private:
             return out;
         }
 
+        std::vector<std::optional<std::string>> get_many(
+            std::span<const std::string> keys) override {
+            if constexpr (batch_store<Store>) {
+                return store.get_many(keys);
+            } else {
+                std::vector<std::optional<std::string>> values;
+                values.reserve(keys.size());
+                for (const auto& k : keys) values.push_back(store.get(k));
+                return values;
+            }
+        }
+        void put_many(std::span<const std::pair<std::string, std::string>> items) override {
+            if constexpr (batch_store<Store>) {
+                store.put_many(items);
+            } else {
+                for (const auto& [k, v] : items) store.put(k, v);
+            }
+        }
+        std::vector<bool> put_many_if_absent(
+            std::span<const std::pair<std::string, std::string>> items) override {
+            if constexpr (conditional_batch_store<Store>) {
+                return store.put_many_if_absent(items);
+            } else {
+                std::vector<bool> wrote;
+                wrote.reserve(items.size());
+                for (const auto& [k, v] : items) wrote.push_back(store.put_if_absent(k, v));
+                return wrote;
+            }
+        }
+        std::array<std::uint64_t, 2> change_stamp() override {
+            if constexpr (change_stamped_store<Store>) {
+                const auto stamp = store.change_stamp();
+                if constexpr (requires {
+                                  stamp.first;
+                                  stamp.second;
+                              }) {
+                    return {static_cast<std::uint64_t>(stamp.first),
+                            static_cast<std::uint64_t>(stamp.second)};
+                } else {
+                    return {static_cast<std::uint64_t>(stamp), 0};
+                }
+            } else {
+                return {0, calls.fetch_add(1, std::memory_order_relaxed) + 1};  // never equal
+            }
+        }
+
         [[noreturn]] void refuse(std::chrono::milliseconds ttl) const {
             throw no_expiry(name + ": this engine keeps no times to live, so a record with one (" +
                             std::to_string(ttl.count()) + " ms left) would be kept for ever");
         }
 
         Store store;
+        std::atomic<std::uint64_t> calls{0};  // the stamp of an engine without one
     };
 
     explicit any_store(std::unique_ptr<engine> e) : engine_(std::move(e)) {}
