@@ -2,6 +2,7 @@
 // starts one on 127.0.0.1:6390): the conformance suite, native TTL, the lease
 // lock, errors and reconnection.
 
+#include "server.hpp"
 #include "support.hpp"
 
 #include <dualstore/adapters/redis.hpp>
@@ -15,14 +16,9 @@
 namespace {
 using redis = ds::adapters::redis_store;
 
-/// The server's URL; fails the test with how to get one when unset.
+/// The server's URL.
 std::string server_url() {
-    const char* url = std::getenv("DUALSTORE_REDIS_URL");
-    if (url == nullptr) {
-        FAIL("DUALSTORE_REDIS_URL is not set: run the tests through scripts/test.sh, which starts "
-             "a Redis server (or set it to redis://host:port)");
-    }
-    return url;
+    return redis_server::url();
 }
 
 /// The URL of environment variable `name` (set by scripts/servers.sh).
@@ -32,11 +28,7 @@ std::string url_from(const char* name) {
     return url;
 }
 
-/// A key prefix no other test uses.
-std::string fresh_prefix() {
-    static std::atomic<int> n{0};
-    return fmt::format("t{}-{}:", ::getpid(), n++);
-}
+using redis_server::fresh_prefix;
 
 /// A store under a prefix no other test uses.
 std::unique_ptr<redis> fresh_store(const std::string& url = server_url()) {

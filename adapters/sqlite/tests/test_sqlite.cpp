@@ -3,12 +3,14 @@
 #include "support.hpp"
 
 #include <dualstore/adapters/sqlite.hpp>
+#include <dualstore/kv_retry_queue.hpp>
 
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <memory>
 #include <tuple>
+#include <vector>
 
 namespace {
 using sqlite = ds::adapters::sqlite_store;
@@ -41,6 +43,23 @@ static_assert(ds::scannable_store<sqlite> && ds::resumable_store<sqlite> &&
 
 using conformance_factories = std::tuple<sqlite_file_factory, sqlite_memory_factory>;
 #include "conformance/store_conformance.hpp"
+
+namespace {
+/// Queue objects over one database file, each on its own connection.
+struct sqlite_queue_maker {
+    using queue = ds::kv_retry_queue<sqlite&>;
+    static constexpr bool shared_backing = true;
+    temp_dir dir{"sqlite-queue"};
+    std::vector<std::unique_ptr<sqlite>> connections;
+    std::unique_ptr<queue> make() {
+        connections.push_back(std::make_unique<sqlite>(dir.file("queue.sqlite")));
+        return std::make_unique<queue>(*connections.back(), "q:");
+    }
+};
+}  // namespace
+
+using queue_makers = std::tuple<sqlite_queue_maker>;
+#include "conformance/queue_conformance.hpp"
 
 TEST_CASE("sqlite: a bad path is a clear error naming the engine, the path and the cause",
           "[sqlite][errors]") {
