@@ -5,6 +5,7 @@
 #include "support.hpp"
 
 #include <atomic>
+#include <functional>
 #include <random>
 #include <set>
 #include <string>
@@ -207,4 +208,34 @@ TEST_CASE(
         std::jthread([&] { stores.front()->put("k", "v"); }).join();
     }
     CHECK(thread_records() <= before + 1);
+}
+
+namespace {
+/// Writes through `target` when destroyed: a thread-local made before the
+/// thread's first operation, so it is destroyed after the thread's record
+/// has been given back.
+struct write_at_thread_exit {
+    std::function<void()> write;
+    ~write_at_thread_exit() {
+        if (write) write();
+    }
+};
+}  // namespace
+
+TEST_CASE(
+    "migration concurrency: an operation from a thread-local's destructor, after the thread "
+    "gave its record back, still registers and lands",
+    "[migration][concurrency]") {
+    kv old_side, new_side;
+    ds::migration store{old_side, new_side, ds::stage::dual_write,
+                        ds::discard_secondary_failures{}};
+    std::jthread([&] {
+        thread_local write_at_thread_exit late;
+        late.write = [&] { store.put("late", "v"); };
+        store.put("early", "v");  // takes the thread's record
+    }).join();
+    CHECK(old_side.get("late") == "v");
+    CHECK(new_side.get("late") == "v");
+    store.set_stage(ds::stage::live);  // nothing left registered
+    CHECK(store.current_stage() == ds::stage::live);
 }

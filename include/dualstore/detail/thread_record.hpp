@@ -39,9 +39,10 @@ struct alignas(64) thread_record {
 
     /// The calling thread's record: taken on first use (a free one reused,
     /// else a new one published), freed when the thread ends; null when
-    /// there was no memory for a new one.
+    /// there was no memory for a new one, or after the thread gave it back.
     static thread_record* mine() noexcept {
         if (thread_record* taken = known()) return taken;
+        if (given_back) return nullptr;  // the thread is ending: its record is another's now
         thread_local owner held;  // takes the record; frees it when the thread ends
         cached = held.record;
         return held.record;
@@ -60,12 +61,16 @@ private:
         owner& operator=(const owner&) = delete;
         ~owner() {
             cached = nullptr;
+            given_back = true;
             if (record != nullptr) record->taken.store(false, std::memory_order_release);
         }
     };
 
     /// The record `mine` took, once it has.
     static inline constinit thread_local thread_record* cached = nullptr;
+    /// Whether the thread gave its record back (its thread-locals are being
+    /// destroyed; an operation run from one of them uses no record).
+    static inline constinit thread_local bool given_back = false;
 
     static thread_record* take() noexcept {
         for (thread_record* r = head().load(std::memory_order_acquire); r != nullptr; r = r->next) {
