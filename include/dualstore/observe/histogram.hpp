@@ -22,6 +22,20 @@ public:
         10'000'000,    25'000'000,    50'000'000,    100'000'000,   250'000'000, 500'000'000,
         1'000'000'000, 2'500'000'000, 5'000'000'000, 10'000'000'000};
 
+    /// An empty histogram.
+    latency_histogram() = default;
+    /// A snapshot of `other`'s counts (each read on its own, relaxed).
+    latency_histogram(const latency_histogram& other) noexcept { add(other); }
+    latency_histogram& operator=(const latency_histogram&) = delete;
+
+    /// Adds the counts of `other` to this histogram's.
+    void add(const latency_histogram& other) noexcept {
+        for (std::size_t i = 0; i < counts_.size(); ++i) {
+            counts_[i].fetch_add(other.bucket(i), std::memory_order_relaxed);
+        }
+        sum_ns_.fetch_add(other.sum_ns_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    }
+
     /// Counts one duration.
     void record(std::chrono::nanoseconds d) noexcept {
         std::size_t i = 0;

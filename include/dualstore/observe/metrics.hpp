@@ -61,10 +61,8 @@ public:
     /// Counts a finished operation and records its duration.
     void on(const operation_event& e) noexcept {
         const auto o = e.ok ? outcome_kind::ok : outcome_kind::failed;
-        bump(e.op, e.side, o);
-        bump(e.op, e.origin, o);
-        latency_[index(e.op, e.side)].record(e.duration);
-        origin_latency_[index(e.op, e.origin)].record(e.duration);
+        bump(e.op, e.side, e.origin, o);
+        latency_[cell(e.op, e.side, e.origin)].record(e.duration);
         bool expected = false;
         if (!seen_first_.load(std::memory_order_relaxed) &&
             seen_first_.compare_exchange_strong(expected, true)) {
@@ -72,14 +70,11 @@ public:
         }
     }
     /// Counts a retried attempt.
-    void on(const retry_event& e) noexcept {
-        bump(e.op, e.side, outcome_kind::retried);
-        bump(e.op, e.origin, outcome_kind::retried);
-    }
+    void on(const retry_event& e) noexcept { bump(e.op, e.side, e.origin, outcome_kind::retried); }
     /// Counts a failed secondary write taken by the sink.
     template <class Key>
     void on(const secondary_failure_event<Key>& e) noexcept {
-        if (e.sunk) bump(e.op, side::secondary, outcome_kind::enqueued);
+        if (e.sunk) bump_role(e.op, side::secondary, outcome_kind::enqueued);
     }
     /// Counts a failure the sink could not record (a write that may be lost).
     template <class Key>
@@ -89,7 +84,7 @@ public:
     /// Counts a rolled-back primary write.
     template <class Key>
     void on(const rollback_event<Key>& e) noexcept {
-        bump(e.op, side::primary, outcome_kind::rolled_back);
+        bump_role(e.op, side::primary, outcome_kind::rolled_back);
     }
     /// Counts a shadow mismatch.
     template <class Key, class P, class S>
@@ -149,24 +144,30 @@ public:
 
     /// How many operations of `op` on `s` had outcome `o`.
     [[nodiscard]] std::uint64_t count(operation op, side s, outcome_kind o) const noexcept {
-        return counters_[index(op, s)][static_cast<std::size_t>(o)].load(std::memory_order_relaxed);
+        std::uint64_t n = role_counters_[index(op, s)][slot(o)].load(std::memory_order_relaxed);
+        for (const auto origin : all_origins) n += load(cell(op, s, origin), o);
+        return n;
     }
-    /// The durations of `op` on `s`.
-    [[nodiscard]] const latency_histogram& latency(operation op, side s) const noexcept {
-        return latency_[index(op, s)];
+    /// The durations of `op` on `s` (a snapshot).
+    [[nodiscard]] latency_histogram latency(operation op, side s) const noexcept {
+        latency_histogram h(latency_[cell(op, s, migration_store::old_store)]);
+        h.add(latency_[cell(op, s, migration_store::new_store)]);
+        return h;
     }
     /// How many operations of `op` on the old or new store had outcome `o`
     /// (`ok`, `failed` and `retried` only: the sink and the rollback act on
     /// a role).
     [[nodiscard]] std::uint64_t count(operation op, migration_store origin,
                                       outcome_kind o) const noexcept {
-        return origin_counters_[index(op, origin)][static_cast<std::size_t>(o)].load(
-            std::memory_order_relaxed);
+        std::uint64_t n = 0;
+        for (const auto s : all_sides) n += load(cell(op, s, origin), o);
+        return n;
     }
-    /// The durations of `op` on the old or new store.
-    [[nodiscard]] const latency_histogram& latency(operation op,
-                                                   migration_store origin) const noexcept {
-        return origin_latency_[index(op, origin)];
+    /// The durations of `op` on the old or new store (a snapshot).
+    [[nodiscard]] latency_histogram latency(operation op, migration_store origin) const noexcept {
+        latency_histogram h(latency_[cell(op, side::primary, origin)]);
+        h.add(latency_[cell(op, side::secondary, origin)]);
+        return h;
     }
     /// Shadow mismatches accepted as known (`read::basic_shadow::ignoring`).
     [[nodiscard]] std::uint64_t ignored_mismatches() const noexcept {
@@ -203,28 +204,38 @@ public:
     }
 
 private:
+    // An operation event is recorded once, in the cell of its role and its
+    // store (one counter and one histogram: three relaxed increments); the
+    // counts by role and by store add the two cells up when read.
     static constexpr std::size_t pairs = all_operations.size() * all_sides.size();
-    static_assert(all_sides.size() == all_origins.size());
-    /// The slot of `op` on a side or an origin (two of each).
-    template <class Store>
-    static constexpr std::size_t index(operation op, Store s) noexcept {
+    static constexpr std::size_t cells = pairs * all_origins.size();
+    static_assert(all_sides.size() == 2 && all_origins.size() == 2);
+    /// The slot of `op` on a side.
+    static constexpr std::size_t index(operation op, side s) noexcept {
         return static_cast<std::size_t>(op) * all_sides.size() + static_cast<std::size_t>(s);
     }
-    using counter_table =
-        std::array<std::array<std::atomic<std::uint64_t>, all_outcomes.size()>, pairs>;
-    void bump(operation op, side s, outcome_kind o) noexcept {
-        counters_[index(op, s)][static_cast<std::size_t>(o)].fetch_add(1,
-                                                                       std::memory_order_relaxed);
+    /// The cell of `op` on a side and a store.
+    static constexpr std::size_t cell(operation op, side s, migration_store origin) noexcept {
+        return index(op, s) * all_origins.size() + static_cast<std::size_t>(origin);
     }
-    void bump(operation op, migration_store s, outcome_kind o) noexcept {
-        origin_counters_[index(op, s)][static_cast<std::size_t>(o)].fetch_add(
-            1, std::memory_order_relaxed);
+    static constexpr std::size_t slot(outcome_kind o) noexcept {
+        return static_cast<std::size_t>(o);
+    }
+    using counter_row = std::array<std::atomic<std::uint64_t>, all_outcomes.size()>;
+    std::uint64_t load(std::size_t c, outcome_kind o) const noexcept {
+        return counters_[c][slot(o)].load(std::memory_order_relaxed);
+    }
+    void bump(operation op, side s, migration_store origin, outcome_kind o) noexcept {
+        counters_[cell(op, s, origin)][slot(o)].fetch_add(1, std::memory_order_relaxed);
+    }
+    /// An outcome of a role only (the sink's and the rollback's).
+    void bump_role(operation op, side s, outcome_kind o) noexcept {
+        role_counters_[index(op, s)][slot(o)].fetch_add(1, std::memory_order_relaxed);
     }
 
-    counter_table counters_{};
-    counter_table origin_counters_{};
-    std::array<latency_histogram, pairs> latency_{};
-    std::array<latency_histogram, pairs> origin_latency_{};
+    std::array<counter_row, cells> counters_{};
+    std::array<counter_row, pairs> role_counters_{};
+    std::array<latency_histogram, cells> latency_{};
     std::atomic<std::uint64_t> mismatches_{0};
     std::atomic<std::uint64_t> ignored_mismatches_{0};
     std::atomic<std::uint64_t> sink_errors_{0};
