@@ -5,6 +5,7 @@
 /// per pair of engines. Costs one virtual call per operation.
 
 #include <dualstore/concepts.hpp>
+#include <dualstore/detail/get_many_of.hpp>
 #include <dualstore/error.hpp>
 
 #include <array>
@@ -202,14 +203,7 @@ private:
 
         std::vector<std::optional<std::string>> get_many(
             std::span<const std::string> keys) override {
-            if constexpr (batch_store<Store>) {
-                return store.get_many(keys);
-            } else {
-                std::vector<std::optional<std::string>> values;
-                values.reserve(keys.size());
-                for (const auto& k : keys) values.push_back(store.get(k));
-                return values;
-            }
+            return detail::get_many_of(store, keys);
         }
         void put_many(std::span<const std::pair<std::string, std::string>> items) override {
             if constexpr (batch_store<Store>) {

@@ -7,6 +7,7 @@
 /// through each store) and resumes from a checkpoint.
 
 #include <dualstore/concepts.hpp>
+#include <dualstore/detail/get_many_of.hpp>
 #include <dualstore/detail/scan_all.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/reconcile/checkpoint.hpp>
@@ -458,14 +459,7 @@ private:
     static std::optional<std::vector<std::optional<mapped_type_t<Store>>>> look_up(
         Store& store, const std::vector<std::string>& keys) {
         try {
-            if constexpr (batch_store<Store>) {
-                return store.get_many(std::span<const std::string>(keys));
-            } else {
-                std::vector<std::optional<mapped_type_t<Store>>> values;
-                values.reserve(keys.size());
-                for (const auto& key : keys) values.push_back(store.get(key));
-                return values;
-            }
+            return detail::get_many_of(store, std::span<const std::string>(keys));
         } catch (...) {
             return std::nullopt;  // each key is checked on its own, reporting its error
         }

@@ -166,6 +166,17 @@ public:
                 static_cast<char>((static_cast<std::uint64_t>(v) >> (8 * i)) & 0xFF);
         return out;
     }
+    /// A time as PostgreSQL's binary int8 of milliseconds since the epoch.
+    static std::string int8_ms(std::chrono::system_clock::time_point t) {
+        return int8(
+            std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+    }
+    /// `name` as a quoted SQL identifier (a `"` inside doubled).
+    static std::string quoted(std::string_view name) {
+        std::string out = "\"";
+        for (const char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+        return out + "\"";
+    }
     /// The binary int8 at row `r`, column `c`.
     static std::int64_t int8_at(const PGresult* res, int r, int c) {
         const auto* p = reinterpret_cast<const unsigned char*>(PQgetvalue(res, r, c));

@@ -30,9 +30,7 @@ public:
     /// Connects with `dsn`; leases live in `table`.
     explicit postgresql_lease_lock(const std::string& dsn, std::string table = "dualstore_leases")
         : connection_(dsn) {
-        std::string t = "\"";
-        for (const char c : table) t += c == '"' ? std::string("\"\"") : std::string(1, c);
-        t += "\"";
+        const auto t = postgresql_connection::quoted(table);
         connection_.create(
             fmt::format(
                 "CREATE TABLE IF NOT EXISTS {} (name bytea PRIMARY KEY, token bytea NOT NULL, "
@@ -54,13 +52,8 @@ public:
     std::optional<lease> try_acquire(std::string_view name, std::chrono::milliseconds duration) {
         const auto now = std::chrono::system_clock::now();
         lease granted{std::string(name), detail::new_lease_token(), now + duration};
-        const auto ms = [](std::chrono::system_clock::time_point t) {
-            return postgresql_connection::int8(
-                std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch())
-                    .count());
-        };
-        const auto expires = ms(granted.expires_at);
-        const auto now_bytes = ms(now);
+        const auto expires = postgresql_connection::int8_ms(granted.expires_at);
+        const auto now_bytes = postgresql_connection::int8_ms(now);
         const std::array<std::optional<std::string_view>, 4> p{granted.name, granted.token, expires,
                                                                now_bytes};
         const std::lock_guard lock(mutex_);

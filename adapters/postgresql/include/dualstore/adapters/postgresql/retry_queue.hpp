@@ -48,8 +48,8 @@ public:
     /// tables when missing.
     explicit postgresql_retry_queue(const std::string& dsn, postgresql_queue_options options = {})
         : options_(std::move(options)), connection_(dsn, options_.limits) {
-        const auto t = quoted(options_.table);
-        const auto dead = quoted(options_.table + "_dead");
+        const auto t = postgresql_connection::quoted(options_.table);
+        const auto dead = postgresql_connection::quoted(options_.table + "_dead");
         connection_.create(fmt::format("CREATE TABLE IF NOT EXISTS {} (id text PRIMARY KEY, due "
                                        "int8 NOT NULL, claimed_until int8, body bytea NOT NULL)",
                                        t),
@@ -96,7 +96,7 @@ public:
     /// with the identifier of a waiting one replaces it.
     void push(retry_entry entry) {
         if (entry.id.empty()) entry.id = detail::new_entry_id(queue_clock::now());
-        const auto due = ms(entry.next_attempt);
+        const auto due = postgresql_connection::int8_ms(entry.next_attempt);
         const auto body = detail::encode_entry(entry);
         const std::array<std::optional<std::string_view>, 3> p{entry.id, due, body};
         const std::lock_guard lock(mutex_);
@@ -107,9 +107,9 @@ public:
     /// `now + claim_timeout`. An entry whose body cannot be decoded is
     /// dead-lettered with the reason instead of returned.
     std::vector<retry_entry> take(std::size_t max, queue_clock::time_point now) {
-        const auto now_bytes = ms(now);
+        const auto now_bytes = postgresql_connection::int8_ms(now);
         const auto limit = postgresql_connection::int8(static_cast<std::int64_t>(max));
-        const auto until = ms(now + options_.claim_timeout);
+        const auto until = postgresql_connection::int8_ms(now + options_.claim_timeout);
         const std::array<std::optional<std::string_view>, 3> p{now_bytes, limit, until};
         std::vector<std::pair<std::string, std::string>> rows;
         {
@@ -146,7 +146,7 @@ public:
         ++next.attempts;
         next.last_error = std::move(error);
         next.next_attempt = next_attempt;
-        const auto due = ms(next_attempt);
+        const auto due = postgresql_connection::int8_ms(next_attempt);
         const auto body = detail::encode_entry(next);
         const std::array<std::optional<std::string_view>, 3> p{entry.id, due, body};
         const std::lock_guard lock(mutex_);
@@ -187,19 +187,8 @@ public:
     }
 
 private:
-    static std::string ms(queue_clock::time_point t) {
-        return postgresql_connection::int8(
-            std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
-    }
-
-    static std::string quoted(std::string_view name) {
-        std::string out = "\"";
-        for (const char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-        return out + "\"";
-    }
-
     void move_to_dead(std::string_view id, std::string_view reason, std::string_view body) {
-        const auto moved = ms(queue_clock::now());
+        const auto moved = postgresql_connection::int8_ms(queue_clock::now());
         const std::array<std::optional<std::string_view>, 4> p{id, reason, body, moved};
         const std::lock_guard lock(mutex_);
         connection_.run("queue:dead", p, "queue dead letter");

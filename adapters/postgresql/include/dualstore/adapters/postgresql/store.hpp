@@ -57,7 +57,7 @@ public:
         : options_(std::move(opts)),
           connection_(dsn, {.connect_timeout = options_.connect_timeout,
                             .statement_timeout = options_.statement_timeout}) {
-        const auto t = quoted(options_.table);
+        const auto t = postgresql_connection::quoted(options_.table);
         connection_.create(
             fmt::format("CREATE TABLE IF NOT EXISTS {} (k bytea PRIMARY KEY, v bytea NOT NULL, "
                         "expires_at int8)",
@@ -275,12 +275,6 @@ private:
         const auto now = options_.now ? options_.now() : expiry_clock::now();
         return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch())
             .count();
-    }
-
-    static std::string quoted(std::string_view name) {
-        std::string out = "\"";
-        for (const char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-        return out + "\"";
     }
 
     std::optional<std::string> get_locked(const std::string& key) {
