@@ -17,6 +17,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -107,6 +108,14 @@ struct recorded {
         return had;
     }
     auto scan(const cursor_type& from, std::size_t limit) const { return inner.scan(from, limit); }
+    /// The backend's cursor bytes, over a backend that can save cursors.
+    static std::string encode_cursor(const cursor_type& c) requires ds::resumable_store<Store> {
+        return Store::encode_cursor(c);
+    }
+    /// The cursor of bytes `encode_cursor` gave.
+    static cursor_type decode_cursor(std::string_view bytes) requires ds::resumable_store<Store> {
+        return Store::decode_cursor(bytes);
+    }
     /// The atomic insert, over a backend that has one (keep_target's path).
     bool put_if_absent(const std::string& k,
                        const std::string& v) requires ds::conditional_store<Store> {

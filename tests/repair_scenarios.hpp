@@ -28,7 +28,8 @@
 //     a newer one (without it a copy may land between a live write's two
 //     sides, and the re-read corrects it); with no drain or repair at all,
 //     the new store equals the old one: no key resurrected, no older value
-//     left.
+//     left. The same with the backfill partitioned in two at "j" and done
+//     by one or two workers of a partitioned_job.
 // (d) stage_flip_drain_scenario: a writer through a migration in shadow, two
 //     drainers and an actor that sets the stage to live, any call of either
 //     store may fail. A repair never writes the store that is authoritative
@@ -41,9 +42,14 @@
 
 #include "interleaving_support.hpp"
 
+#include <dualstore/memory_lease_lock.hpp>
+#include <dualstore/partition/job.hpp>
+#include <dualstore/partition/work.hpp>
+
 #include <fmt/ranges.h>
 
 #include <array>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -187,9 +193,16 @@ inline constexpr std::array all_rules{ds::conflict_rule::keep_target, ds::confli
 
 /// The name of a variant of scenario (c) in reports.
 inline std::string backfill_name(ds::conflict_rule rule, bool locked, int backfills = 1,
-                                 page_confirmation pages = page_confirmation::none) {
+                                 page_confirmation pages = page_confirmation::none,
+                                 bool partitioned = false) {
     constexpr std::array<std::string_view, 3> confirmed{"", ", pages of 2 confirmed by a scan",
                                                         ", pages of 2 confirmed by a change stamp"};
+    if (partitioned) {
+        return fmt::format("backfill in two partitions by {} worker{} {} x writer{}{}", backfills,
+                           backfills == 1 ? "" : "s", static_cast<int>(rule),
+                           locked ? ", key lock" : ", re-read",
+                           confirmed.at(static_cast<std::size_t>(pages)));
+    }
     return fmt::format("{}backfill {} x writer{}{}", backfills == 1 ? "" : "two ",
                        static_cast<int>(rule), locked ? ", key lock" : ", re-read",
                        confirmed.at(static_cast<std::size_t>(pages)));
@@ -205,10 +218,14 @@ const std::vector<script> backfill_writer{{{"k", std::nullopt}, {"j", "2"}, {"k"
 /// backfill, `backfill_writer` beside two); with `locked`, each backfill
 /// takes the migration's key lock. Records go one per page through a version
 /// mapping, or, with `pages`, both keys in one page with no mapping, so an
-/// unlocked overwrite confirms the whole page by scanning it again.
+/// unlocked overwrite confirms the whole page by scanning it again. With
+/// `partitioned`, the `backfills` actors are workers of one
+/// `partitioned_job` split at "j" (so "j" and "k" are in two partitions),
+/// sharing leases and checkpoints in memory.
 template <class Backend>
 auto backfill_scenario(Backend backend, ds::conflict_rule rule, bool locked, int backfills = 1,
-                       page_confirmation confirmation = page_confirmation::none) {
+                       page_confirmation confirmation = page_confirmation::none,
+                       bool partitioned = false) {
     return [=](dst::schedule& s) {
         const bool pages = confirmation != page_confirmation::none;
         store_pair stores{backend.store};
@@ -228,13 +245,26 @@ auto backfill_scenario(Backend backend, ds::conflict_rule rule, bool locked, int
         if (locked) {
             options.lock_key = [&](std::string_view k) { return store.lock_key(std::string(k)); };
         }
+        ds::testing::memory_store<std::string, std::string> job_state;
+        const auto epoch = [] { return std::chrono::system_clock::time_point{}; };
+        ds::memory_lease_lock leases{epoch};
+        ds::partitioned_job job{
+            "backfill", ds::split_at_keys({"j"}), leases, job_state, {.clock = {.wall = epoch}}};
+        const auto copy = [&](auto mapping) {
+            if (partitioned) {
+                ds::backfill_work work{old_side, new_side, options, mapping};
+                job.work(work);
+            } else {
+                ds::backfill(old_side, new_side, options, mapping);
+            }
+        };
         for (int i = 1; i <= backfills; ++i) {
             actors.push_back(
                 {backfills == 1 ? std::string("backfill") : fmt::format("backfill{}", i), [&] {
                      if (pages) {
-                         ds::backfill(old_side, new_side, options);
+                         copy(ds::identity_mapping{});
                      } else {
-                         ds::backfill(old_side, new_side, options, numbered_versions{});
+                         copy(numbered_versions{});
                      }
                  }});
         }
@@ -247,16 +277,20 @@ auto backfill_scenario(Backend backend, ds::conflict_rule rule, bool locked, int
     };
 }
 
-/// Explores scenario (c) with `backfills` backfills in every conflict mode,
-/// with the key lock and without, reporting each as `prefix` and its name.
+/// Explores scenario (c) with `backfills` backfills (or, with `partitioned`,
+/// workers of one partitioned backfill) in every conflict mode, with the key
+/// lock and without, reporting each as `prefix` and its name.
 template <class Backend>
 void explore_backfills(const Backend& backend, std::string_view prefix, int backfills,
-                       const dst::explore_options& bound) {
+                       const dst::explore_options& bound, bool partitioned = false) {
+    const auto none = page_confirmation::none;
     for (const auto rule : all_rules) {
         for (const bool locked : {true, false}) {
             explore_and_report(
-                fmt::format("{}{}", prefix, backfill_name(rule, locked, backfills)).c_str(),
-                backfill_scenario(backend, rule, locked, backfills), bound);
+                fmt::format("{}{}", prefix,
+                            backfill_name(rule, locked, backfills, none, partitioned))
+                    .c_str(),
+                backfill_scenario(backend, rule, locked, backfills, none, partitioned), bound);
         }
     }
     // The page confirmation of an unlocked batch (identity mapping): put_many
@@ -265,8 +299,10 @@ void explore_backfills(const Backend& backend, std::string_view prefix, int back
     for (const auto rule : {ds::conflict_rule::overwrite, ds::conflict_rule::keep_target}) {
         for (const auto pages : {page_confirmation::scan, page_confirmation::change_stamp}) {
             explore_and_report(
-                fmt::format("{}{}", prefix, backfill_name(rule, false, backfills, pages)).c_str(),
-                backfill_scenario(backend, rule, false, backfills, pages), bound);
+                fmt::format("{}{}", prefix,
+                            backfill_name(rule, false, backfills, pages, partitioned))
+                    .c_str(),
+                backfill_scenario(backend, rule, false, backfills, pages, partitioned), bound);
         }
     }
 }

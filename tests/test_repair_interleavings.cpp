@@ -85,6 +85,14 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "repair interleavings: a backfill partitioned in two, by one worker or two, beside live "
+    "writers never loses a write, resurrects a key or leaves an older value",
+    "[interleavings][backfill][partition]") {
+    explore_backfills(memory, "", 1, {.preemptions = 2}, true);
+    explore_backfills(memory, "", 2, {.preemptions = 1}, true);
+}
+
+TEST_CASE(
     "repair interleavings: two drainers beside a writer and a stage change from shadow to "
     "live refuse the entries of the old authority, and the operator's procedure ends equal",
     "[interleavings][drain][migration][flip]") {

@@ -27,6 +27,9 @@
 #include <dualstore/operation.hpp>
 #include <dualstore/order.hpp>
 #include <dualstore/overloaded.hpp>
+#include <dualstore/partition/job.hpp>
+#include <dualstore/partition/partition.hpp>
+#include <dualstore/partition/work.hpp>
 #include <dualstore/policy.hpp>
 #include <dualstore/rate_limiter.hpp>
 #include <dualstore/read.hpp>

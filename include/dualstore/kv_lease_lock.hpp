@@ -28,11 +28,11 @@ namespace dualstore {
 /// exactly one instance takes over each lapsed grant. When `Store` is an
 /// `expiring_store` the keys also get the lease's duration as their TTL.
 ///
-/// Guarantee and limit: `release` reads the lease and erases it if the token
-/// matches; with only get/put/erase/put_if_absent this cannot be one atomic
-/// step, so a holder that releases after its lease lapsed and was taken over
-/// in between could erase the new holder's lease. Release before the lease
-/// lapses (pick durations well above a run's length). Without a TTL the
+/// Guarantee and limit: `release` and `renew` read the lease and erase or
+/// rewrite it if the token matches; with only get/put/erase/put_if_absent
+/// this cannot be one atomic step, so a holder that releases or renews after
+/// its lease lapsed and was taken over in between could erase or overwrite
+/// the new holder's lease. Release and renew well before the lease lapses. Without a TTL the
 /// takeover markers stay in the store (one small key per takeover).
 template <conditional_store Store>
 class kv_lease_lock {
@@ -64,6 +64,19 @@ public:
         with_ttl(marker, granted.token, duration, granted);
         store_.put(key, value);
         return with_ttl(key, value, duration, granted);
+    }
+
+    /// Extends `held` to lapse `duration` from now if its token still owns
+    /// the lease (see the limit above).
+    std::optional<lease> renew(const lease& held, std::chrono::milliseconds duration) {
+        const auto key = prefix_ + held.name;
+        const auto current = store_.get(key);
+        if (!current || decode(*current).first != held.token) return std::nullopt;
+        const auto now = clock_ ? clock_() : std::chrono::system_clock::now();
+        lease renewed{held.name, held.token, now + duration};
+        const auto value = encode(renewed);
+        store_.put(key, value);
+        return with_ttl(key, value, duration, renewed);
     }
 
     /// Releases `held` if its token still owns the lease (see the limit above).

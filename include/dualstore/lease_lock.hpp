@@ -36,4 +36,16 @@ concept lease_lock = requires(L& lock, std::string_view name, std::chrono::milli
     { lock.release(held) } -> std::same_as<bool>;
 };
 
+/// A `lease_lock` whose holder can extend its lease: `renew(held, duration)`
+/// returns the lease lapsing `duration` from now when `held`'s token still
+/// owns it, and `std::nullopt` when it does not (released, or lapsed and
+/// taken by someone else; a lapsed lease nobody took may or may not be
+/// renewed, so renew well before the end). A long job renews between steps
+/// instead of taking a lease longer than its whole run.
+template <class L>
+concept renewable_lease_lock = lease_lock<L> &&
+    requires(L& lock, const lease& held, std::chrono::milliseconds duration) {
+    { lock.renew(held, duration) } -> std::same_as<std::optional<lease>>;
+};
+
 }  // namespace dualstore

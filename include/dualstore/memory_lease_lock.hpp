@@ -35,6 +35,17 @@ public:
         return granted;
     }
 
+    /// Extends `held` to lapse `duration` from now if its token still owns
+    /// the lease.
+    std::optional<lease> renew(const lease& held, std::chrono::milliseconds duration) {
+        const auto now = clock_ ? clock_() : std::chrono::system_clock::now();
+        const std::lock_guard lock(mutex_);
+        const auto found = leases_.find(held.name);
+        if (found == leases_.end() || found->second.token != held.token) return std::nullopt;
+        found->second.expires_at = now + duration;
+        return found->second;
+    }
+
     /// Releases `held` if its token still owns the lease.
     bool release(const lease& held) {
         const std::lock_guard lock(mutex_);

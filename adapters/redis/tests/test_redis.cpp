@@ -2,6 +2,7 @@
 // starts one on 127.0.0.1:6390): the conformance suite, native TTL, the lease
 // lock, errors and reconnection.
 
+#include "conformance/lease_renewal.hpp"
 #include "server.hpp"
 #include "support.hpp"
 
@@ -115,6 +116,13 @@ TEST_CASE("redis: lease lock: SET NX PX to acquire, compare-and-delete to releas
     REQUIRE(next);  // the lapsed lease was free
     CHECK_FALSE(lock.release(*brief));  // and the old holder cannot free the new one
     CHECK(lock.release(*next));
+}
+
+TEST_CASE("redis: lease renewal: only the holder renews, a lapsed and taken lease is lost",
+          "[redis][lease][partition]") {
+    auto store = fresh_store();
+    ds::adapters::redis_lease_lock lock{*store, fmt::format("lease-renew-{}:", ::getpid())};
+    lease_renewal::check(lock);
 }
 
 TEST_CASE("redis: bad URLs and an unreachable server are clear, bounded errors", "[redis][errors]") {

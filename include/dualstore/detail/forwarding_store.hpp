@@ -13,11 +13,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
-#include <memory>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -213,6 +214,19 @@ public:
     decltype(auto) change_stamp() requires change_stamped_store<inner_type> {
         before_each(call_kind::change_stamp, std::span<const key_type>{});
         return inner().change_stamp();
+    }
+
+    /// Forwards `encode_cursor` (only over a `resumable_store`).
+    [[nodiscard]] static std::string encode_cursor(
+        const typename forwarded_cursor<inner_type>::type& cursor) requires
+        resumable_store<inner_type> {
+        return inner_type::encode_cursor(cursor);
+    }
+
+    /// Forwards `decode_cursor` (only over a `resumable_store`).
+    [[nodiscard]] static decltype(auto) decode_cursor(std::string_view bytes) requires
+        resumable_store<inner_type> {
+        return inner_type::decode_cursor(bytes);
     }
 
     /// The wrapped backend; calls made on it directly bypass the hook.

@@ -5,16 +5,14 @@
 /// (the primary's cursor, the secondary's cursor, the last key checked),
 /// each "<n>:<bytes>" or "-" for none.
 
+#include <dualstore/detail/length_prefixed.hpp>
 #include <dualstore/error.hpp>
 
 #include <fmt/format.h>
 
-#include <charconv>
-#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <system_error>
 
 namespace dualstore::detail {
 
@@ -60,28 +58,9 @@ struct reconcile_checkpoint {
 private:
     static error corrupt() { return error("dualstore: not a kv_reconciler checkpoint"); }
 
-    static void put_field(std::string& out, const std::optional<std::string>& bytes) {
-        if (!bytes) {
-            out += '-';
-            return;
-        }
-        out += fmt::format("{}:", bytes->size());
-        out += *bytes;
-    }
-
     static std::optional<std::string> take_field(std::string_view& in) {
-        if (in.empty()) throw corrupt();
-        if (in.front() == '-') {
-            in.remove_prefix(1);
-            return std::nullopt;
-        }
-        std::size_t n = 0;
-        const auto [end, ec] = std::from_chars(in.data(), in.data() + in.size(), n);
-        if (ec != std::errc{} || end == in.data() + in.size() || *end != ':') throw corrupt();
-        in.remove_prefix(static_cast<std::size_t>(end - in.data()) + 1);
-        if (in.size() < n) throw corrupt();
-        std::string field(in.substr(0, n));
-        in.remove_prefix(n);
+        std::optional<std::string> field;
+        if (!detail::take_field(in, field)) throw corrupt();
         return field;
     }
 };

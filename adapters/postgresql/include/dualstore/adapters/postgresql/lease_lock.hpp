@@ -1,7 +1,7 @@
 #pragma once
 /// \file
 /// `adapters::postgresql_lease_lock`: a `lease_lock` in a PostgreSQL table,
-/// one atomic statement to acquire and one to release.
+/// one atomic statement each to acquire, renew and release.
 
 #include <dualstore/adapters/postgresql/connection.hpp>
 #include <dualstore/detail/lease_token.hpp>
@@ -23,8 +23,9 @@ namespace dualstore::adapters {
 /// A `lease_lock` in a PostgreSQL table `(name bytea primary key, token
 /// bytea, expires_at int8)`: acquiring is one `INSERT ... ON CONFLICT DO
 /// UPDATE ... WHERE expires_at <= now` (atomic: one winner per free or lapsed
-/// lease), releasing one `DELETE ... WHERE name = $1 AND token = $2` (atomic
-/// compare-and-delete). Thread-safe.
+/// lease), renewing one `UPDATE ... WHERE name = $1 AND token = $2` and
+/// releasing one `DELETE ... WHERE name = $1 AND token = $2` (atomic
+/// compare-and-set, compare-and-delete). Thread-safe.
 class postgresql_lease_lock {
 public:
     /// Connects with `dsn`; leases live in `table`.
@@ -44,6 +45,9 @@ public:
                         "EXCLUDED.expires_at WHERE l.expires_at <= $4 RETURNING token",
                         t),
             4);
+        connection_.prepare(
+            "lease:renew",
+            fmt::format("UPDATE {} SET expires_at = $3 WHERE name = $1 AND token = $2", t), 3);
         connection_.prepare("lease:release",
                             fmt::format("DELETE FROM {} WHERE name = $1 AND token = $2", t), 2);
     }
@@ -60,6 +64,18 @@ public:
         const auto r = connection_.run("lease:acquire", p, "lease acquire");
         if (PQntuples(r.get()) != 1) return std::nullopt;
         return granted;
+    }
+
+    /// Extends `held` to lapse `duration` from now if its token still owns
+    /// the lease.
+    std::optional<lease> renew(const lease& held, std::chrono::milliseconds duration) {
+        lease renewed{held.name, held.token, std::chrono::system_clock::now() + duration};
+        const auto expires = postgresql_connection::int8_ms(renewed.expires_at);
+        const std::array<std::optional<std::string_view>, 3> p{held.name, held.token, expires};
+        const std::lock_guard lock(mutex_);
+        const auto r = connection_.run("lease:renew", p, "lease renew");
+        if (std::string_view(PQcmdTuples(r.get())) != "1") return std::nullopt;
+        return renewed;
     }
 
     /// Releases `held` if its token still owns the lease.

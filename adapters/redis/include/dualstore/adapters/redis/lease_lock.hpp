@@ -1,7 +1,8 @@
 #pragma once
 /// \file
 /// `adapters::redis_lease_lock`: a `lease_lock` in Redis, acquired with
-/// `SET NX PX` and released by a Lua script only while it holds the token.
+/// `SET NX PX`, renewed and released by Lua scripts only while it holds the
+/// token.
 
 #include <dualstore/adapters/redis/store.hpp>
 #include <dualstore/detail/lease_token.hpp>
@@ -20,8 +21,10 @@
 namespace dualstore::adapters {
 
 /// A `lease_lock` in Redis: `SET name token NX PX duration` acquires; a Lua
-/// script deletes the key only when it still holds the token, so a release
-/// never frees someone else's lease (atomic, unlike the generic kv lock).
+/// script deletes the key (or, to renew, sets its `PEXPIRE`) only when it
+/// still holds the token, so a release or a renewal never touches someone
+/// else's lease (atomic, unlike the generic kv lock). A lapsed lease is gone
+/// from Redis: it cannot be renewed.
 class redis_lease_lock {
 public:
     /// Leases in `store`'s database, under `prefix`.
@@ -38,6 +41,22 @@ public:
             connection_.command({"SET", key, granted.token, "NX", "PX", ms}, "lease acquire");
         if (r->type == REDIS_REPLY_NIL) return std::nullopt;
         return granted;
+    }
+
+    /// Extends `held` to lapse `duration` from now if its token still owns
+    /// the lease.
+    std::optional<lease> renew(const lease& held, std::chrono::milliseconds duration) {
+        static constexpr std::string_view script =
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], "
+            "ARGV[2]) else return 0 end";
+        const auto expires = std::chrono::system_clock::now() + duration;
+        const auto key = prefix_ + held.name;
+        const auto ms = std::to_string(std::max<std::int64_t>(1, duration.count()));
+        if (connection_.command({"EVAL", script, "1", key, held.token, ms}, "lease renew")
+                ->integer != 1) {
+            return std::nullopt;
+        }
+        return lease{held.name, held.token, expires};
     }
 
     /// Releases `held` if its token still owns the lease.
