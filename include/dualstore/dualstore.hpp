@@ -14,6 +14,7 @@
 #include <dualstore/failure_sink.hpp>
 #include <dualstore/guard.hpp>
 #include <dualstore/key_lock_table.hpp>
+#include <dualstore/key_range.hpp>
 #include <dualstore/kv_lease_lock.hpp>
 #include <dualstore/kv_operations.hpp>
 #include <dualstore/kv_retry_queue.hpp>
@@ -33,9 +34,11 @@
 #include <dualstore/policy.hpp>
 #include <dualstore/rate_limiter.hpp>
 #include <dualstore/read.hpp>
+#include <dualstore/reconcile/bisect.hpp>
 #include <dualstore/reconcile/harness.hpp>
 #include <dualstore/reconcile/kv_reconciler.hpp>
 #include <dualstore/reconcile/promotion_tracker.hpp>
+#include <dualstore/reconcile/range_digest.hpp>
 #include <dualstore/reconcile/reconciler.hpp>
 #include <dualstore/repair/drain.hpp>
 #include <dualstore/repair/repair_key.hpp>

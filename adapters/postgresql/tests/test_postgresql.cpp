@@ -2,6 +2,7 @@
 // scripts/test.sh starts one on 127.0.0.1:5440): the conformance suite,
 // the lease lock, errors and reconnection.
 
+#include "conformance/range_digest_conformance.hpp"
 #include "server.hpp"
 #include "support.hpp"
 
@@ -214,4 +215,13 @@ TEST_CASE("postgresql: a server that never answers cannot hang a connect or a st
         ::kill(pid, SIGCONT);
         CHECK(store.get("k") == "v");  // a new connection
     }
+}
+
+TEST_CASE("postgresql: range digests equal the in-memory ones, bisect_diff finds the differences",
+          "[postgresql][bisect]") {
+    static_assert(ds::range_digest_store<postgresql>);
+    range_digest_conformance::check([] {
+        return std::make_unique<postgresql>(server_dsn(),
+                                            postgresql::options{.table = fresh_table()});
+    });
 }

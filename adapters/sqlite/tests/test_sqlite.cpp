@@ -1,5 +1,6 @@
 // The SQLite adapter: the conformance suite on a file and in memory, and its errors.
 
+#include "conformance/range_digest_conformance.hpp"
 #include "support.hpp"
 
 #include <dualstore/adapters/sqlite.hpp>
@@ -148,4 +149,13 @@ TEST_CASE(
     REQUIRE(WEXITSTATUS(status) == 0);
     CHECK_FALSE(watched.change_stamp() == stamp);
     CHECK(watched.get("k") == "from another process");
+}
+
+TEST_CASE("sqlite: range digests equal the in-memory ones, bisect_diff finds the differences",
+          "[sqlite][bisect]") {
+    static_assert(ds::range_digest_store<sqlite>);
+    temp_dir dir{"sqlite-digest"};
+    int files = 0;
+    range_digest_conformance::check(
+        [&] { return std::make_unique<sqlite>(dir.file(fmt::format("db{}.sqlite", files++))); });
 }

@@ -275,8 +275,8 @@ private:
     void check_plan() {
         std::string plan = fmt::format("dspp1 {} ", partitions_.size());
         for (const auto& p : partitions_) {
-            detail::put_field(plan, p.after);
-            detail::put_field(plan, p.up_to);
+            detail::put_field(plan, p.range.after);
+            detail::put_field(plan, p.range.up_to);
             plan += fmt::format(" {} {} ", p.bucket, p.buckets);
         }
         if (state_.put_if_absent(plan_key(), plan)) return;

@@ -1,13 +1,14 @@
 #pragma once
 /// \file
-/// `partition`: one share of a job's key space (a key range, a hash bucket,
-/// or both); `split_at_keys` and `split_by_hash` cut a key space into
+/// `partition`: one share of a job's key space (a `key_range`, a hash
+/// bucket, or both); `split_at_keys` and `split_by_hash` cut a key space into
 /// partitions; `partition_view` shows a store as only the keys of one
 /// partition, so the unchanged backfill and reconciliation run on a share.
 
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/forwarding_store.hpp>
 #include <dualstore/error.hpp>
+#include <dualstore/key_range.hpp>
 #include <dualstore/reconcile/digest.hpp>
 
 #include <fmt/format.h>
@@ -24,27 +25,20 @@
 
 namespace dualstore {
 
-/// One share of a key space: the keys greater than `after` and at most
-/// `up_to` (byte order; an absent bound is open), and of those, the keys
-/// whose hash falls in bucket `bucket` of `buckets`. A key range needs a
+/// One share of a key space: the keys of `range`, and of those, the keys
+/// whose hash falls in bucket `bucket` of `buckets`. A bounded range needs a
 /// store that scans in key order and starts a scan anywhere; a hash bucket
 /// works on any scannable store, but each bucket scans the whole store and
 /// keeps 1/`buckets` of it.
 struct partition {
-    std::optional<std::string> after{};  ///< keys greater than this (none: from the first)
-    std::optional<std::string> up_to{};  ///< keys at most this (none: to the last)
-    std::uint32_t bucket = 0;            ///< the hash bucket, below `buckets`
-    std::uint32_t buckets = 1;           ///< hash buckets (1: no hashing)
+    key_range range{};          ///< the keys of the partition's range (default: every key)
+    std::uint32_t bucket = 0;   ///< the hash bucket, below `buckets`
+    std::uint32_t buckets = 1;  ///< hash buckets (1: no hashing)
 
     /// Whether the partition holds `key`.
     [[nodiscard]] bool contains(std::string_view key) const noexcept {
-        if (after && key <= std::string_view(*after)) return false;
-        if (up_to && key > std::string_view(*up_to)) return false;
-        return buckets <= 1 || bucket_of(key, buckets) == bucket;
+        return range.contains(key) && (buckets <= 1 || bucket_of(key, buckets) == bucket);
     }
-
-    /// Whether the partition bounds a key range.
-    [[nodiscard]] bool ranged() const noexcept { return after || up_to; }
 
     /// The hash bucket of `key` among `buckets` (the same on every machine).
     [[nodiscard]] static std::uint32_t bucket_of(std::string_view key,
@@ -69,10 +63,10 @@ struct partition {
     parts.reserve(keys.size() + 1);
     std::optional<std::string> after;
     for (const auto& key : keys) {
-        parts.push_back({.after = after, .up_to = key});
+        parts.push_back({.range = {.after = after, .up_to = key}});
         after = key;
     }
-    parts.push_back({.after = std::move(after)});
+    parts.push_back({.range = {.after = std::move(after)}});
     return parts;
 }
 
@@ -117,7 +111,7 @@ public:
         : base(std::in_place, store), part_(std::move(part)) {
         static_assert(std::is_same_v<key_type_t<Store>, std::string>,
                       "dualstore: partition_view needs a store of std::string keys");
-        if (!range_scannable_store<Store> && part_.ranged()) {
+        if (!range_scannable_store<Store> && part_.range.bounded()) {
             throw error(
                 "dualstore: partition_view: a key-range partition needs a store that scans in "
                 "key order from any key; split this store with split_by_hash");
@@ -145,7 +139,7 @@ private:
 
     cursor_type start(const cursor_type& from) const {
         if constexpr (range_scannable_store<Store>) {
-            if (part_.after && from == cursor_type{}) return cursor_type{part_.after};
+            if (part_.range.after && from == cursor_type{}) return cursor_type{part_.range.after};
         }
         return from;
     }
@@ -157,7 +151,7 @@ private:
         std::size_t kept = 0;
         for (std::size_t i = 0; i < page.items.size(); ++i) {
             const std::string_view key = page.items[i].first;
-            if (part_.up_to && key > std::string_view(*part_.up_to)) {
+            if (part_.range.up_to && key > std::string_view(*part_.range.up_to)) {
                 page.next.reset();
                 break;
             }
@@ -187,8 +181,8 @@ template <>
 struct fmt::formatter<dualstore::partition> : fmt::formatter<std::string_view> {
     template <class Context>
     auto format(const dualstore::partition& p, Context& ctx) const {
-        auto out = fmt::format_to(ctx.out(), "({}, {}]", p.after ? *p.after : "-",
-                                  p.up_to ? *p.up_to : "-");
+        auto out = fmt::format_to(ctx.out(), "({}, {}]", p.range.after ? *p.range.after : "-",
+                                  p.range.up_to ? *p.range.up_to : "-");
         if (p.buckets > 1) out = fmt::format_to(out, " #{}/{}", p.bucket, p.buckets);
         return out;
     }

@@ -5,7 +5,10 @@
 
 #include <dualstore/concepts.hpp>
 #include <dualstore/error.hpp>
+#include <dualstore/key_range.hpp>
+#include <dualstore/reconcile/range_digest.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -229,6 +232,33 @@ public:
         return writes_.load(std::memory_order_acquire);
     }
 
+    /// The digest of the live entries of `range` (`range_digest_store`).
+    /// O(entries in the range + log n).
+    [[nodiscard]] range_digest digest(const key_range& range)
+        const requires std::same_as<Key, std::string> && std::same_as<Value, std::string> {
+        range_digest d;
+        for_each_live_in(range, [&](const Key& key, const Value& value) {
+            d.add(key, value);
+            return true;
+        });
+        return d;
+    }
+
+    /// The `step`-th, 2·`step`-th, ... live keys of `range` (at most `limit`;
+    /// a `step` of 0 counts as 1). O(entries read + log n).
+    [[nodiscard]] std::vector<std::string> keys_every(const key_range& range, std::uint64_t step,
+                                                      std::size_t limit)
+        const requires std::same_as<Key, std::string> && std::same_as<Value, std::string> {
+        std::vector<std::string> keys;
+        std::uint64_t seen = 0;
+        if (limit == 0) return keys;
+        for_each_live_in(range, [&](const Key& key, const Value&) {
+            if (++seen % std::max<std::uint64_t>(step, 1) == 0) keys.push_back(key);
+            return keys.size() < limit;
+        });
+        return keys;
+    }
+
     /// The number of live entries. O(n).
     [[nodiscard]] std::size_t size() const {
         std::shared_lock lock(mutex_);
@@ -273,6 +303,18 @@ public:
     }
 
 private:
+    // Calls `f(key, value)` for each live entry of `range`, in key order,
+    // under the read lock, until it returns false.
+    template <class F>
+    void for_each_live_in(const key_range& range, F f) const {
+        std::shared_lock lock(mutex_);
+        const auto now_point = now();
+        auto it = range.after ? entries_.upper_bound(*range.after) : entries_.begin();
+        for (; it != entries_.end() && (!range.up_to || !(*range.up_to < it->first)); ++it) {
+            if (it->second.live_at(now_point) && !f(it->first, it->second.value)) return;
+        }
+    }
+
     using time_point = expiry_clock::time_point;
 
     /// `scan` into a `Page`, and each item's expiry too when the page has room for it.

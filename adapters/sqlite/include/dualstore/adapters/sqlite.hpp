@@ -2,16 +2,20 @@
 /// \file
 /// `adapters::sqlite_store`: a key-value store in one SQLite table; the
 /// embedded default. Models every capability concept, including
-/// `conditional_expiring_store` and `change_stamped_store`.
+/// `conditional_expiring_store`, `change_stamped_store` and
+/// `range_digest_store`.
 
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/key_cursor.hpp>
 #include <dualstore/detail/open_failure.hpp>
 #include <dualstore/error.hpp>
+#include <dualstore/key_range.hpp>
+#include <dualstore/reconcile/range_digest.hpp>
 
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -105,6 +109,20 @@ public:
             "LIMIT ?2",
             t, live));
         expiry_ = prepare(fmt::format("SELECT expires_at FROM {} WHERE k = ?1 AND {}", t, live));
+        if (sqlite3_create_function_v2(
+                db, "dualstore_digest", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                nullptr, nullptr, digest_step, digest_final, nullptr) != SQLITE_OK) {
+            fail("register dualstore_digest");
+        }
+        // A key range: ?1 after (unbound: from the first key), ?3 up to (unbound: to the last).
+        const auto range =
+            fmt::format("(?1 IS NULL OR k > ?1) AND (?3 IS NULL OR k <= ?3) AND {}", live);
+        digest_ = prepare(fmt::format(
+            "SELECT count(*), coalesce(dualstore_digest(k, v), 0) FROM {} WHERE {}", t, range));
+        keys_every_ = prepare(
+            fmt::format("SELECT k FROM (SELECT k, row_number() OVER (ORDER BY k) AS n FROM {} "
+                        "WHERE {}) WHERE n % ?4 = 0 ORDER BY k LIMIT ?5",
+                        t, range));
         data_version_ = prepare("PRAGMA data_version");
         purge_ = prepare(
             fmt::format("DELETE FROM {} WHERE expires_at IS NOT NULL AND expires_at <= ?9", t));
@@ -233,6 +251,32 @@ public:
         return {sqlite3_column_int64(data_version_.get(), 0), sqlite3_total_changes64(db_.get())};
     }
 
+    /// The digest of the live rows of `range`, computed in one statement by
+    /// an aggregate function the store registers (`range_digest_store`); the
+    /// same digest as PostgreSQL's, so the two engines can be compared.
+    [[nodiscard]] range_digest digest(const key_range& range) {
+        const std::lock_guard lock(mutex_);
+        statement s(*this, digest_, "digest");
+        bind_range(s, range);
+        if (!s.step()) fail("digest");
+        return {static_cast<std::uint64_t>(sqlite3_column_int64(digest_.get(), 0)),
+                static_cast<std::uint64_t>(sqlite3_column_int64(digest_.get(), 1))};
+    }
+
+    /// The `step`-th, 2·`step`-th, ... live keys of `range`, at most `limit`,
+    /// in one statement (`range_digest_store`).
+    [[nodiscard]] std::vector<std::string> keys_every(const key_range& range, std::uint64_t step,
+                                                      std::size_t limit) {
+        const std::lock_guard lock(mutex_);
+        statement s(*this, keys_every_, "keys_every");
+        bind_range(s, range);
+        s.bind(4, static_cast<std::int64_t>(std::max<std::uint64_t>(step, 1)));
+        s.bind(5, static_cast<std::int64_t>(limit));
+        std::vector<std::string> keys;
+        while (s.step()) keys.push_back(column(keys_every_.get(), 0));
+        return keys;
+    }
+
     /// Deletes the expired rows; returns how many.
     std::size_t purge_expired() {
         const std::lock_guard lock(mutex_);
@@ -335,6 +379,32 @@ private:
         return stmt_ptr(s);
     }
 
+    void bind_range(statement& s, const key_range& range) {
+        if (range.after) s.bind(1, *range.after);
+        if (range.up_to) s.bind(3, *range.up_to);
+        s.bind(9, now_ms());
+    }
+
+    // The aggregate dualstore_digest(k, v): the XOR of the rows' hashes.
+    static void digest_step(sqlite3_context* context, int, sqlite3_value** args) {
+        auto* hash =
+            static_cast<std::uint64_t*>(sqlite3_aggregate_context(context, sizeof(std::uint64_t)));
+        if (hash == nullptr) {
+            sqlite3_result_error_nomem(context);
+            return;
+        }
+        *hash ^= range_digest::row_hash(bytes_of(args[0]), bytes_of(args[1]));
+    }
+    static void digest_final(sqlite3_context* context) {
+        const auto* hash = static_cast<std::uint64_t*>(sqlite3_aggregate_context(context, 0));
+        sqlite3_result_int64(context, hash ? static_cast<sqlite3_int64>(*hash) : 0);
+    }
+    static std::string_view bytes_of(sqlite3_value* value) {
+        const auto* data = static_cast<const char*>(sqlite3_value_blob(value));
+        const auto size = static_cast<std::size_t>(sqlite3_value_bytes(value));
+        return data ? std::string_view(data, size) : std::string_view();
+    }
+
     [[nodiscard]] std::string quoted_table() const {
         std::string quoted = "\"";
         for (const char c : options_.table)
@@ -412,7 +482,8 @@ private:
         return page;
     }
 
-    stmt_ptr get_, put_, erase_, insert_, scan_, expiry_, purge_, data_version_;
+    stmt_ptr get_, put_, erase_, insert_, scan_, expiry_, purge_, data_version_, digest_,
+        keys_every_;
     std::mutex mutex_;
 };
 

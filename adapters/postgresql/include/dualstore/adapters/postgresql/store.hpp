@@ -3,16 +3,19 @@
 /// `adapters::postgresql_store`: a key-value store in a PostgreSQL table.
 /// Models kv, scannable (keyset pagination, resumable), expiring
 /// (`expires_at` column), conditional (also with a time to live:
-/// `conditional_expiring_store`) and batch stores.
+/// `conditional_expiring_store`), batch and range digest stores.
 
 #include <dualstore/adapters/postgresql/connection.hpp>
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/key_cursor.hpp>
 #include <dualstore/error.hpp>
+#include <dualstore/key_range.hpp>
+#include <dualstore/reconcile/range_digest.hpp>
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -89,6 +92,21 @@ public:
                     t, live),
                 3);
         prepare("expiry", fmt::format("SELECT expires_at FROM {} WHERE k = $1 AND {}", t, live), 2);
+        // A key range: $1 after (NULL: from the first key), $3 up to (NULL: to the last).
+        const auto range = fmt::format(
+            "($1::bytea IS NULL OR k > $1) AND ($3::bytea IS NULL OR k <= $3) AND {}", live);
+        prepare("digest",
+                fmt::format(
+                    "SELECT count(*), coalesce(bit_xor(('x' || substr(md5(int4send(length(k)) || k "
+                    "|| v), 1, 16))::bit(64)::int8), 0) FROM {} WHERE {}",
+                    t, range),
+                3);
+        prepare("keys_every",
+                fmt::format(
+                    "SELECT k FROM (SELECT k, row_number() OVER (ORDER BY k) AS n FROM {} WHERE "
+                    "{}) r WHERE n % $4 = 0 ORDER BY k LIMIT $5",
+                    t, range),
+                5);
         prepare("purge",
                 fmt::format("DELETE FROM {} WHERE expires_at IS NOT NULL AND expires_at <= $1", t),
                 1);
@@ -162,6 +180,38 @@ public:
         return scan_into<expiring_scan_page<std::string, std::string, cursor_type>>(from, limit);
     }
 
+    /// The digest of the live rows of `range`, computed by the server in one
+    /// statement (`range_digest_store`): reads the range there, sends back
+    /// 16 bytes. Needs PostgreSQL 14 or later (`bit_xor`).
+    [[nodiscard]] range_digest digest(const key_range& range) {
+        const std::lock_guard lock(mutex_);
+        const auto now = postgresql_connection::int8(now_ms());
+        const std::array<std::optional<std::string_view>, 3> p{bound(range.after), now,
+                                                               bound(range.up_to)};
+        const auto r = connection_.run(statement_name("digest"), p, "digest");
+        return {static_cast<std::uint64_t>(postgresql_connection::int8_at(r.get(), 0, 0)),
+                static_cast<std::uint64_t>(postgresql_connection::int8_at(r.get(), 0, 1))};
+    }
+
+    /// The `step`-th, 2·`step`-th, ... live keys of `range`, at most `limit`,
+    /// found by the server in one statement (`range_digest_store`).
+    [[nodiscard]] std::vector<std::string> keys_every(const key_range& range, std::uint64_t step,
+                                                      std::size_t limit) {
+        const std::lock_guard lock(mutex_);
+        const auto now = postgresql_connection::int8(now_ms());
+        const auto every = postgresql_connection::int8(
+            static_cast<std::int64_t>(std::max<std::uint64_t>(step, 1)));
+        const auto most = postgresql_connection::int8(static_cast<std::int64_t>(limit));
+        const std::array<std::optional<std::string_view>, 5> p{bound(range.after), now,
+                                                               bound(range.up_to), every, most};
+        const auto r = connection_.run(statement_name("keys_every"), p, "keys_every");
+        std::vector<std::string> keys;
+        for (int i = 0; i < PQntuples(r.get()); ++i) {
+            keys.push_back(postgresql_connection::bytes_at(r.get(), i, 0));
+        }
+        return keys;
+    }
+
     /// The live value of each key, in order, in one repeatable-read transaction.
     [[nodiscard]] std::vector<std::optional<std::string>> get_many(
         std::span<const std::string> keys) {
@@ -218,9 +268,7 @@ private:
         }
         const auto now = postgresql_connection::int8(now_ms());
         const auto n = postgresql_connection::int8(static_cast<std::int64_t>(limit));
-        std::optional<std::string_view> after;
-        if (from.after) after = *from.after;
-        const std::array<std::optional<std::string_view>, 3> p{after, now, n};
+        const std::array<std::optional<std::string_view>, 3> p{bound(from.after), now, n};
         const auto r = connection_.run(statement_name("scan"), p, "scan");
         for (int i = 0; i < PQntuples(r.get()); ++i) {
             page.items.emplace_back(postgresql_connection::bytes_at(r.get(), i, 0),
@@ -262,6 +310,11 @@ private:
         postgresql_connection& c_;
         bool done_ = false;
     };
+
+    static std::optional<std::string_view> bound(const std::optional<std::string>& key) {
+        if (key) return std::string_view(*key);
+        return std::nullopt;
+    }
 
     [[nodiscard]] std::string statement_name(std::string_view name) const {
         return fmt::format("{}:{}", options_.table, name);
