@@ -27,8 +27,8 @@ struct range_digest {
 
     /// The hash of one record: the first 8 bytes, as a big-endian number, of
     /// MD5 over the key's length (4 bytes, big-endian), the key and the
-    /// value. In PostgreSQL:
-    /// `('x' || substr(md5(int4send(length(k)) || k || v), 1, 16))::bit(64)::int8`.
+    /// value. In PostgreSQL: the first 16 hex digits of
+    /// `md5(int4send(length(k)) || k || v)`, cast to bit(64), then to int8.
     [[nodiscard]] static std::uint64_t row_hash(std::string_view key,
                                                 std::string_view value) noexcept {
         detail::md5 h;

@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -114,15 +115,18 @@ public:
                 nullptr, nullptr, digest_step, digest_final, nullptr) != SQLITE_OK) {
             fail("register dualstore_digest");
         }
-        // A key range: ?1 after (unbound: from the first key), ?3 up to (unbound: to the last).
-        const auto range =
-            fmt::format("(?1 IS NULL OR k > ?1) AND (?3 IS NULL OR k <= ?3) AND {}", live);
-        digest_ = prepare(fmt::format(
-            "SELECT count(*), coalesce(dualstore_digest(k, v), 0) FROM {} WHERE {}", t, range));
-        keys_every_ = prepare(
-            fmt::format("SELECT k FROM (SELECT k, row_number() OVER (ORDER BY k) AS n FROM {} "
-                        "WHERE {}) WHERE n % ?4 = 0 ORDER BY k LIMIT ?5",
-                        t, range));
+        // Per bound present (bit 0: after, ?1; bit 1: up to, ?3), so that
+        // SQLite walks only the range of the primary key.
+        for (std::size_t bounds = 0; bounds < 4; ++bounds) {
+            const auto range = fmt::format("{}{}{}", (bounds & 1U) != 0 ? "k > ?1 AND " : "",
+                                           (bounds & 2U) != 0 ? "k <= ?3 AND " : "", live);
+            digest_[bounds] = prepare(fmt::format(
+                "SELECT count(*), coalesce(dualstore_digest(k, v), 0) FROM {} WHERE {}", t, range));
+            keys_every_[bounds] = prepare(
+                fmt::format("SELECT k FROM (SELECT k, row_number() OVER (ORDER BY k) AS n FROM "
+                            "{} WHERE {}) WHERE n % ?4 = 0 ORDER BY k LIMIT ?5",
+                            t, range));
+        }
         data_version_ = prepare("PRAGMA data_version");
         purge_ = prepare(
             fmt::format("DELETE FROM {} WHERE expires_at IS NOT NULL AND expires_at <= ?9", t));
@@ -256,11 +260,12 @@ public:
     /// same digest as PostgreSQL's, so the two engines can be compared.
     [[nodiscard]] range_digest digest(const key_range& range) {
         const std::lock_guard lock(mutex_);
-        statement s(*this, digest_, "digest");
+        const auto& stmt = digest_[bounds_of(range)];
+        statement s(*this, stmt, "digest");
         bind_range(s, range);
         if (!s.step()) fail("digest");
-        return {static_cast<std::uint64_t>(sqlite3_column_int64(digest_.get(), 0)),
-                static_cast<std::uint64_t>(sqlite3_column_int64(digest_.get(), 1))};
+        return {static_cast<std::uint64_t>(sqlite3_column_int64(stmt.get(), 0)),
+                static_cast<std::uint64_t>(sqlite3_column_int64(stmt.get(), 1))};
     }
 
     /// The `step`-th, 2·`step`-th, ... live keys of `range`, at most `limit`,
@@ -268,12 +273,13 @@ public:
     [[nodiscard]] std::vector<std::string> keys_every(const key_range& range, std::uint64_t step,
                                                       std::size_t limit) {
         const std::lock_guard lock(mutex_);
-        statement s(*this, keys_every_, "keys_every");
+        const auto& stmt = keys_every_[bounds_of(range)];
+        statement s(*this, stmt, "keys_every");
         bind_range(s, range);
         s.bind(4, static_cast<std::int64_t>(std::max<std::uint64_t>(step, 1)));
         s.bind(5, static_cast<std::int64_t>(limit));
         std::vector<std::string> keys;
-        while (s.step()) keys.push_back(column(keys_every_.get(), 0));
+        while (s.step()) keys.push_back(column(stmt.get(), 0));
         return keys;
     }
 
@@ -379,6 +385,10 @@ private:
         return stmt_ptr(s);
     }
 
+    static std::size_t bounds_of(const key_range& range) {
+        return (range.after ? 1U : 0U) | (range.up_to ? 2U : 0U);
+    }
+
     void bind_range(statement& s, const key_range& range) {
         if (range.after) s.bind(1, *range.after);
         if (range.up_to) s.bind(3, *range.up_to);
@@ -482,8 +492,8 @@ private:
         return page;
     }
 
-    stmt_ptr get_, put_, erase_, insert_, scan_, expiry_, purge_, data_version_, digest_,
-        keys_every_;
+    stmt_ptr get_, put_, erase_, insert_, scan_, expiry_, purge_, data_version_;
+    std::array<stmt_ptr, 4> digest_, keys_every_;  // by bounds_of(range)
     std::mutex mutex_;
 };
 

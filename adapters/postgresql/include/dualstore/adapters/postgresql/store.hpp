@@ -92,21 +92,25 @@ public:
                     t, live),
                 3);
         prepare("expiry", fmt::format("SELECT expires_at FROM {} WHERE k = $1 AND {}", t, live), 2);
-        // A key range: $1 after (NULL: from the first key), $3 up to (NULL: to the last).
-        const auto range = fmt::format(
-            "($1::bytea IS NULL OR k > $1) AND ($3::bytea IS NULL OR k <= $3) AND {}", live);
-        prepare("digest",
-                fmt::format(
-                    "SELECT count(*), coalesce(bit_xor(('x' || substr(md5(int4send(length(k)) || k "
-                    "|| v), 1, 16))::bit(64)::int8), 0) FROM {} WHERE {}",
-                    t, range),
-                3);
-        prepare("keys_every",
-                fmt::format(
-                    "SELECT k FROM (SELECT k, row_number() OVER (ORDER BY k) AS n FROM {} WHERE "
-                    "{}) r WHERE n % $4 = 0 ORDER BY k LIMIT $5",
-                    t, range),
-                5);
+        // Per bound present (bit 0: after, $1; bit 1: up to, $3), so that the
+        // server walks only the range of the primary key.
+        for (std::size_t bounds = 0; bounds < 4; ++bounds) {
+            const auto range = fmt::format("{}{}{}", (bounds & 1U) != 0 ? "k > $1 AND " : "",
+                                           (bounds & 2U) != 0 ? "k <= $3 AND " : "", live);
+            // Unused parameters still get a type, so every variant takes the same ones.
+            const auto typed = "$1::bytea IS NULL OR $3::bytea IS NULL OR true";
+            prepare(fmt::format("digest{}", bounds),
+                    fmt::format("SELECT count(*), coalesce(bit_xor(('x' || substr(md5(int4send("
+                                "length(k)) || k || v), 1, 16))::bit(64)::int8), 0) FROM {} "
+                                "WHERE {} AND ({})",
+                                t, range, typed),
+                    3);
+            prepare(fmt::format("keys_every{}", bounds),
+                    fmt::format("SELECT k FROM (SELECT k, row_number() OVER (ORDER BY k) AS n "
+                                "FROM {} WHERE {} AND ({})) r WHERE n % $4 = 0 ORDER BY k LIMIT $5",
+                                t, range, typed),
+                    5);
+        }
         prepare("purge",
                 fmt::format("DELETE FROM {} WHERE expires_at IS NOT NULL AND expires_at <= $1", t),
                 1);
@@ -188,7 +192,8 @@ public:
         const auto now = postgresql_connection::int8(now_ms());
         const std::array<std::optional<std::string_view>, 3> p{bound(range.after), now,
                                                                bound(range.up_to)};
-        const auto r = connection_.run(statement_name("digest"), p, "digest");
+        const auto r =
+            connection_.run(statement_name(fmt::format("digest{}", bounds_of(range))), p, "digest");
         return {static_cast<std::uint64_t>(postgresql_connection::int8_at(r.get(), 0, 0)),
                 static_cast<std::uint64_t>(postgresql_connection::int8_at(r.get(), 0, 1))};
     }
@@ -204,7 +209,8 @@ public:
         const auto most = postgresql_connection::int8(static_cast<std::int64_t>(limit));
         const std::array<std::optional<std::string_view>, 5> p{bound(range.after), now,
                                                                bound(range.up_to), every, most};
-        const auto r = connection_.run(statement_name("keys_every"), p, "keys_every");
+        const auto r = connection_.run(
+            statement_name(fmt::format("keys_every{}", bounds_of(range))), p, "keys_every");
         std::vector<std::string> keys;
         for (int i = 0; i < PQntuples(r.get()); ++i) {
             keys.push_back(postgresql_connection::bytes_at(r.get(), i, 0));
@@ -310,6 +316,10 @@ private:
         postgresql_connection& c_;
         bool done_ = false;
     };
+
+    static std::size_t bounds_of(const key_range& range) {
+        return (range.after ? 1U : 0U) | (range.up_to ? 2U : 0U);
+    }
 
     static std::optional<std::string_view> bound(const std::optional<std::string>& key) {
         if (key) return std::string_view(*key);

@@ -1,0 +1,245 @@
+// Work that spans processes, against the live servers scripts/test.sh starts
+// (DUALSTORE_PG_DSN, DUALSTORE_REDIS_URL; skipped without them):
+// - a partitioned backfill SQLite -> PostgreSQL (8 key ranges) and Redis ->
+//   PostgreSQL (8 hash buckets), by 1, 2 and 4 worker processes sharing
+//   leases and checkpoints in PostgreSQL: records per second;
+// - a partitioned full reconciliation SQLite vs PostgreSQL, same workers;
+// - the checksum-bisection diff of two SQLite files with 10 differences,
+//   beside the streaming full pass: bytes read and time.
+// Records: DUALSTORE_BENCH_RECORDS (default 20 000; bisection: 10 times as
+// many). One iteration each: the work is seconds long.
+
+#include <dualstore/adapters/postgresql.hpp>
+#include <dualstore/adapters/redis.hpp>
+#include <dualstore/adapters/sqlite.hpp>
+#include <dualstore/partition/job.hpp>
+#include <dualstore/partition/work.hpp>
+#include <dualstore/reconcile/bisect.hpp>
+#include <dualstore/reconcile/kv_reconciler.hpp>
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ds = dualstore;
+namespace ad = dualstore::adapters;
+
+namespace {
+
+std::optional<std::string> env(const char* name) {
+    const char* value = std::getenv(name);
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+}
+
+std::size_t records() {
+    const auto n = env("DUALSTORE_BENCH_RECORDS");
+    return n ? static_cast<std::size_t>(std::stoull(*n)) : 20000;
+}
+
+/// A name no other run uses.
+std::string fresh(std::string_view what) {
+    static int n = 0;
+    return fmt::format("bench_{}_{}_{}", what, ::getpid(), n++);
+}
+
+std::vector<std::pair<std::string, std::string>> make_records(std::size_t n) {
+    std::vector<std::pair<std::string, std::string>> items;
+    items.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        items.emplace_back(
+            fmt::format("user:{:08}", i),
+            fmt::format("{{\"id\":{},\"name\":\"user {}\",\"plan\":\"pro\"}}", i, i));
+    }
+    return items;
+}
+
+/// Runs `worker()` in `workers` forked processes and waits for them all;
+/// false when one failed.
+bool run_processes(int workers, const std::function<void()>& worker) {
+    std::vector<pid_t> children;
+    for (int i = 0; i < workers; ++i) {
+        const pid_t child = fork();
+        if (child == 0) {
+            int status = 0;
+            try {
+                worker();
+            } catch (...) {
+                status = 1;
+            }
+            _exit(status);
+        }
+        children.push_back(child);
+    }
+    bool ok = true;
+    for (const pid_t child : children) {
+        int status = 0;
+        ok = waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+             ok;
+    }
+    return ok;
+}
+
+/// A scratch directory removed at the end.
+struct scratch {
+    std::filesystem::path dir = std::filesystem::temp_directory_path() / fresh("dir");
+    scratch() { std::filesystem::create_directories(dir); }
+    scratch(const scratch&) = delete;
+    scratch& operator=(const scratch&) = delete;
+    ~scratch() { std::filesystem::remove_all(dir); }
+    [[nodiscard]] std::string file(std::string_view name) const { return (dir / name).string(); }
+};
+
+/// The tables of one run of a job: leases and checkpoints in PostgreSQL, and
+/// a fresh target.
+struct shared_state {
+    std::string leases = fresh("lease");
+    std::string state = fresh("state");
+    std::string target = fresh("target");
+};
+
+/// Times the job done by `state.range(0)` worker processes per iteration,
+/// each calling `worker(shared)` with its own connections; `n` items a run.
+template <class Worker>
+void time_workers(benchmark::State& state, std::size_t n, const char* rate, Worker worker) {
+    for (auto _ : state) {
+        const shared_state shared;
+        if (!run_processes(static_cast<int>(state.range(0)), [&] { worker(shared); })) {
+            return state.SkipWithError("a worker failed");
+        }
+    }
+    state.counters[rate] =
+        benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+template <class Work>
+void work_in_job(const std::string& dsn, const shared_state& shared,
+                 const std::vector<ds::partition>& parts, Work& work) {
+    ad::postgresql_store state(dsn, {.table = shared.state});
+    ad::postgresql_lease_lock lock(dsn, shared.leases);
+    ds::partitioned_job job{"bench", parts, lock, state, {.poll = std::chrono::milliseconds(50)}};
+    job.work(work);
+}
+
+/// Eight key ranges of about equal size, split on the source's own keys.
+std::vector<ds::partition> eight_ranges(ad::sqlite_store& source, std::size_t n) {
+    return ds::split_at_keys(source.keys_every({}, (n + 7) / 8, 7));
+}
+
+void sqlite_to_postgresql_backfill(benchmark::State& state) {
+    const auto dsn = env("DUALSTORE_PG_DSN");
+    if (!dsn) return state.SkipWithError("DUALSTORE_PG_DSN is not set");
+    const auto n = records();
+    const scratch files;
+    const auto path = files.file("source.sqlite");
+    ad::sqlite_store source(path);
+    source.put_many(make_records(n));
+    const auto parts = eight_ranges(source, n);
+    time_workers(state, n, "records/s", [&](const shared_state& shared) {
+        ad::sqlite_store src(path);
+        ad::postgresql_store target(*dsn, {.table = shared.target});
+        ds::backfill_work copy{src, target, {.batch_size = 500}};
+        work_in_job(*dsn, shared, parts, copy);
+    });
+}
+
+void redis_to_postgresql_backfill(benchmark::State& state) {
+    const auto dsn = env("DUALSTORE_PG_DSN");
+    const auto url = env("DUALSTORE_REDIS_URL");
+    if (!dsn || !url)
+        return state.SkipWithError("DUALSTORE_PG_DSN or DUALSTORE_REDIS_URL is not set");
+    const auto n = records();
+    const auto prefix = fresh("redis") + ":";
+    ad::redis_store source(*url, {.key_prefix = prefix});
+    source.put_many(make_records(n));
+    const auto parts = ds::split_by_hash(8);
+    time_workers(state, n, "records/s", [&](const shared_state& shared) {
+        ad::redis_store src(*url, {.key_prefix = prefix});
+        ad::postgresql_store target(*dsn, {.table = shared.target});
+        ds::backfill_work copy{src, target, {.batch_size = 500}};
+        work_in_job(*dsn, shared, parts, copy);
+    });
+    for (const auto& [key, value] : make_records(n)) source.erase(key);
+}
+
+void sqlite_postgresql_reconciliation(benchmark::State& state) {
+    const auto dsn = env("DUALSTORE_PG_DSN");
+    if (!dsn) return state.SkipWithError("DUALSTORE_PG_DSN is not set");
+    const auto n = records();
+    const scratch files;
+    const auto path = files.file("primary.sqlite");
+    const auto table = fresh("secondary");
+    const auto items = make_records(n);
+    ad::sqlite_store primary(path);
+    primary.put_many(items);
+    ad::postgresql_store secondary(*dsn, {.table = table});
+    secondary.put_many(items);
+    const auto parts = eight_ranges(primary, n);
+    time_workers(state, n, "keys/s", [&](const shared_state& shared) {
+        ad::sqlite_store p(path);
+        ad::postgresql_store s(*dsn, {.table = table});
+        ds::reconcile_work verify{p, s, {.batch_size = 500}};
+        work_in_job(*dsn, shared, parts, verify);
+    });
+}
+
+/// Two SQLite files of 10 x DUALSTORE_BENCH_RECORDS records with 10
+/// differences: the bisection diff (arg 1) or the streaming full pass (arg 0).
+void sqlite_bisection_diff(benchmark::State& state) {
+    const auto n = records() * 10;
+    const scratch files;
+    ad::sqlite_store a(files.file("a.sqlite"));
+    ad::sqlite_store b(files.file("b.sqlite"));
+    const auto items = make_records(n);
+    a.put_many(items);
+    b.put_many(items);
+    for (std::size_t i = 0; i < 10; ++i) b.put(items[i * (n / 10) + 7].first, "changed");
+    std::uint64_t full_bytes = 0;
+    for (const auto& [k, v] : items) full_bytes += 2 * (k.size() + v.size());
+    std::uint64_t found = 0, read = 0;
+    for (auto _ : state) {
+        found = 0;
+        if (state.range(0) == 1) {
+            const auto report = ds::bisect_diff(a, b, [&](const ds::sample_result&) { ++found; });
+            read = report.bytes_primary + report.bytes_secondary;
+        } else {
+            ds::kv_reconciler reconciler(a, b, {.batch_size = 1000});
+            reconciler.full_pass([&](const ds::sample_result& r) { found += r.in_sync ? 0 : 1; });
+            read = full_bytes;
+        }
+    }
+    if (found != 10) return state.SkipWithError("did not find the 10 differences");
+    state.counters["records"] = static_cast<double>(n);
+    state.counters["bytes_read"] = static_cast<double>(read);
+    state.counters["share_of_full_%"] =
+        100.0 * static_cast<double>(read) / static_cast<double>(full_bytes);
+}
+
+}  // namespace
+
+/// One timed run per argument: the work is seconds long.
+void once(benchmark::internal::Benchmark* b) {
+    b->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+}
+/// The worker counts measured.
+void by_workers(benchmark::internal::Benchmark* b) {
+    b->Apply(once)->ArgName("workers")->Arg(1)->Arg(2)->Arg(4);
+}
+
+BENCHMARK(sqlite_to_postgresql_backfill)->Apply(by_workers);
+BENCHMARK(redis_to_postgresql_backfill)->Apply(by_workers);
+BENCHMARK(sqlite_postgresql_reconciliation)->Apply(by_workers);
+BENCHMARK(sqlite_bisection_diff)->Apply(once)->ArgName("bisect")->Arg(0)->Arg(1);
+
+BENCHMARK_MAIN();
