@@ -150,7 +150,7 @@ TEST_CASE("partitioned job: a dead worker's partition is taken over from its che
     crashing_lock no_release{lock};
     ds::partitioned_job victim{"copy", parts, no_release, state, options};
     ds::backfill_work copy{source, target, {.batch_size = 10}};
-    dying_work dying{copy, 3};
+    dying_work<ds::backfill_work<kv, kv>> dying{copy, 3};
     CHECK_THROWS_WITH(victim.work(dying), "killed");
     const auto left = victim.summary();
     CHECK(left.partitions[0].tally.scanned == 20);
@@ -223,7 +223,7 @@ TEST_CASE("partitioned job: an exception releases the lease and keeps the checkp
     ds::memory_lease_lock lock;
     ds::partitioned_job job{"copy", ds::split_at_keys({}), lock, state};
     ds::backfill_work copy{source, target, {.batch_size = 10}};
-    dying_work dying{copy, 2};
+    dying_work<ds::backfill_work<kv, kv>> dying{copy, 2};
     CHECK_THROWS_WITH(job.work(dying), "killed");
     CHECK(lock.try_acquire("copy/0", 1s));  // released
     CHECK(job.summary().tally.scanned == 10);
