@@ -9,6 +9,8 @@
 // Records: DUALSTORE_BENCH_RECORDS (default 20 000; bisection: 10 times as
 // many). One iteration each: the work is seconds long.
 
+#include "bench_servers.hpp"
+
 #include <dualstore/adapters/postgresql.hpp>
 #include <dualstore/adapters/redis.hpp>
 #include <dualstore/adapters/sqlite.hpp>
@@ -37,22 +39,9 @@ namespace ad = dualstore::adapters;
 
 namespace {
 
-std::optional<std::string> env(const char* name) {
-    const char* value = std::getenv(name);
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-}
-
-std::size_t records() {
-    const auto n = env("DUALSTORE_BENCH_RECORDS");
-    return n ? static_cast<std::size_t>(std::stoull(*n)) : 20000;
-}
-
-/// A name no other run uses.
-std::string fresh(std::string_view what) {
-    static int n = 0;
-    return fmt::format("bench_{}_{}_{}", what, ::getpid(), n++);
-}
+using bench_servers::env;
+using bench_servers::fresh;
+using bench_servers::records;
 
 std::vector<std::pair<std::string, std::string>> make_records(std::size_t n) {
     std::vector<std::pair<std::string, std::string>> items;

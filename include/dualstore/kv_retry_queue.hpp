@@ -106,11 +106,8 @@ public:
 
     /// Records a failed repair: one more attempt, the error, the next due time.
     void fail(const retry_entry& entry, std::string error, queue_clock::time_point next_attempt) {
-        retry_entry next = entry;
-        ++next.attempts;
-        next.last_error = std::move(error);
-        next.next_attempt = next_attempt;
-        store().put(key_of('e', entry.id), detail::encode_entry(next));
+        store().put(key_of('e', entry.id), detail::encode_entry(detail::after_failed_repair(
+                                               entry, std::move(error), next_attempt)));
         store().erase(key_of('c', entry.id));
     }
 

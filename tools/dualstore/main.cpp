@@ -1,9 +1,11 @@
 // dualstore: the operator's tool over any two stores named by URL.
 //
 //   dualstore copy   FROM TO   backfill: conflict rule, rate, dry run, resume, progress
-//   dualstore diff   FROM TO   full or sampled reconciliation; exit 1 on drift, --json
+//   dualstore diff   FROM TO   full, sampled or bisected reconciliation; exit 1 on
+//                              drift, --json
 //   dualstore repair FROM TO   as diff, copying each drifted key from FROM
-//   dualstore drain  QUEUE FROM TO   repairs the keys a retry queue holds
+//   dualstore drain  QUEUE FROM TO   repairs the keys a retry queue holds (--kind:
+//                                    kv, redis-stream, postgresql)
 //   dualstore queue stats QUEUE      entries waiting and dead letters
 //   dualstore soak-report LOG        p50/p95/p99 per operation from a json_log
 //
@@ -11,12 +13,13 @@
 // usage (flags, URLs), 3 a store failed (unreachable, refused). Run
 // `dualstore --help` or `dualstore <command> --help` for the flags.
 
+#include "queue_url.hpp"
 #include "store_url.hpp"
 
 #include <dualstore/backfill/backfill.hpp>
-#include <dualstore/kv_retry_queue.hpp>
 #include <dualstore/observe/progress_bar.hpp>
 #include <dualstore/observe/soak_report.hpp>
+#include <dualstore/reconcile/bisect.hpp>
 #include <dualstore/reconcile/kv_reconciler.hpp>
 #include <dualstore/repair/drain.hpp>
 
@@ -110,8 +113,23 @@ struct diff_flags {
     std::string from, to;
     std::size_t sample = 0, listed = 20, batch_size = 512;
     std::uint64_t seed = 0;
-    bool json = false;
+    bool json = false, bisect = false;
 };
+
+/// The keys a bisection of FROM and TO finds differing (read by range
+/// digests, not row by row), and what the bisection read.
+std::pair<std::vector<std::string>, ds::bisect_report> bisected_keys(const diff_flags& f) {
+    using dualstore_tool::with_digest_store;
+    std::vector<std::string> keys;
+    const auto report = with_digest_store(f.from, [&](auto& from) {
+        return with_digest_store(f.to, [&](auto& to) {
+            return ds::bisect_diff(from, to,
+                                   [&](const ds::sample_result& r) { keys.push_back(r.key); },
+                                   {.batch_size = f.batch_size});
+        });
+    });
+    return {std::move(keys), report};
+}
 
 int run_diff(const diff_flags& f, bool repair) {
     auto from = open_store(f.from);
@@ -130,7 +148,14 @@ int run_diff(const diff_flags& f, bool repair) {
         if (r.repaired) ++repaired;
         if (differing.size() < f.listed) differing.push_back(r);
     };
-    if (f.sample > 0) {
+    std::optional<ds::bisect_report> bisected;
+    if (f.bisect) {
+        // Each key the digests single out is compared again, and repaired,
+        // by the reconciler: a key a live write fixed meanwhile is in sync.
+        auto [keys, report] = bisected_keys(f);
+        bisected = report;
+        for (const auto& key : keys) record(reconciler.reconcile(key));
+    } else if (f.sample > 0) {
         for (const auto& key : reconciler.list_sample_keys(ds::reconcile_mode::sampled, f.sample)) {
             record(reconciler.reconcile(key));
         }
@@ -139,7 +164,7 @@ int run_diff(const diff_flags& f, bool repair) {
         }
     }
     const auto counts = reconciler.counts();
-    const std::string_view mode = f.sample > 0 ? "sampled" : "full";
+    const std::string_view mode = bisected ? "bisect" : f.sample > 0 ? "sampled" : "full";
     if (f.json) {
         std::string keys;
         for (const auto& r : differing) {
@@ -152,11 +177,16 @@ int run_diff(const diff_flags& f, bool repair) {
             "{{\"from\": {}, \"to\": {}, \"mode\": \"{}\", \"checked\": {}, \"population\": {}, "
             "\"matching\": {}, \"mismatched\": {}, \"extra_in_from\": {}, \"extra_in_to\": {}, "
             "\"errors\": {}, \"repaired\": {}, \"differing_keys\": [{}], \"differing_keys_limit\": "
-            "{}}}\n",
+            "{}{}}}\n",
             json_string(from.name()), json_string(to.name()), mode, checked,
             f.sample > 0 ? reconciler.population() : checked, counts.matching, counts.mismatched,
             counts.extra_in_primary, counts.extra_in_secondary, counts.errors, repaired, keys,
-            f.listed);
+            f.listed,
+            bisected ? fmt::format(", \"bytes_read_from\": {}, \"bytes_read_to\": {}, "
+                                   "\"ranges\": {}, \"leaves\": {}",
+                                   bisected->bytes_primary, bisected->bytes_secondary,
+                                   bisected->ranges, bisected->leaves)
+                     : "");
     } else {
         fmt::print(
             "{} {} -> {} ({}): {} keys checked: {} matching, {} mismatched, {} only in {}, {} only "
@@ -165,6 +195,13 @@ int run_diff(const diff_flags& f, bool repair) {
             counts.mismatched, counts.extra_in_primary, from.name(), counts.extra_in_secondary,
             to.name(), counts.errors);
         fmt::print("{}\n", repair ? fmt::format(", {} repaired", repaired) : "");
+        if (bisected) {
+            fmt::print(
+                "  bisect read {} bytes from {} and {} from {}: {} ranges by digest, {} "
+                "row by row\n",
+                bisected->bytes_primary, from.name(), bisected->bytes_secondary, to.name(),
+                bisected->ranges, bisected->leaves);
+        }
         for (const auto& r : differing) {
             fmt::print("  {:?}: {}{}{}\n", r.key, ds::to_string(r.reason),
                        r.repaired ? " (repaired)" : "", r.detail.empty() ? "" : ": " + r.detail);
@@ -179,7 +216,8 @@ int run_diff(const diff_flags& f, bool repair) {
 }
 
 struct drain_flags {
-    std::string queue, from, to, prefix = "dualstore:retry:";
+    dualstore_tool::queue_spec queue;
+    std::string from, to;
     std::size_t batch_size = 100;
     unsigned max_attempts = 10;
     double rate = 0;
@@ -187,33 +225,47 @@ struct drain_flags {
 };
 
 int run_drain(const drain_flags& f) {
-    auto queue_store = open_store(f.queue);
     auto from = open_store(f.from);
     auto to = open_store(f.to);
-    ds::kv_retry_queue queue(queue_store, f.prefix);
-    ds::observe::progress_bar bar("drain");
-    ds::drain_options options{
-        .batch_size = f.batch_size, .max_attempts = f.max_attempts, .rate = f.rate};
-    if (f.progress) options.observers = ds::observe::with(bar);
-    const auto report = ds::drain(queue, from, to, options);
-    fmt::print("drain {} ({} -> {}): {}; {} waiting\n", queue_store.name(), from.name(), to.name(),
-               report, queue.size());
-    return report.still_failing == 0 && report.dead_lettered == 0 ? in_sync : drift;
+    return dualstore_tool::with_queue(f.queue, [&](auto& queue, const std::string& name) {
+        ds::observe::progress_bar bar("drain");
+        ds::drain_options options{
+            .batch_size = f.batch_size, .max_attempts = f.max_attempts, .rate = f.rate};
+        if (f.progress) options.observers = ds::observe::with(bar);
+        const auto report = ds::drain(queue, from, to, options);
+        fmt::print("drain {} ({} -> {}): {}; {} waiting\n", name, from.name(), to.name(), report,
+                   queue.size());
+        return report.still_failing == 0 && report.dead_lettered == 0 ? in_sync : drift;
+    });
 }
 
-int run_queue_stats(const std::string& url, const std::string& prefix, bool json) {
-    auto queue_store = open_store(url);
-    ds::kv_retry_queue queue(queue_store, prefix);
-    const auto waiting = queue.size();
-    const auto dead = queue.dead_letters().size();
-    if (json) {
-        fmt::print("{{\"queue\": {}, \"prefix\": {}, \"waiting\": {}, \"dead_letters\": {}}}\n",
-                   json_string(queue_store.name()), json_string(prefix), waiting, dead);
-    } else {
-        fmt::print("queue {} (prefix {:?}): {} waiting, {} dead letters\n", queue_store.name(),
-                   prefix, waiting, dead);
-    }
-    return in_sync;
+int run_queue_stats(const dualstore_tool::queue_spec& spec, bool json) {
+    return dualstore_tool::with_queue(spec, [&](auto& queue, const std::string& name) {
+        const auto waiting = queue.size();
+        const auto dead = queue.dead_letters().size();
+        if (json) {
+            fmt::print(
+                "{{\"queue\": {}, \"kind\": \"{}\", \"waiting\": {}, \"dead_letters\": {}}}\n",
+                json_string(name), spec.kind, waiting, dead);
+        } else {
+            fmt::print("queue {}: {} waiting, {} dead letters\n", name, waiting, dead);
+        }
+        return in_sync;
+    });
+}
+
+/// The flags that name a queue: its URL, kind, prefix (kv) and name.
+void add_queue_options(CLI::App& cmd, dualstore_tool::queue_spec& spec) {
+    cmd.add_option("queue", spec.url, "where the queue lives (a store URL)")->required();
+    cmd.add_option("--kind", spec.kind,
+                   "kv: entries under --prefix in any store; redis-stream: a Redis stream and "
+                   "consumer group; postgresql: a table claimed with SKIP LOCKED")
+        ->check(CLI::IsMember({"kv", "redis-stream", "postgresql"}))
+        ->capture_default_str();
+    cmd.add_option("--prefix", spec.prefix, "kv: the queue's key prefix")->capture_default_str();
+    cmd.add_option("--name", spec.name,
+                   "redis-stream: the stream's key; postgresql: the table (default: the "
+                   "adapter's)");
 }
 
 int run_soak_report(const std::string& path) {
@@ -275,6 +327,10 @@ int main(int argc, char** argv) {
             ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
             ->capture_default_str();
         cmd->add_flag("--json", diff.json, "print one JSON object (VDiff-style counts)");
+        cmd->add_flag("--bisect", diff.bisect,
+                      "compare digests of key ranges on the servers, reading rows only where "
+                      "they differ (sqlite: and postgresql URLs)")
+            ->excludes("--sample");
         cmd->callback([&, repair] { status = run_diff(diff, repair); });
     };
     add_diff("diff", "Compare FROM with TO; exit status 1 when they differ", false);
@@ -283,11 +339,9 @@ int main(int argc, char** argv) {
     drain_flags drain;
     auto* drain_cmd =
         app.add_subcommand("drain", "Repair the keys a retry queue holds, from FROM to TO");
-    drain_cmd->add_option("queue", drain.queue, "the store that holds the queue")->required();
+    add_queue_options(*drain_cmd, drain.queue);
     drain_cmd->add_option("from", drain.from, "the authoritative store")->required();
     drain_cmd->add_option("to", drain.to, "the store repaired")->required();
-    drain_cmd->add_option("--prefix", drain.prefix, "the queue's key prefix")
-        ->capture_default_str();
     drain_cmd->add_option("--batch-size", drain.batch_size, "entries per batch")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
         ->capture_default_str();
@@ -301,16 +355,14 @@ int main(int argc, char** argv) {
     drain_cmd->add_flag("--progress", drain.progress, "show progress on stderr");
     drain_cmd->callback([&] { status = run_drain(drain); });
 
-    std::string queue_url, queue_prefix = "dualstore:retry:";
+    dualstore_tool::queue_spec queue;
     bool queue_json = false;
     auto* queue_cmd = app.add_subcommand("queue", "Inspect a retry queue");
     queue_cmd->require_subcommand(1);
     auto* stats_cmd = queue_cmd->add_subcommand("stats", "Entries waiting and dead letters");
-    stats_cmd->add_option("queue", queue_url, "the store that holds the queue")->required();
-    stats_cmd->add_option("--prefix", queue_prefix, "the queue's key prefix")
-        ->capture_default_str();
+    add_queue_options(*stats_cmd, queue);
     stats_cmd->add_flag("--json", queue_json, "print one JSON object");
-    stats_cmd->callback([&] { status = run_queue_stats(queue_url, queue_prefix, queue_json); });
+    stats_cmd->callback([&] { status = run_queue_stats(queue, queue_json); });
 
     std::string soak_log;
     auto* soak_cmd = app.add_subcommand(

@@ -54,20 +54,53 @@ inline std::string fragment_option(std::string_view fragment, std::string_view n
     return std::string(fragment.substr(eq + 1));
 }
 
+/// A URL cut into its parts: `scheme:rest#fragment`.
+struct url_parts {
+    std::string_view address;   ///< the URL before '#'
+    std::string_view fragment;  ///< the engine's option after '#' (empty: none)
+    std::string_view scheme;    ///< before the first ':'
+    std::string rest;           ///< after the first ':' of the address
+    std::string name;           ///< the whole URL, its password redacted
+    /// Whether the address is `scheme://...`.
+    [[nodiscard]] bool has_authority() const {
+        return address.substr(scheme.size()).starts_with("://");
+    }
+    /// Whether the address names a Redis server (`redis://` or `unix://`).
+    [[nodiscard]] bool is_redis() const {
+        return (scheme == "redis" || scheme == "unix") && has_authority();
+    }
+    /// Whether the address names a PostgreSQL server.
+    [[nodiscard]] bool is_postgresql() const {
+        return (scheme == "postgresql" || scheme == "postgres") && !rest.empty();
+    }
+    /// The libpq connection string: a URI is libpq's own, "postgresql:DSN"
+    /// carries a key=value DSN.
+    [[nodiscard]] std::string postgresql_dsn() const {
+        return has_authority() ? std::string(address) : rest;
+    }
+};
+
+/// `url` cut into its parts (views into `url`).
+inline url_parts split_url(std::string_view url) {
+    url_parts parts;
+    const auto hash = url.find('#');
+    parts.address = url.substr(0, hash);
+    parts.fragment = hash == std::string_view::npos ? std::string_view{} : url.substr(hash + 1);
+    const auto colon = parts.address.find(':');
+    parts.scheme = parts.address.substr(0, colon);
+    parts.rest = colon == std::string_view::npos ? "" : parts.address.substr(colon + 1);
+    parts.name = dualstore::redact_secrets(url);
+    return parts;
+}
+
 /// Opens the store `url` names; usage_error for a URL of no known form, the
 /// adapter's own error (its address redacted) when the store cannot be opened.
 inline dualstore::any_store open_store(std::string_view url) {
     namespace ds = dualstore;
     namespace ad = dualstore::adapters;
-    const auto hash = url.find('#');
-    const std::string_view address = url.substr(0, hash);
-    const std::string_view fragment =
-        hash == std::string_view::npos ? std::string_view{} : url.substr(hash + 1);
-    const auto colon = address.find(':');
-    const auto scheme = address.substr(0, colon);
-    const std::string rest(colon == std::string_view::npos ? "" : address.substr(colon + 1));
-    const std::string name = ds::redact_secrets(url);
-    auto no_option = [&] { fragment_option(fragment, "(none)", url, ""); };
+    const auto u = split_url(url);
+    const auto& [address, fragment, scheme, rest, name] = u;
+    auto no_option = [&] { fragment_option(u.fragment, "(none)", url, ""); };
     if (scheme == "sqlite" && !rest.empty()) {
         return ds::any_store::make<ad::sqlite_store>(
             name, rest,
@@ -90,21 +123,42 @@ inline dualstore::any_store open_store(std::string_view url) {
         return ds::any_store::make<ad::rocksdb_store>(name, rest);
     }
 #endif
-    if ((scheme == "redis" || scheme == "unix") && address.substr(colon).starts_with("://")) {
+    if (u.is_redis()) {
         return ds::any_store::make<ad::redis_store>(
             name, address,
             ad::redis_options{.key_prefix = fragment_option(fragment, "prefix", url, "")});
     }
-    if ((scheme == "postgresql" || scheme == "postgres") && !rest.empty()) {
-        // A URI is libpq's own; "postgresql:DSN" carries a key=value DSN.
-        const std::string dsn =
-            address.substr(colon).starts_with("://") ? std::string(address) : rest;
+    if (u.is_postgresql()) {
         return ds::any_store::make<ad::postgresql_store>(
-            name, dsn,
+            name, u.postgresql_dsn(),
             ad::postgresql_options{.table =
                                        fragment_option(fragment, "table", url, "dualstore_kv")});
     }
     throw usage_error(fmt::format("{:?}: not a store URL ({})", name, url_forms));
+}
+
+/// Opens the store `url` names as its own type, for work that needs more than
+/// `any_store` offers (digests of key ranges: `--bisect`), and returns
+/// `use(store)`; usage_error for a URL of an engine without range digests.
+template <class Use>
+auto with_digest_store(std::string_view url, Use&& use) {
+    namespace ad = dualstore::adapters;
+    const auto u = split_url(url);
+    if (u.scheme == "sqlite" && !u.rest.empty()) {
+        ad::sqlite_store store(
+            u.rest, {.table = fragment_option(u.fragment, "table", url, "dualstore_kv")});
+        return use(store);
+    }
+    if (u.is_postgresql()) {
+        ad::postgresql_store store(
+            u.postgresql_dsn(),
+            {.table = fragment_option(u.fragment, "table", url, "dualstore_kv")});
+        return use(store);
+    }
+    throw usage_error(fmt::format(
+        "{:?}: --bisect needs stores that digest key ranges on their server (sqlite: or "
+        "postgresql URLs)",
+        u.name));
 }
 
 }  // namespace dualstore_tool

@@ -6,13 +6,11 @@
 #include "conformance/lease_renewal.hpp"
 #include "server.hpp"
 #include "support.hpp"
+#include "worker_processes.hpp"
 
 #include <dualstore/adapters/postgresql.hpp>
 #include <dualstore/partition/job.hpp>
 #include <dualstore/partition/work.hpp>
-
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <csignal>
 #include <map>
@@ -72,21 +70,6 @@ void run_worker(const job_tables& tables, std::optional<int> die_at) {
     job.work(work);
 }
 
-/// Forks a worker process; returns its pid.
-pid_t fork_worker(const job_tables& tables, std::optional<int> die_at) {
-    const pid_t child = fork();
-    if (child == 0) {
-        int status = 0;
-        try {
-            run_worker(tables, die_at);
-        } catch (...) {
-            status = 1;
-        }
-        _exit(status);
-    }
-    return child;
-}
-
 }  // namespace
 
 TEST_CASE(
@@ -106,23 +89,10 @@ TEST_CASE(
     target.put("key00007", "live");  // a live write the backfill keeps
 
     // The victim works alone first and dies as its third step begins: two
-    // pages of its first partition are checkpointed, its lease is held.
-    const pid_t victim = fork_worker(tables, 3);
-    REQUIRE(victim > 0);
-    int status = 0;
-    REQUIRE(waitpid(victim, &status, 0) == victim);
-    CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));
-
-    std::vector<pid_t> workers;
-    for (int i = 0; i < 3; ++i) {
-        workers.push_back(fork_worker(tables, std::nullopt));
-        REQUIRE(workers.back() > 0);
-    }
-    for (const pid_t worker : workers) {
-        REQUIRE(waitpid(worker, &status, 0) == worker);
-        CHECK(WIFEXITED(status));
-        CHECK(WEXITSTATUS(status) == 0);
-    }
+    // steps of its first partition are checkpointed, its lease is held.
+    // Three workers then finish the job.
+    worker_processes::victim_then_survivors([&] { run_worker(tables, 3); },
+                                            [&] { run_worker(tables, std::nullopt); }, 3);
 
     auto expected = contents(source);
     expected["key00007"] = "live";

@@ -1,7 +1,7 @@
 // postgresql_retry_queue against the live server: the queue conformance
-// suite (two drainers as two connections, a drainer killed mid-batch), an
-// undecodable row dead-lettered, a bad DSN that names no password, a drain
-// through it, and four drainer processes with one SIGKILLed mid-batch.
+// suite (two drainers as two connections, a drainer killed mid-batch, a
+// drain through it, an undecodable row), a bad DSN that names no password,
+// and four drainer processes with one SIGKILLed mid-batch.
 
 #include "server.hpp"
 #include "support.hpp"
@@ -38,6 +38,14 @@ struct postgresql_queue_maker {
         return std::make_unique<queue>(server_dsn(),
                                        ds::adapters::postgresql_queue_options{.table = table});
     }
+    void store_undecodable(const std::string& id, const std::string& bytes) const {
+        std::string hex;
+        for (const unsigned char byte : bytes) hex += fmt::format("{:02x}", byte);
+        ds::adapters::postgresql_connection raw(server_dsn());
+        raw.exec(fmt::format("INSERT INTO \"{}\" (id, due, body) VALUES ('{}', 0, '\\x{}'::bytea)",
+                             table, id, hex),
+                 "insert an undecodable row");
+    }
 };
 
 static_assert(ds::retry_queue<queue_type>);
@@ -46,30 +54,6 @@ static_assert(ds::retry_queue<queue_type>);
 using queue_makers = std::tuple<postgresql_queue_maker>;
 #include "conformance/queue_conformance.hpp"
 
-TEST_CASE("postgresql queue: a row that does not decode is dead-lettered with the reason",
-          "[postgresql][queue]") {
-    postgresql_queue_maker maker;
-    auto queue = maker.make();
-    queue->push(queue_conformance::entry_for("good"));
-    {
-        ds::adapters::postgresql_connection raw(server_dsn());
-        raw.exec(fmt::format("INSERT INTO \"{}\" (id, due, body) VALUES ('0bad', 0, "
-                             "'\\x00ff'::bytea)",
-                             maker.table),
-                 "insert a bad row");
-    }
-    const auto taken = queue->take(10, queue_conformance::t0);
-    REQUIRE(taken.size() == 1);
-    CHECK(taken[0].key == "good");
-    const auto dead = queue->dead_letters();
-    REQUIRE(dead.size() == 1);
-    CHECK(dead[0].id == "0bad");
-    CHECK_FALSE(dead[0].entry);
-    CHECK(dead[0].raw == std::string("\0\xff", 2));
-    CHECK_THAT(dead[0].reason, Catch::Matchers::Contains("DSQ"));
-    CHECK(queue->size() == 1);  // "good", claimed, not yet acknowledged
-}
-
 TEST_CASE("postgresql queue: a server that refuses names the cause, never the password",
           "[postgresql][queue][errors]") {
     CHECK_THROWS_WITH(
@@ -77,28 +61,6 @@ TEST_CASE("postgresql queue: a server that refuses names the cause, never the pa
                    ds::adapters::postgresql_queue_options{
                        .limits = {.connect_timeout = std::chrono::seconds(2)}}),
         !Catch::Matchers::Contains("s3cret") && Catch::Matchers::Contains("postgresql"));
-}
-
-TEST_CASE(
-    "postgresql queue: failed secondary writes and erases go through it and a drain repairs "
-    "them, equal at the end",
-    "[postgresql][queue][drain]") {
-    postgresql_queue_maker maker;
-    auto queue = maker.make();
-    kv primary, inner;
-    dst::faulty secondary{inner};
-    ds::dual_store store{primary, secondary, ds::on_secondary_failure{*queue}};
-    secondary.fail_always(dst::fault_on::writes);
-    for (int i = 0; i < 20; ++i) CHECK(store.put(fmt::format("k{:02}", i), "v").enqueued);
-    CHECK(store.erase("k03").enqueued);
-    CHECK(queue->size() == 21);
-
-    secondary.heal();
-    const auto report = ds::drain(*queue, store);
-    CHECK(report.repaired + report.skipped == 21);  // k03's two entries: one repair
-    CHECK(report.still_failing == 0);
-    CHECK(queue->size() == 0);
-    CHECK(inner.snapshot() == primary.snapshot());
 }
 
 TEST_CASE(

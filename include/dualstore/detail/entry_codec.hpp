@@ -14,8 +14,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace dualstore::detail {
 
@@ -125,6 +128,45 @@ inline retry_entry decode_entry(std::string_view id, std::string_view bytes) {
     entry.last_error = std::string(in.take(in.uint(4)));
     if (!in.done()) throw decode_error("dualstore: retry entry with trailing bytes");
     return entry;
+}
+
+/// `entry` after a failed repair: one more attempt, `error` the last error,
+/// due again at `next_attempt`.
+inline retry_entry after_failed_repair(retry_entry entry, std::string error,
+                                       queue_clock::time_point next_attempt) {
+    ++entry.attempts;
+    entry.last_error = std::move(error);
+    entry.next_attempt = next_attempt;
+    return entry;
+}
+
+/// The entries of stored `(id, bytes)` rows, in order; a row that does not
+/// decode goes to `dead_letter(id, reason, bytes)` instead.
+template <class DeadLetter>
+std::vector<retry_entry> decode_rows(const std::vector<std::pair<std::string, std::string>>& rows,
+                                     DeadLetter&& dead_letter) {
+    std::vector<retry_entry> entries;
+    entries.reserve(rows.size());
+    for (const auto& [id, bytes] : rows) {
+        try {
+            entries.push_back(decode_entry(id, bytes));
+        } catch (const decode_error& e) {
+            dead_letter(id, e.what(), bytes);
+        }
+    }
+    return entries;
+}
+
+/// The dead letter `id`, moved aside for `reason`, whose stored entry is
+/// `bytes`: the entry when it decodes, else the bytes kept as `raw`.
+inline dead_letter dead_letter_of(std::string id, std::string reason, std::string bytes) {
+    dead_letter letter{std::move(id), std::nullopt, std::move(reason), {}};
+    try {
+        letter.entry = decode_entry(letter.id, bytes);
+    } catch (const decode_error&) {
+        letter.raw = std::move(bytes);
+    }
+    return letter;
 }
 
 }  // namespace dualstore::detail

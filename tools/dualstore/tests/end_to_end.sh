@@ -63,6 +63,19 @@ expect 0 "501 matching, 0 mismatched, 0 only in" "$tool" diff sqlite:new.db sqli
 expect 0 "scanned 501, written 501" "$tool" copy gdbm:old.gdbm sqlite:dry.db --dry-run
 expect 1 "0 matching, 0 mismatched, 501 only in" "$tool" diff gdbm:old.gdbm sqlite:dry.db
 
+# diff --bisect: digests of key ranges find the 440 differing keys; repair
+# --bisect copies them; then the digests agree.
+"$seed" sqlite:b1.db 2000 base
+"$seed" sqlite:b2.db 2000 drifted
+expect 1 "440 keys checked: 0 matching, 200 mismatched, 200 only in sqlite:b1.db, 40 only in sqlite:b2.db" \
+  "$tool" diff --bisect sqlite:b1.db sqlite:b2.db
+expect 1 "bisect read [0-9]+ bytes from sqlite:b1.db" "$tool" diff --bisect sqlite:b1.db sqlite:b2.db
+expect 1 '"mode": "bisect".*"bytes_read_from": [0-9]+' "$tool" diff --bisect sqlite:b1.db sqlite:b2.db --json
+expect 0 "440 repaired" "$tool" repair --bisect sqlite:b1.db sqlite:b2.db
+expect 0 "0 keys checked" "$tool" diff --bisect sqlite:b1.db sqlite:b2.db
+expect 2 "needs stores that digest key ranges" "$tool" diff --bisect gdbm:old.gdbm sqlite:b1.db
+expect 2 "excludes" "$tool" diff --bisect --sample 5 sqlite:b1.db sqlite:b2.db
+
 # Bad usage: status 2 and a clear message; a store that fails: status 3,
 # its password never shown.
 expect 2 "not a store URL" "$tool" diff mongodb://x sqlite:new.db
@@ -70,6 +83,9 @@ expect 2 "unknown option '#tabel=x'" "$tool" diff "sqlite:new.db#tabel=x" sqlite
 expect 2 "batch-size" "$tool" copy --batch-size 0 gdbm:old.gdbm sqlite:x.db
 expect 2 "conflict" "$tool" copy --conflict newest gdbm:old.gdbm sqlite:x.db
 expect 2 "frobnicate" "$tool" frobnicate
+expect 2 "kind" "$tool" queue stats sqlite:queue.db --kind rabbitmq
+expect 2 "a redis-stream queue needs a redis:// or unix:// URL" \
+  "$tool" queue stats sqlite:queue.db --kind redis-stream
 expect 3 "redis" "$tool" queue stats "redis://:hunter2-secret@127.0.0.1:1/0"
 printf '%s' "$out" | grep -q hunter2-secret && fail "the password appeared in an error"
 expect 3 "gdbm" "$tool" diff gdbm:missing/dir/x.gdbm sqlite:new.db
@@ -91,5 +107,29 @@ if [ -n "${DUALSTORE_REDIS_URL:-}" ] && [ -n "${DUALSTORE_PG_DSN:-}" ]; then
   expect 0 "scanned 301, written 301.* complete" "$tool" copy "$redis" "$pg" --conflict overwrite --progress
   expect 0 "301 matching, 0 mismatched" "$tool" diff "$redis" "$pg"
   expect 0 '"checked": 301' "$tool" diff "$pg" "$redis" --json
+
+  # The digests of SQLite and PostgreSQL agree on equal data.
+  pg_copy="postgresql:$DUALSTORE_PG_DSN#table=dualstore_tool_e2e_bisect_$$"
+  expect 0 "complete" "$tool" copy sqlite:b1.db "$pg_copy"
+  expect 0 "0 keys checked" "$tool" diff --bisect sqlite:b1.db "$pg_copy"
+  "$seed" "$pg_copy" 2000 drifted  # changes 200 values, adds 40 keys
+  expect 1 "240 keys checked: 0 matching, 200 mismatched, 0 only in sqlite:b1.db, 40 only in" \
+    "$tool" diff --bisect sqlite:b1.db "$pg_copy"
+
+  # Native queues: a Redis stream and a PostgreSQL table, inspected and drained.
+  "$seed" gdbm:native.gdbm 500 base
+  for kind in redis-stream postgresql; do
+    case $kind in
+      redis-stream) queue="$DUALSTORE_REDIS_URL/4" name="{e2e:retry:$$}" ;;
+      postgresql) queue="postgresql:$DUALSTORE_PG_DSN" name="dualstore_tool_e2e_queue_$$" ;;
+    esac
+    "$seed" "sqlite:native-$kind.db" 500 drifted
+    "$seed" "$queue" 500 queue "$kind" "$name"
+    expect 0 "100 waiting, 0 dead letters" "$tool" queue stats "$queue" --kind "$kind" --name "$name"
+    expect 0 "repaired 100, still failing 0, dead-lettered 0.*; 0 waiting" \
+      "$tool" drain "$queue" gdbm:native.gdbm "sqlite:native-$kind.db" --kind "$kind" --name "$name"
+    expect 0 '"kind": "'"$kind"'", "waiting": 0' \
+      "$tool" queue stats "$queue" --kind "$kind" --name "$name" --json
+  done
 fi
 echo "end_to_end: all checks passed"

@@ -121,15 +121,7 @@ public:
             }
         }
         std::sort(rows.begin(), rows.end());  // RETURNING keeps no order
-        std::vector<retry_entry> taken;
-        for (const auto& [id, body] : rows) {
-            try {
-                taken.push_back(detail::decode_entry(id, body));
-            } catch (const decode_error& e) {
-                move_to_dead(id, e.what(), body);
-            }
-        }
-        return taken;
+        return detail::decode_rows(rows, [this](const auto&... dead) { move_to_dead(dead...); });
     }
 
     /// Removes a repaired entry.
@@ -142,10 +134,7 @@ public:
     /// Records a failed repair: one more attempt, the error, the next due
     /// time; releases the claim. An entry acknowledged meanwhile stays gone.
     void fail(const retry_entry& entry, std::string error, queue_clock::time_point next_attempt) {
-        retry_entry next = entry;
-        ++next.attempts;
-        next.last_error = std::move(error);
-        next.next_attempt = next_attempt;
+        const auto next = detail::after_failed_repair(entry, std::move(error), next_attempt);
         const auto due = postgresql_connection::int8_ms(next_attempt);
         const auto body = detail::encode_entry(next);
         const std::array<std::optional<std::string_view>, 3> p{entry.id, due, body};
@@ -172,16 +161,9 @@ public:
         const std::lock_guard lock(mutex_);
         const auto r = connection_.run("queue:dead_letters", {}, "queue dead letters");
         for (int i = 0; i < PQntuples(r.get()); ++i) {
-            dualstore::dead_letter d;
-            d.id = postgresql_connection::bytes_at(r.get(), i, 0);
-            d.reason = postgresql_connection::bytes_at(r.get(), i, 1);
-            auto body = postgresql_connection::bytes_at(r.get(), i, 2);
-            try {
-                d.entry = detail::decode_entry(d.id, body);
-            } catch (const decode_error&) {
-                d.raw = std::move(body);
-            }
-            dead.push_back(std::move(d));
+            dead.push_back(detail::dead_letter_of(postgresql_connection::bytes_at(r.get(), i, 0),
+                                                  postgresql_connection::bytes_at(r.get(), i, 1),
+                                                  postgresql_connection::bytes_at(r.get(), i, 2)));
         }
         return dead;
     }
