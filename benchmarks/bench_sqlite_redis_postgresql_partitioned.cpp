@@ -5,7 +5,9 @@
 //   leases and checkpoints in PostgreSQL: records per second;
 // - a partitioned full reconciliation SQLite vs PostgreSQL, same workers;
 // - the checksum-bisection diff of two SQLite files with 10 differences,
-//   beside the streaming full pass: bytes read and time.
+//   beside the streaming full pass: bytes read and time;
+// - a sampled reconciliation at 1% of the same files, the keys scanned or
+//   drawn by SQLite itself (key_sampling_store): bytes read and time.
 // Records: DUALSTORE_BENCH_RECORDS (default 20 000; bisection: 10 times as
 // many). One iteration each: the work is seconds long.
 
@@ -17,6 +19,7 @@
 #include <dualstore/partition/job.hpp>
 #include <dualstore/partition/work.hpp>
 #include <dualstore/reconcile/bisect.hpp>
+#include <dualstore/reconcile/key_sample.hpp>
 #include <dualstore/reconcile/kv_reconciler.hpp>
 
 #include <benchmark/benchmark.h>
@@ -31,6 +34,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -183,19 +187,33 @@ void sqlite_postgresql_reconciliation(benchmark::State& state) {
     });
 }
 
+/// Two SQLite files holding the same 10 x DUALSTORE_BENCH_RECORDS records,
+/// removed at the end, and the bytes a full compare of them reads.
+struct equal_sqlite_files {
+    scratch dir;
+    std::size_t n = records() * 10;
+    ad::sqlite_store a{dir.file("a.sqlite")}, b{dir.file("b.sqlite")};
+    std::uint64_t full_bytes = fill();
+
+private:
+    std::uint64_t fill() {
+        const auto items = make_records(n);
+        a.put_many(items);
+        b.put_many(items);
+        std::uint64_t bytes = 0;
+        for (const auto& [k, v] : items) bytes += 2 * (k.size() + v.size());
+        return bytes;
+    }
+};
+
 /// Two SQLite files of 10 x DUALSTORE_BENCH_RECORDS records with 10
 /// differences: the bisection diff (arg 1) or the streaming full pass (arg 0).
 void sqlite_bisection_diff(benchmark::State& state) {
-    const auto n = records() * 10;
-    const scratch files;
-    ad::sqlite_store a(files.file("a.sqlite"));
-    ad::sqlite_store b(files.file("b.sqlite"));
+    equal_sqlite_files files;
+    const std::uint64_t n = files.n, full_bytes = files.full_bytes;
+    auto &a = files.a, &b = files.b;
     const auto items = make_records(n);
-    a.put_many(items);
-    b.put_many(items);
     for (std::size_t i = 0; i < 10; ++i) b.put(items[i * (n / 10) + 7].first, "changed");
-    std::uint64_t full_bytes = 0;
-    for (const auto& [k, v] : items) full_bytes += 2 * (k.size() + v.size());
     std::uint64_t found = 0, read = 0;
     for (auto _ : state) {
         found = 0;
@@ -209,6 +227,67 @@ void sqlite_bisection_diff(benchmark::State& state) {
         }
     }
     if (found != 10) return state.SkipWithError("did not find the 10 differences");
+    state.counters["records"] = static_cast<double>(n);
+    state.counters["bytes_read"] = static_cast<double>(read);
+    state.counters["share_of_full_%"] =
+        100.0 * static_cast<double>(read) / static_cast<double>(full_bytes);
+}
+
+/// A store that counts the bytes of every answer it gives: scan pages, gets
+/// and, when `Native`, the key samples its store draws on its server
+/// (otherwise it hides them, so a reconciler scans it for keys).
+template <bool Native>
+struct bytes_counted {
+    using key_type = std::string;
+    using mapped_type = std::string;
+    using cursor_type = ad::sqlite_store::cursor_type;
+    static constexpr bool scans_in_key_order = true;
+    ad::sqlite_store& inner;
+    std::uint64_t bytes = 0;
+    std::optional<std::string> get(const std::string& k) {
+        auto v = inner.get(k);
+        bytes += k.size() + (v ? v->size() : 0);
+        return v;
+    }
+    void put(const std::string& k, const std::string& v) { inner.put(k, v); }
+    bool erase(const std::string& k) { return inner.erase(k); }
+    auto scan(const cursor_type& from, std::size_t limit) {
+        auto page = inner.scan(from, limit);
+        for (const auto& [k, v] : page.items) bytes += k.size() + v.size();
+        return page;
+    }
+    ds::key_hash_sample sample_keys(std::uint64_t salt, std::size_t n) requires Native {
+        auto sample = inner.sample_keys(salt, n);
+        bytes += 8;  // the count
+        for (const auto& [h, k] : sample.smallest) bytes += sizeof h + k.size();
+        return sample;
+    }
+};
+
+/// A sampled reconciliation at 1% of two SQLite files: keys scanned from
+/// both stores (0) or drawn by each store itself (1), then each sampled key
+/// read from both; bytes read beside a full pass's.
+void sqlite_sampled_reconciliation(benchmark::State& state) {
+    equal_sqlite_files files;
+    const std::uint64_t n = files.n, full_bytes = files.full_bytes;
+    auto &a = files.a, &b = files.b;
+    std::uint64_t read = 0, checked = 0;
+    const auto run = [&]<bool Native>(std::bool_constant<Native>) {
+        bytes_counted<Native> counted_a{a}, counted_b{b};
+        ds::kv_reconciler reconciler(counted_a, counted_b, {.batch_size = 1000});
+        const auto keys = reconciler.list_sample_keys(ds::reconcile_mode::sampled, n / 100);
+        for (const auto& key : keys) checked += reconciler.reconcile(key).in_sync ? 1 : 0;
+        read = counted_a.bytes + counted_b.bytes;
+    };
+    for (auto _ : state) {
+        checked = 0;
+        if (state.range(0) == 1) {
+            run(std::true_type{});
+        } else {
+            run(std::false_type{});
+        }
+    }
+    if (checked != n / 100) return state.SkipWithError("the sample was not all in sync");
     state.counters["records"] = static_cast<double>(n);
     state.counters["bytes_read"] = static_cast<double>(read);
     state.counters["share_of_full_%"] =
@@ -230,5 +309,6 @@ BENCHMARK(sqlite_to_postgresql_backfill)->Apply(by_workers);
 BENCHMARK(redis_to_postgresql_backfill)->Apply(by_workers);
 BENCHMARK(sqlite_postgresql_reconciliation)->Apply(by_workers);
 BENCHMARK(sqlite_bisection_diff)->Apply(once)->ArgName("bisect")->Arg(0)->Arg(1);
+BENCHMARK(sqlite_sampled_reconciliation)->Apply(once)->ArgName("native")->Arg(0)->Arg(1);
 
 BENCHMARK_MAIN();

@@ -11,7 +11,7 @@ set(algorithms
     "dualstore/(repair/|backfill/(backfill|plan)\\.hpp|reconcile/(kv_reconciler|harness|promotion_tracker)\\.hpp|kv_retry_queue|memory_retry_queue|kv_lease_lock|memory_lease_lock|scan_range|partition/|reconcile/bisect)")
 set(observers "dualstore/observe/(metrics|json_log|prometheus|progress_bar|reconcile_events)\\.hpp")
 set(core_and_policies
-    "^dualstore/(concepts|operation|kv_operations|call_kind|error|stage|write_result|retry_queue|redact|policy|write|read|rollback|retry|order|guard|failure_sink|timer|backoff|backfill/report|reconcile/reconciler|reconcile/promotion_state|key_range|reconcile/range_digest)\\.hpp$")
+    "^dualstore/(concepts|operation|kv_operations|call_kind|error|stage|write_result|retry_queue|redact|policy|write|read|rollback|retry|order|guard|failure_sink|timer|backoff|backfill/report|reconcile/reconciler|reconcile/promotion_state|key_range|reconcile/range_digest|reconcile/key_sample)\\.hpp$")
 
 file(GLOB_RECURSE headers RELATIVE "${INCLUDE_ROOT}" "${INCLUDE_ROOT}/dualstore/*.hpp")
 set(violations "")

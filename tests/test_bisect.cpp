@@ -195,3 +195,36 @@ TEST_CASE("bisect diff: a difference a live write mends before it is reported is
     CHECK(report.leaves == 1);
     CHECK(report.rows_read == 600);
 }
+
+TEST_CASE(
+    "diff_stores: bisects stores that digest, and falls back to a full pass, which reads every "
+    "record, beside one that cannot",
+    "[bisect]") {
+    kv a, b;
+    fill_both(a, b, 3000);
+    b.erase("user:0000007");
+    b.put("user:0002000", "changed");
+    b.put("zzz", "extra");
+    const std::vector<difference> expected{{"user:0000007", ds::drift_reason::missing_in_secondary},
+                                           {"user:0002000", ds::drift_reason::values_differ},
+                                           {"zzz", ds::drift_reason::missing_in_primary}};
+    const auto full_bytes = full_compare_bytes(a, b);
+    std::vector<difference> found;
+    const auto record = [&](const ds::sample_result& r) { found.push_back({r.key, r.reason}); };
+
+    const auto bisected = ds::diff_stores(a, b, record);
+    CHECK(found == expected);
+    CHECK(bisected.differences == 3);
+    CHECK(bisected.ranges > 0);
+    CHECK(bisected.bytes_primary + bisected.bytes_secondary < full_bytes / 10);
+
+    found.clear();
+    dst::faulty<kv&> plain{b};
+    static_assert(!ds::range_digest_store<dst::faulty<kv&>>);
+    const auto scanned = ds::diff_stores(a, plain, record);
+    CHECK(found == expected);
+    CHECK(scanned.differences == 3);
+    CHECK(scanned.ranges == 0);
+    CHECK(scanned.bytes_primary + scanned.bytes_secondary >= full_bytes);
+    CHECK(scanned.rows_read >= 5999);
+}

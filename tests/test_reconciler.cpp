@@ -44,6 +44,13 @@ struct page_counting_store {
     }
 };
 
+/// A page_counting_store that also draws key samples itself, from its kv.
+struct sampling_store : page_counting_store {
+    ds::key_hash_sample sample_keys(std::uint64_t salt, std::size_t n) {
+        return inner.sample_keys(salt, n);
+    }
+};
+
 /// A store over a kv that counts what is read from it; `Ordered` says
 /// whether it claims key-ordered scans (a kv's are). No batch operations.
 template <bool Ordered>
@@ -126,6 +133,32 @@ TEST_CASE("kv_reconciler: samples uniformly in bounded memory and caps full runs
     // Uniform: keys come from the whole range, not only its start.
     CHECK(std::ranges::count_if(sample, [](const auto& k) { return k >= "k002500"; }) > 20);
     CHECK(r.list_sample_keys(ds::reconcile_mode::full, 300).size() == 300);
+}
+
+TEST_CASE(
+    "kv_reconciler: stores that sample on their server give the sample a scan gives, without "
+    "being scanned, alone or beside a store that is scanned",
+    "[reconcile][sampled]") {
+    drifted_pair stores(5000);
+    for (int i = 0; i < 300; ++i) stores.secondary.put(fmt::format("s{:04}", i), "x");
+    for (int i = 0; i < 5000; i += 7) stores.primary.erase(fmt::format("k{:06}", i));
+    static_assert(ds::key_sampling_store<kv> && ds::key_sampling_store<sampling_store>);
+    static_assert(!ds::key_sampling_store<page_counting_store>);
+    page_counting_store plain_primary{stores.primary}, plain_secondary{stores.secondary};
+    sampling_store native_primary{{stores.primary}}, native_secondary{{stores.secondary}};
+    ds::kv_reconciler scanned{plain_primary, plain_secondary, {.seed = 9}};
+    ds::kv_reconciler native{native_primary, native_secondary, {.seed = 9}};
+    ds::kv_reconciler mixed{native_primary, plain_secondary, {.seed = 9}};
+    for (const std::size_t budget : {0U, 1U, 50U, 20'000U}) {
+        const auto expected = scanned.list_sample_keys(ds::reconcile_mode::sampled, budget);
+        CHECK(native.list_sample_keys(ds::reconcile_mode::sampled, budget) == expected);
+        CHECK(native.population() == scanned.population());
+        CHECK(mixed.list_sample_keys(ds::reconcile_mode::sampled, budget) == expected);
+        CHECK(mixed.population() == scanned.population());
+    }
+    CHECK(native_primary.largest_page == 0);  // never scanned
+    CHECK(native_secondary.largest_page == 0);
+    CHECK(plain_secondary.largest_page > 0);
 }
 
 TEST_CASE("kv_reconciler: optional repair from the primary, errors counted not thrown",

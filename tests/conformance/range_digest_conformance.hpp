@@ -1,17 +1,21 @@
 #pragma once
 // The check every `range_digest_store` passes: over the same records (binary
 // keys, empty values, an expired record), its digests and split keys equal
-// the in-memory store's, computed in C++, so two engines agree; and
-// `bisect_diff` between two of its stores finds exactly the differences.
+// the in-memory store's, computed in C++, so two engines agree; so do its
+// key samples when it is a `key_sampling_store`; and `bisect_diff` between
+// two of its stores finds exactly the differences.
 
 #include "support.hpp"
 
 #include <dualstore/reconcile/bisect.hpp>
+#include <dualstore/reconcile/key_sample.hpp>
 #include <dualstore/reconcile/range_digest.hpp>
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -44,6 +48,15 @@ void check(Make make) {
         CHECK(store->keys_every(range, 97, 5) == reference.keys_every(range, 97, 5));
     }
     CHECK(store->digest({}).count == 1002);
+    if constexpr (ds::key_sampling_store<std::remove_cvref_t<decltype(*store)>>) {
+        for (const std::size_t n : {0U, 1U, 10U, 5000U}) {
+            for (const std::uint64_t salt : {0ULL, 42ULL, ~0ULL}) {
+                const auto sample = store->sample_keys(salt, n);
+                CHECK(sample.keys == 1002);
+                CHECK(sample.smallest == reference.sample_keys(salt, n).smallest);
+            }
+        }
+    }
 
     auto other = make();
     other->put_many(items);

@@ -149,7 +149,15 @@ int run_diff(const diff_flags& f, bool repair) {
         if (differing.size() < f.listed) differing.push_back(r);
     };
     std::optional<ds::bisect_report> bisected;
-    if (f.bisect) {
+    const bool bisect = f.bisect && dualstore_tool::has_range_digests(f.from) &&
+                        dualstore_tool::has_range_digests(f.to);
+    if (f.bisect && !bisect) {
+        fmt::print(stderr,
+                   "dualstore: --bisect: {} has no range digests (SQLite and PostgreSQL do); "
+                   "comparing every key instead\n",
+                   dualstore_tool::has_range_digests(f.from) ? to.name() : from.name());
+    }
+    if (bisect) {
         // Each key the digests single out is compared again, and repaired,
         // by the reconciler: a key a live write fixed meanwhile is in sync.
         auto [keys, report] = bisected_keys(f);
@@ -329,7 +337,7 @@ int main(int argc, char** argv) {
         cmd->add_flag("--json", diff.json, "print one JSON object (VDiff-style counts)");
         cmd->add_flag("--bisect", diff.bisect,
                       "compare digests of key ranges on the servers, reading rows only where "
-                      "they differ (sqlite: and postgresql URLs)")
+                      "they differ (sqlite: and postgresql URLs; any other store: every key)")
             ->excludes("--sample");
         cmd->callback([&, repair] { status = run_diff(diff, repair); });
     };

@@ -137,9 +137,17 @@ inline dualstore::any_store open_store(std::string_view url) {
     throw usage_error(fmt::format("{:?}: not a store URL ({})", name, url_forms));
 }
 
+/// Whether `url` names an engine that digests key ranges on its server
+/// (SQLite, PostgreSQL).
+inline bool has_range_digests(std::string_view url) {
+    const auto u = split_url(url);
+    return (u.scheme == "sqlite" && !u.rest.empty()) || u.is_postgresql();
+}
+
 /// Opens the store `url` names as its own type, for work that needs more than
 /// `any_store` offers (digests of key ranges: `--bisect`), and returns
-/// `use(store)`; usage_error for a URL of an engine without range digests.
+/// `use(store)`; usage_error for a URL of an engine without range digests
+/// (see `has_range_digests`).
 template <class Use>
 auto with_digest_store(std::string_view url, Use&& use) {
     namespace ad = dualstore::adapters;

@@ -217,9 +217,11 @@ TEST_CASE("postgresql: a server that never answers cannot hang a connect or a st
     }
 }
 
-TEST_CASE("postgresql: range digests equal the in-memory ones, bisect_diff finds the differences",
-          "[postgresql][bisect]") {
-    static_assert(ds::range_digest_store<postgresql>);
+TEST_CASE(
+    "postgresql: range digests and key samples equal the in-memory ones, bisect_diff "
+    "finds the differences",
+    "[postgresql][bisect]") {
+    static_assert(ds::range_digest_store<postgresql> && ds::key_sampling_store<postgresql>);
     range_digest_conformance::check([] {
         return std::make_unique<postgresql>(server_dsn(),
                                             postgresql::options{.table = fresh_table()});

@@ -151,9 +151,11 @@ TEST_CASE(
     CHECK(watched.get("k") == "from another process");
 }
 
-TEST_CASE("sqlite: range digests equal the in-memory ones, bisect_diff finds the differences",
-          "[sqlite][bisect]") {
-    static_assert(ds::range_digest_store<sqlite>);
+TEST_CASE(
+    "sqlite: range digests and key samples equal the in-memory ones, bisect_diff finds the "
+    "differences",
+    "[sqlite][bisect]") {
+    static_assert(ds::range_digest_store<sqlite> && ds::key_sampling_store<sqlite>);
     temp_dir dir{"sqlite-digest"};
     int files = 0;
     range_digest_conformance::check(

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string_view>
 
 namespace dualstore::detail {
@@ -107,5 +108,17 @@ private:
     std::size_t fill_ = 0;
     std::uint64_t length_ = 0;
 };
+
+/// The first 8 bytes, as a big-endian number, of the MD5 of `parts` one
+/// after the other (in SQL: the first 16 hex digits of `md5(...)`).
+[[nodiscard]] inline std::uint64_t md5_prefix64(
+    std::initializer_list<std::string_view> parts) noexcept {
+    md5 h;
+    for (const auto part : parts) h.update(part);
+    const auto bytes = h.finish();
+    std::uint64_t out = 0;
+    for (std::size_t i = 0; i < 8; ++i) out = (out << 8) | bytes[i];
+    return out;
+}
 
 }  // namespace dualstore::detail

@@ -4,11 +4,15 @@
 /// range digests computed on their servers, recursing only into ranges
 /// whose digests differ, down to ranges small enough to compare row by row
 /// (Datafold's data-diff). What it reads grows with the number of
-/// differences, not with the stores.
+/// differences, not with the stores. `diff_stores` bisects when both stores
+/// can digest, and falls back to the streaming full pass otherwise.
 
+#include <dualstore/call_kind.hpp>
 #include <dualstore/concepts.hpp>
+#include <dualstore/detail/forwarding_store.hpp>
 #include <dualstore/key_range.hpp>
 #include <dualstore/partition/partition.hpp>
+#include <dualstore/reconcile/kv_reconciler.hpp>
 #include <dualstore/reconcile/range_digest.hpp>
 #include <dualstore/reconcile/reconciler.hpp>
 #include <dualstore/scan_range.hpp>
@@ -19,7 +23,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -160,6 +166,87 @@ bisect_report bisect_diff(Primary& primary, Secondary& secondary, OnDifference&&
     }
     report.duration = options.clock.read_clock() - started;
     return report;
+}
+
+namespace detail {
+
+/// `Store` seen through a count of what it answers (records and their
+/// bytes, from scans and gets), for the report of a full pass.
+template <scannable_store Store>
+class answer_counting_view : public forwarding_store<answer_counting_view<Store>, Store&> {
+    using base = forwarding_store<answer_counting_view<Store>, Store&>;
+    friend base;
+
+public:
+    /// `store`, counting into `bytes` and `rows`.
+    answer_counting_view(Store& store, std::uint64_t& bytes, std::uint64_t& rows)
+        : base(std::in_place, store), bytes_(bytes), rows_(rows) {}
+
+    /// Forwards `get`, counting the answer.
+    auto get(const key_type_t<Store>& key) {
+        auto value = base::get(key);
+        if (value) add(key, *value);
+        return value;
+    }
+
+    /// Forwards `get_many` (a `batch_store`), counting the answers.
+    auto get_many(std::span<const key_type_t<Store>> keys) requires batch_store<Store> {
+        auto values = base::get_many(keys);
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            if (values[i]) add(keys[i], *values[i]);
+        }
+        return values;
+    }
+
+    /// Forwards `scan`, counting the page.
+    auto scan(const typename Store::cursor_type& from, std::size_t limit) {
+        auto page = base::scan(from, limit);
+        for (const auto& [key, value] : page.items) add(key, value);
+        return page;
+    }
+
+private:
+    template <class Keys>
+    void before(call_kind, const Keys&) const noexcept {}
+
+    void add(std::string_view key, std::string_view value) noexcept {
+        bytes_ += key.size() + value.size();
+        ++rows_;
+    }
+
+    std::uint64_t& bytes_;
+    std::uint64_t& rows_;
+};
+
+}  // namespace detail
+
+/// Compares `primary` with `secondary` as `bisect_diff` does when both are
+/// `range_digest_store`s; otherwise by the streaming full pass of
+/// `kv_reconciler` (a merge of two ordered scans when both scan in key
+/// order), which reads every record of both. Either way `on_difference` gets
+/// each differing key once, and the report says what each store sent
+/// (`ranges` and `leaves` stay 0 for a full pass).
+template <class Primary, class Secondary, class OnDifference>
+bisect_report diff_stores(Primary& primary, Secondary& secondary, OnDifference&& on_difference,
+                          const bisect_options& options = {}) {
+    if constexpr (range_digest_store<Primary> && range_digest_store<Secondary>) {
+        return bisect_diff(primary, secondary, std::forward<OnDifference>(on_difference), options);
+    } else {
+        const auto started = options.clock.read_clock();
+        bisect_report report;
+        detail::answer_counting_view p(primary, report.bytes_primary, report.rows_read);
+        detail::answer_counting_view s(secondary, report.bytes_secondary, report.rows_read);
+        kv_reconciler reconciler(p, s, {.batch_size = options.batch_size});
+        const auto report_difference = [&](const sample_result& r) {
+            if (r.in_sync) return;
+            ++report.differences;
+            on_difference(r);
+        };
+        while (!reconciler.full_pass(report_difference).complete) {
+        }
+        report.duration = options.clock.read_clock() - started;
+        return report;
+    }
 }
 
 }  // namespace dualstore

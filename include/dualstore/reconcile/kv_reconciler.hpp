@@ -12,6 +12,7 @@
 #include <dualstore/error.hpp>
 #include <dualstore/reconcile/checkpoint.hpp>
 #include <dualstore/reconcile/digest.hpp>
+#include <dualstore/reconcile/key_sample.hpp>
 #include <dualstore/reconcile/reconciler.hpp>
 #include <dualstore/repair/repair_key.hpp>
 
@@ -69,12 +70,14 @@ struct vdiff_counts {
 /// Reconciles `Primary` against `Secondary` (both `scannable_store`s with
 /// `std::string` keys).
 ///
-/// - **Sampled** (`list_sample_keys(sampled, budget)`): one key scan of each
-///   store keeps the `budget` keys of smallest salted hash (bottom-k), a
-///   uniform sample of the distinct keys of both stores (a key both have is
-///   no likelier than a key one lacks). No lookups while listing: checking
-///   the `n` keys a harness keeps costs `n` gets on each store. Memory: the
-///   budget and one page.
+/// - **Sampled** (`list_sample_keys(sampled, budget)`): keeps the `budget`
+///   keys of smallest salted hash (`key_sample_hash`, bottom-k) of both
+///   stores, a uniform sample of their distinct keys (a key both have is no
+///   likelier than a key one lacks). A `key_sampling_store` (SQLite,
+///   PostgreSQL, `testing::memory_store`) draws its bottom `budget` on its
+///   server and sends only those; any other store is scanned for its keys.
+///   No lookups while listing: checking the `n` keys a harness keeps costs
+///   `n` gets on each store. Memory: the budget and one page.
 /// - **Full** (`full_pass`): every key, in bounded memory (one page of each
 ///   store). When both stores are `key_ordered_store`s the two scans are
 ///   merged: equal values are matched without any lookup, and only keys that
@@ -310,23 +313,35 @@ private:
         std::set<std::pair<std::uint64_t, std::string>> kept;  // the smallest hashes
         std::uint64_t offered = 0;
         bool overflowed = false;  // more distinct keys than the budget
-        const auto offer = [&](const std::string& key) {
-            ++offered;
-            const auto h = detail::sample_hash(key, salt);
+        const auto keep = [&](std::uint64_t h, const std::string& key) {
             if (kept.size() >= budget && (budget == 0 || h > kept.rbegin()->first)) {
                 overflowed = true;
-                return true;
+                return;
             }
             if (kept.emplace(h, key).second && kept.size() > budget) {
                 kept.erase(std::prev(kept.end()));
                 overflowed = true;
             }
-            return true;
         };
-        detail::for_each_item(primary_, options_.batch_size,
-                              [&](const std::string& key, const auto&) { return offer(key); });
-        detail::for_each_item(secondary_, options_.batch_size,
-                              [&](const std::string& key, const auto&) { return offer(key); });
+        // A store that samples on its server sends only its bottom `budget`;
+        // any other is scanned for its keys.
+        const auto offer_keys_of = [&](auto& store) {
+            if constexpr (key_sampling_store<std::remove_cvref_t<decltype(store)>>) {
+                const auto sample = store.sample_keys(salt, budget);
+                offered += sample.keys;
+                if (sample.keys > sample.smallest.size()) overflowed = true;
+                for (const auto& [h, key] : sample.smallest) keep(h, key);
+            } else {
+                detail::for_each_item(store, options_.batch_size,
+                                      [&](const std::string& key, const auto&) {
+                                          ++offered;
+                                          keep(key_sample_hash(key, salt), key);
+                                          return true;
+                                      });
+            }
+        };
+        offer_keys_of(primary_);
+        offer_keys_of(secondary_);
         if (!overflowed) {
             population_ = kept.size();
         } else if (budget < 2) {

@@ -31,17 +31,10 @@ struct range_digest {
     /// `md5(int4send(length(k)) || k || v)`, cast to bit(64), then to int8.
     [[nodiscard]] static std::uint64_t row_hash(std::string_view key,
                                                 std::string_view value) noexcept {
-        detail::md5 h;
         const auto n = static_cast<std::uint32_t>(key.size());
         const char length[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
                                 static_cast<char>(n >> 8), static_cast<char>(n)};
-        h.update(std::string_view(length, 4));
-        h.update(key);
-        h.update(value);
-        const auto bytes = h.finish();
-        std::uint64_t out = 0;
-        for (std::size_t i = 0; i < 8; ++i) out = (out << 8) | bytes[i];
-        return out;
+        return detail::md5_prefix64({std::string_view(length, 4), key, value});
     }
 
     /// Adds a record.

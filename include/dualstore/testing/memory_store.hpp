@@ -6,6 +6,7 @@
 #include <dualstore/concepts.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/key_range.hpp>
+#include <dualstore/reconcile/key_sample.hpp>
 #include <dualstore/reconcile/range_digest.hpp>
 
 #include <algorithm>
@@ -257,6 +258,18 @@ public:
             return keys.size() < limit;
         });
         return keys;
+    }
+
+    /// The `n` live keys of smallest `key_sample_hash(key, salt)` and the
+    /// number of live keys (`key_sampling_store`). O(entries · log n).
+    [[nodiscard]] key_hash_sample sample_keys(
+        std::uint64_t salt, std::size_t n) const requires std::same_as<Key, std::string> {
+        detail::key_sample_builder sample(salt, n);
+        for_each_live_in({}, [&](const Key& key, const Value&) {
+            sample.offer(key);
+            return true;
+        });
+        return std::move(sample).done();
     }
 
     /// The number of live entries. O(n).

@@ -10,6 +10,7 @@
 #include <dualstore/detail/open_failure.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/key_range.hpp>
+#include <dualstore/reconcile/key_sample.hpp>
 #include <dualstore/reconcile/range_digest.hpp>
 
 #include <fmt/format.h>
@@ -115,6 +116,19 @@ public:
                 nullptr, nullptr, digest_step, digest_final, nullptr) != SQLITE_OK) {
             fail("register dualstore_digest");
         }
+        // dualstore_sample_hash(salt, k): key_sample_hash as 8 big-endian
+        // bytes, so that ORDER BY compares it as an unsigned number.
+        if (sqlite3_create_function_v2(db, "dualstore_sample_hash", 2,
+                                       SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                       nullptr, sample_hash, nullptr, nullptr,
+                                       nullptr) != SQLITE_OK) {
+            fail("register dualstore_sample_hash");
+        }
+        sample_ = prepare(
+            fmt::format("SELECT k, dualstore_sample_hash(?1, k) AS h FROM {} WHERE {} ORDER BY "
+                        "h, k LIMIT ?2",
+                        t, live));
+        count_ = prepare(fmt::format("SELECT count(*) FROM {} WHERE {}", t, live));
         // Per bound present (bit 0: after, ?1; bit 1: up to, ?3), so that
         // SQLite walks only the range of the primary key.
         for (std::size_t bounds = 0; bounds < 4; ++bounds) {
@@ -283,6 +297,31 @@ public:
         return keys;
     }
 
+    /// The `n` live keys of smallest `key_sample_hash` and the number of
+    /// live keys (`key_sampling_store`), in two statements: SQLite hashes
+    /// every key and keeps the smallest; only the sample leaves it.
+    [[nodiscard]] key_hash_sample sample_keys(std::uint64_t salt, std::size_t n) {
+        const std::lock_guard lock(mutex_);
+        key_hash_sample sample;
+        {
+            statement s(*this, sample_, "sample_keys");
+            s.bind(1, static_cast<std::int64_t>(salt));
+            s.bind(2, static_cast<std::int64_t>(n));
+            s.bind(9, now_ms());
+            while (s.step()) {
+                std::uint64_t h = 0;
+                for (const char c : column(sample_.get(), 1))
+                    h = (h << 8) | static_cast<std::uint8_t>(c);
+                sample.smallest.emplace_back(h, column(sample_.get(), 0));
+            }
+        }
+        statement s(*this, count_, "sample_keys");
+        s.bind(9, now_ms());
+        if (!s.step()) fail("sample_keys");
+        sample.keys = static_cast<std::uint64_t>(sqlite3_column_int64(count_.get(), 0));
+        return sample;
+    }
+
     /// Deletes the expired rows; returns how many.
     std::size_t purge_expired() {
         const std::lock_guard lock(mutex_);
@@ -409,6 +448,14 @@ private:
         const auto* hash = static_cast<std::uint64_t*>(sqlite3_aggregate_context(context, 0));
         sqlite3_result_int64(context, hash ? static_cast<sqlite3_int64>(*hash) : 0);
     }
+    // dualstore_sample_hash(salt, k): key_sample_hash(k, salt), 8 bytes big-endian.
+    static void sample_hash(sqlite3_context* context, int, sqlite3_value** args) {
+        const auto h = key_sample_hash(bytes_of(args[1]),
+                                       static_cast<std::uint64_t>(sqlite3_value_int64(args[0])));
+        char be[8];
+        for (int i = 0; i < 8; ++i) be[i] = static_cast<char>(h >> (56 - 8 * i));
+        sqlite3_result_blob(context, be, 8, SQLITE_TRANSIENT);
+    }
     static std::string_view bytes_of(sqlite3_value* value) {
         const auto* data = static_cast<const char*>(sqlite3_value_blob(value));
         const auto size = static_cast<std::size_t>(sqlite3_value_bytes(value));
@@ -492,7 +539,7 @@ private:
         return page;
     }
 
-    stmt_ptr get_, put_, erase_, insert_, scan_, expiry_, purge_, data_version_;
+    stmt_ptr get_, put_, erase_, insert_, scan_, expiry_, purge_, data_version_, sample_, count_;
     std::array<stmt_ptr, 4> digest_, keys_every_;  // by bounds_of(range)
     std::mutex mutex_;
 };

@@ -10,6 +10,7 @@
 #include <dualstore/detail/key_cursor.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/key_range.hpp>
+#include <dualstore/reconcile/key_sample.hpp>
 #include <dualstore/reconcile/range_digest.hpp>
 
 #include <fmt/format.h>
@@ -114,6 +115,17 @@ public:
         prepare("purge",
                 fmt::format("DELETE FROM {} WHERE expires_at IS NOT NULL AND expires_at <= $1", t),
                 1);
+        // key_sample_hash: the first 16 hex digits of md5(salt || k), as 8 bytes.
+        prepare("sample",
+                fmt::format("SELECT k, decode(left(md5($1::bytea || k), 16), 'hex') AS h FROM {} "
+                            "WHERE {} ORDER BY h, k LIMIT $3",
+                            t, live),
+                3);
+        prepare("count",
+                fmt::format("SELECT count(*)::int8 FROM {} WHERE {} AND ($1::bytea IS "
+                            "NULL OR true)",
+                            t, live),
+                2);
     }
 
     /// The live value of `key`.
@@ -216,6 +228,31 @@ public:
             keys.push_back(postgresql_connection::bytes_at(r.get(), i, 0));
         }
         return keys;
+    }
+
+    /// The `n` live keys of smallest `key_sample_hash` and the number of
+    /// live keys (`key_sampling_store`), in two statements: the server hashes
+    /// every key and sends back only the sample.
+    [[nodiscard]] key_hash_sample sample_keys(std::uint64_t salt, std::size_t n) {
+        const std::lock_guard lock(mutex_);
+        const auto salt_bytes = postgresql_connection::int8(static_cast<std::int64_t>(salt));
+        const auto now = postgresql_connection::int8(now_ms());
+        const auto most = postgresql_connection::int8(static_cast<std::int64_t>(n));
+        const std::array<std::optional<std::string_view>, 3> p{salt_bytes, now, most};
+        const auto r = connection_.run(statement_name("sample"), p, "sample_keys");
+        key_hash_sample sample;
+        for (int i = 0; i < PQntuples(r.get()); ++i) {
+            std::uint64_t h = 0;
+            for (const char c : postgresql_connection::bytes_at(r.get(), i, 1)) {
+                h = (h << 8) | static_cast<std::uint8_t>(c);
+            }
+            sample.smallest.emplace_back(h, postgresql_connection::bytes_at(r.get(), i, 0));
+        }
+        const std::array<std::optional<std::string_view>, 2> c{std::nullopt, now};
+        const auto counted = connection_.run(statement_name("count"), c, "sample_keys");
+        sample.keys =
+            static_cast<std::uint64_t>(postgresql_connection::int8_at(counted.get(), 0, 0));
+        return sample;
     }
 
     /// The live value of each key, in order, in one repeatable-read transaction.

@@ -1,0 +1,87 @@
+#pragma once
+/// \file
+/// Key samples a store draws on its server: a `key_sampling_store` returns
+/// the keys of smallest `key_sample_hash` under a salt (a bottom-k sample)
+/// and how many keys it holds, so a sampled reconciliation reads about the
+/// sample instead of every key.
+
+#include <dualstore/detail/md5.hpp>
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace dualstore {
+
+/// The keys of smallest hash a store holds, and how many keys it holds.
+struct key_hash_sample {
+    /// At most the asked-for number of (hash, key), ascending.
+    std::vector<std::pair<std::uint64_t, std::string>> smallest;
+    /// Every live key of the store.
+    std::uint64_t keys = 0;
+};
+
+/// The hash keys are sampled by under `salt`: the first 8 bytes, as a
+/// big-endian number, of MD5 over the salt (8 bytes, big-endian) and the
+/// key. In SQL: the first 16 hex digits of `md5(salt || k)`. The same in
+/// every store, so samples of two stores meet on the keys both hold.
+[[nodiscard]] inline std::uint64_t key_sample_hash(std::string_view key,
+                                                   std::uint64_t salt) noexcept {
+    char be[8];
+    for (int i = 0; i < 8; ++i) be[i] = static_cast<char>(salt >> (56 - 8 * i));
+    return detail::md5_prefix64({std::string_view(be, 8), key});
+}
+
+/// Whether `S` draws key samples itself: `sample_keys(salt, n)` returns the
+/// `n` live keys of smallest `key_sample_hash(key, salt)` (ties by key, in
+/// byte order) with their hashes, and the number of live keys, reading on
+/// its server what it must and sending back only the sample.
+template <class S>
+concept key_sampling_store = requires(S& s, std::uint64_t salt, std::size_t n) {
+    { s.sample_keys(salt, n) } -> std::same_as<key_hash_sample>;
+};
+
+namespace detail {
+
+/// Keeps the `n` smallest (hash, key) of the keys offered: what a
+/// `key_sampling_store` computes, for stores that compute it in the process.
+class key_sample_builder {
+public:
+    key_sample_builder(std::uint64_t salt, std::size_t n) : salt_(salt), n_(n) {}
+
+    /// Offers one live key.
+    void offer(std::string_view key) {
+        ++sample_.keys;
+        if (n_ == 0) return;
+        std::pair<std::uint64_t, std::string> candidate{key_sample_hash(key, salt_), key};
+        auto& heap = sample_.smallest;  // a max-heap until `done`
+        if (heap.size() < n_) {
+            heap.push_back(std::move(candidate));
+            std::push_heap(heap.begin(), heap.end());
+        } else if (candidate < heap.front()) {
+            std::pop_heap(heap.begin(), heap.end());
+            heap.back() = std::move(candidate);
+            std::push_heap(heap.begin(), heap.end());
+        }
+    }
+
+    /// The sample, ascending.
+    key_hash_sample done() && {
+        std::sort_heap(sample_.smallest.begin(), sample_.smallest.end());
+        return std::move(sample_);
+    }
+
+private:
+    std::uint64_t salt_;
+    std::size_t n_;
+    key_hash_sample sample_;
+};
+
+}  // namespace detail
+
+}  // namespace dualstore
