@@ -1,6 +1,7 @@
 // dualstore: the operator's tool over any two stores named by URL.
 //
-//   dualstore copy   FROM TO   backfill: conflict rule, rate, dry run, resume, progress
+//   dualstore copy   FROM TO   backfill: conflict rule, rate, dry run, resume, progress;
+//                              --job: one worker of a copy shared by many processes
 //   dualstore diff   FROM TO   full, sampled or bisected reconciliation; exit 1 on
 //                              drift, --json
 //   dualstore repair FROM TO   as diff, copying each drifted key from FROM
@@ -13,6 +14,7 @@
 // usage (flags, URLs), 3 a store failed (unreachable, refused). Run
 // `dualstore --help` or `dualstore <command> --help` for the flags.
 
+#include "job.hpp"
 #include "queue_url.hpp"
 #include "store_url.hpp"
 
@@ -80,6 +82,7 @@ ds::backfill_checkpoint file_checkpoint(const fs::path& path) {
 
 struct copy_flags {
     std::string from, to, conflict = "keep-target", checkpoint;
+    dualstore_tool::job_flags job;
     std::size_t batch_size = 500;
     std::optional<std::size_t> max_batches;
     double rate = 0;
@@ -87,9 +90,6 @@ struct copy_flags {
 };
 
 int run_copy(const copy_flags& f) {
-    auto from = open_store(f.from);
-    auto to = open_store(f.to);
-    ds::observe::progress_bar bar("copy");
     ds::backfill_options options{
         .batch_size = f.batch_size,
         .rate = f.rate,
@@ -98,6 +98,13 @@ int run_copy(const copy_flags& f) {
                                               : ds::conflict_rule::keep_target,
         .max_batches = f.max_batches,
     };
+    if (!f.job.name.empty()) {
+        auto to = open_store(f.to);
+        return dualstore_tool::run_copy_job(f.job, f.from, to, options) ? in_sync : drift;
+    }
+    auto from = open_store(f.from);
+    auto to = open_store(f.to);
+    ds::observe::progress_bar bar("copy");
     if (!f.checkpoint.empty()) options.checkpoint = file_checkpoint(f.checkpoint);
     if (f.progress) options.observers = ds::observe::with(bar);
     const auto report = ds::backfill(from, to, options);
@@ -318,6 +325,29 @@ int main(int argc, char** argv) {
     copy_cmd->add_option("--checkpoint", copy.checkpoint,
                          "a file that keeps the position: an interrupted copy resumes from it");
     copy_cmd->add_flag("--progress", copy.progress, "show progress on stderr");
+    auto* job_opt = copy_cmd->add_option(
+        "--job", copy.job.name,
+        "work on the shared copy of this name: run the same command in any number of "
+        "processes, on any machines; each claims partitions until all are copied");
+    auto* coordinate_opt = copy_cmd->add_option(
+        "--coordinate", copy.job.coordinate,
+        "the Redis or PostgreSQL server that holds the job's leases, checkpoints and plan");
+    job_opt->needs(coordinate_opt)
+        ->excludes("--checkpoint")
+        ->excludes("--max-batches")
+        ->excludes("--dry-run")
+        ->excludes("--progress");
+    coordinate_opt->needs(job_opt);
+    copy_cmd
+        ->add_option("--partitions", copy.job.partitions,
+                     "--job: key ranges (SQLite, PostgreSQL sources) or hash buckets")
+        ->check(CLI::Range(1U, 65536U))
+        ->capture_default_str();
+    copy_cmd
+        ->add_option("--lease", copy.job.lease,
+                     "--job: seconds a dead worker's partition waits before another takes it")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
     copy_cmd->callback([&] { status = run_copy(copy); });
 
     diff_flags diff;

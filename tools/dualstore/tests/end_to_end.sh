@@ -117,6 +117,38 @@ if [ -n "${DUALSTORE_REDIS_URL:-}" ] && [ -n "${DUALSTORE_PG_DSN:-}" ]; then
   expect 1 "240 keys checked: 0 matching, 200 mismatched, 0 only in sqlite:b1.db, 40 only in" \
     "$tool" diff --bisect sqlite:b1.db "$pg_copy"
 
+  # copy --job: processes share one copy through Redis; the first is killed
+  # mid-partition, two more finish it (its partition once its lease lapses).
+  job_to="postgresql:$DUALSTORE_PG_DSN#table=dualstore_tool_e2e_job_$$"
+  job_args="--job e2e-$$ --coordinate $DUALSTORE_REDIS_URL/5 --partitions 4 --lease 2"
+  # shellcheck disable=SC2086  # job_args is a list of words
+  "$tool" copy sqlite:b1.db "$job_to" $job_args --batch-size 10 --rate 200 > /dev/null 2>&1 &
+  victim=$!
+  sleep 1
+  kill -KILL "$victim" 2>/dev/null || fail "the slow job worker ended before it could be killed"
+  wait "$victim" 2>/dev/null || true
+  # shellcheck disable=SC2086
+  "$tool" copy sqlite:b1.db "$job_to" $job_args > job1.log 2>&1 &
+  first=$!
+  # shellcheck disable=SC2086
+  "$tool" copy sqlite:b1.db "$job_to" $job_args > job2.log 2>&1 &
+  second=$!
+  wait "$first" || fail "a job worker failed: $(cat job1.log)"
+  wait "$second" || fail "a job worker failed: $(cat job2.log)"
+  cat job1.log job2.log
+  # Every record scanned once in the tally: the killed worker's partition
+  # went on from its checkpoint (records it wrote past it are kept, not
+  # written again: keep-target).
+  grep -Eq "job: 4 of 4 partitions done, scanned 2001, written [0-9]+, failed 0, complete" \
+    job1.log || fail "the shared copy did not complete once"
+  expect 0 "2001 keys checked: 2001 matching" "$tool" diff sqlite:b1.db "$job_to"
+  # shellcheck disable=SC2086
+  expect 0 "this worker: 0 partitions finished.*4 of 4 partitions done" \
+    "$tool" copy sqlite:b1.db "$job_to" $job_args
+  expect 2 "excludes --job" "$tool" copy sqlite:b1.db "$job_to" --checkpoint x --job x \
+    --coordinate "$DUALSTORE_REDIS_URL/5"
+  expect 2 "coordinate needs a Redis" "$tool" copy sqlite:b1.db "$job_to" --job x --coordinate gdbm:x
+
   # Native queues: a Redis stream and a PostgreSQL table, inspected and drained.
   "$seed" gdbm:native.gdbm 500 base
   for kind in redis-stream postgresql; do
