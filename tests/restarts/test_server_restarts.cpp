@@ -18,6 +18,7 @@
 #include <dualstore/adapters/postgresql.hpp>
 #include <dualstore/adapters/redis.hpp>
 #include <dualstore/adapters/sqlite.hpp>
+#include <dualstore/detail/random_bits.hpp>
 #include <dualstore/kv_retry_queue.hpp>
 #include <dualstore/repair/drain.hpp>
 
@@ -57,7 +58,9 @@ void servers(std::string_view verb, std::string_view server) {
 
 std::string unique_name(std::string_view tag) {
     static std::atomic<int> n{0};
-    return fmt::format("{}_{}_{}", tag, ::getpid(), n++);
+    // A random token too: the servers outlive a test process, whose pid recurs.
+    static const auto token = ds::detail::random_bits() & 0xFFFFFFU;
+    return fmt::format("{}_{}_{:06x}_{}", tag, ::getpid(), token, n++);
 }
 
 /// The crashed Redis: its own prefix in the "redis-crash" server.

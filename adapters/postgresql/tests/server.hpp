@@ -3,6 +3,8 @@
 
 #include "support.hpp"
 
+#include <dualstore/detail/random_bits.hpp>
+
 #include <unistd.h>
 
 #include <atomic>
@@ -26,7 +28,10 @@ inline std::string dsn() {
 /// A table name no other test uses, starting with `prefix`.
 inline std::string fresh_table(std::string_view prefix = "t") {
     static std::atomic<int> n{0};
-    return fmt::format("{}{}_{}", prefix, ::getpid(), n++);
+    // The process id and a random token: a later test process that gets the
+    // same pid (the server outlives every test) never meets these tables.
+    static const auto token = ds::detail::random_bits() & 0xFFFFFFU;
+    return fmt::format("{}{}_{:06x}_{}", prefix, ::getpid(), token, n++);
 }
 
 }  // namespace postgresql_server

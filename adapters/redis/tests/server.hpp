@@ -3,6 +3,8 @@
 
 #include "support.hpp"
 
+#include <dualstore/detail/random_bits.hpp>
+
 #include <unistd.h>
 
 #include <atomic>
@@ -25,7 +27,10 @@ inline std::string url() {
 /// A key prefix no other test uses.
 inline std::string fresh_prefix() {
     static std::atomic<int> n{0};
-    return fmt::format("t{}-{}:", ::getpid(), n++);
+    // The process id and a random token: a later test process that gets the
+    // same pid (the server outlives every test) never meets these keys.
+    static const auto token = ds::detail::random_bits() & 0xFFFFFFU;
+    return fmt::format("t{}-{:06x}-{}:", ::getpid(), token, n++);
 }
 
 }  // namespace redis_server

@@ -99,7 +99,7 @@ TEST_CASE(
 
 TEST_CASE("redis: lease lock: SET NX PX to acquire, compare-and-delete to release", "[redis][lease]") {
     auto store = fresh_store();
-    ds::adapters::redis_lease_lock lock{*store, fmt::format("lease-{}:", ::getpid())};
+    ds::adapters::redis_lease_lock lock{*store, fresh_prefix() + "lease:"};
     const auto held = lock.try_acquire("job", std::chrono::seconds(10));
     REQUIRE(held);
     CHECK_FALSE(lock.try_acquire("job", std::chrono::seconds(10)));
@@ -121,7 +121,7 @@ TEST_CASE("redis: lease lock: SET NX PX to acquire, compare-and-delete to releas
 TEST_CASE("redis: lease renewal: only the holder renews, a lapsed and taken lease is lost",
           "[redis][lease][partition]") {
     auto store = fresh_store();
-    ds::adapters::redis_lease_lock lock{*store, fmt::format("lease-renew-{}:", ::getpid())};
+    ds::adapters::redis_lease_lock lock{*store, fresh_prefix() + "lease-renew:"};
     lease_renewal::check(lock);
 }
 
@@ -161,8 +161,9 @@ TEST_CASE("redis: stores with different prefixes do not see each other's keys", 
 
 TEST_CASE("redis: a command on a stalled server times out with a clear error", "[redis][errors]") {
     auto store = std::make_unique<redis>(
-        server_url(), ds::adapters::redis_options{.key_prefix = fmt::format("timeout-{}:", ::getpid()),
-                                                  .command_timeout = std::chrono::milliseconds(100)});
+        server_url(),
+        ds::adapters::redis_options{.key_prefix = fresh_prefix() + "timeout:",
+                                    .command_timeout = std::chrono::milliseconds(100)});
     store->put("k", "v");
     std::jthread staller([] {
         redis other(server_url());
