@@ -11,11 +11,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <atomic>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
-#include <unistd.h>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -47,6 +49,31 @@ struct sink_record {
 
     std::mutex mutex;
     std::vector<entry> entries;
+};
+
+/// Sets (or, given null, unsets) an environment variable for a scope, then
+/// restores it. Only while no other thread reads the environment.
+class scoped_environment {
+public:
+    scoped_environment(const char* name, const char* value) : name_(name) {
+        if (const char* old = std::getenv(name)) saved_ = old;  // NOLINT(concurrency-mt-unsafe)
+        set(value);
+    }
+    scoped_environment(const scoped_environment&) = delete;
+    scoped_environment& operator=(const scoped_environment&) = delete;
+    ~scoped_environment() { set(saved_ ? saved_->c_str() : nullptr); }
+
+private:
+    void set(const char* value) const {
+        if (value != nullptr) {
+            ::setenv(name_, value, 1);
+        } else {
+            ::unsetenv(name_);
+        }
+    }
+
+    const char* name_;
+    std::optional<std::string> saved_;
 };
 
 /// The exception type a test throws on purpose.

@@ -57,11 +57,38 @@ TEST_CASE("explorer: enumerates every interleaving of two actors when unbounded"
                         store.put("y", "2");
                     }}});
         },
-        {.preemptions = 100, .faults = 0});
+        {.preemptions = 100, .faults = 0, .run_cap_applies = false});
     INFO(result.report());
     CHECK(result.ok());
     CHECK(result.complete);
     CHECK(result.schedules == 20);
+}
+
+TEST_CASE(
+    "explorer: DUALSTORE_EXPLORE_MAX_PREEMPTIONS lowers the bound of a run and says so, "
+    "a search that opts out keeps its bound, a bad value is an error",
+    "[explorer]") {
+    const auto scenario = two_writers_one_key();
+    {
+        const scoped_environment cap("DUALSTORE_EXPLORE_MAX_PREEMPTIONS", "0");
+        const auto lowered = dst::explore(scenario, {.preemptions = 2, .faults = 0});
+        const auto bound0 = dst::explore(scenario, {.preemptions = 0, .faults = 0});
+        CHECK(lowered.complete);
+        CHECK(lowered.lowered_preemptions == 0u);
+        CHECK(lowered.schedules == bound0.schedules);
+        CHECK_FALSE(bound0.lowered_preemptions.has_value());  // asked for no more than the cap
+        CHECK_THAT(
+            lowered.report(),
+            Catch::Contains("preemptions lowered to 0 by DUALSTORE_EXPLORE_MAX_PREEMPTIONS"));
+
+        const auto kept =
+            dst::explore(scenario, {.preemptions = 2, .faults = 0, .run_cap_applies = false});
+        CHECK_FALSE(kept.lowered_preemptions.has_value());
+        CHECK(kept.schedules > lowered.schedules);
+    }
+    const scoped_environment bad("DUALSTORE_EXPLORE_MAX_PREEMPTIONS", "one");
+    CHECK_THROWS_WITH(dst::explore(scenario, {.faults = 0}),
+                      Catch::Contains("DUALSTORE_EXPLORE_MAX_PREEMPTIONS is \"one\""));
 }
 
 TEST_CASE("explorer: a preemption bound of 0 leaves only the schedules without preemption",
@@ -111,7 +138,7 @@ TEST_CASE("explorer: finds the same-key reorder when per-key ordering is switche
           "the trace replays exactly",
           "[explorer][order]") {
     const auto scenario = two_writers_one_key(ds::order::by_caller{});
-    const auto result = dst::explore(scenario, {.faults = 0});
+    const auto result = dst::explore(scenario, {.faults = 0, .run_cap_applies = false});
     REQUIRE_FALSE(result.ok());
     const auto& failure = *result.failure;
     CHECK_THAT(failure.message, Catch::Contains("different orders") ||
@@ -135,7 +162,8 @@ TEST_CASE("explorer: random (PCT) schedules find the same-key reorder too, with 
 
 TEST_CASE("explorer: with per-key ordering no schedule of two writers on one key drifts",
           "[explorer][order]") {
-    const auto result = dst::explore(two_writers_one_key(), {.faults = 1});
+    const auto result =
+        dst::explore(two_writers_one_key(), {.faults = 1, .run_cap_applies = false});
     INFO(result.report());
     CHECK(result.ok());
     CHECK(result.complete);

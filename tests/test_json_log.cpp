@@ -55,24 +55,18 @@ namespace {
 /// Sets the process's time zone for a scope, then restores it.
 class time_zone {
 public:
-    explicit time_zone(const char* zone) {
-        if (const char* old = std::getenv("TZ")) saved_ = old;
-        ::setenv("TZ", zone, 1);
-        ::tzset();
-    }
-    time_zone(const time_zone&) = delete;
-    time_zone& operator=(const time_zone&) = delete;
-    ~time_zone() {
-        if (saved_) {
-            ::setenv("TZ", saved_->c_str(), 1);
-        } else {
-            ::unsetenv("TZ");
-        }
-        ::tzset();
-    }
+    explicit time_zone(const char* zone) : variable_("TZ", zone) { ::tzset(); }
 
 private:
-    std::optional<std::string> saved_;
+    /// Reloads the zone when destroyed, after `variable_` restored TZ.
+    struct reload_on_exit {
+        reload_on_exit() = default;
+        reload_on_exit(const reload_on_exit&) = delete;
+        reload_on_exit& operator=(const reload_on_exit&) = delete;
+        ~reload_on_exit() { ::tzset(); }
+    };
+    reload_on_exit reload_;
+    scoped_environment variable_;
 };
 
 /// The time a `ts` field ("2024-03-01T05:06:07[.ffffff]Z") names, read as UTC.

@@ -48,7 +48,7 @@ TEST_CASE(
     "[interleavings][reconcile]") {
     const auto unlocked = dst::explore(
         reconcile_scenario(memory, one_key_two_writers, walk::merge, repair_by::raw_copy, 1),
-        {.preemptions = 2, .faults = 0});
+        {.preemptions = 2, .faults = 0, .run_cap_applies = false});
     INFO(unlocked.report());
     CHECK_FALSE(unlocked.ok());
     CHECK_THAT(unlocked.report(), Catch::Matchers::Contains("older value over a newer one"));

@@ -31,6 +31,7 @@
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <exception>
 #include <optional>
 #include <random>
@@ -43,7 +44,11 @@ namespace dualstore::testing {
 /// Bounds of a depth-first exploration.
 struct explore_options {
     /// Switches away from an actor that could go on, per schedule. Most
-    /// concurrency bugs need one or two.
+    /// concurrency bugs need one or two. The environment variable
+    /// `DUALSTORE_EXPLORE_MAX_PREEMPTIONS` lowers it for a whole run (a
+    /// sanitizer build, whose schedules cost several times more, checks
+    /// memory and races on every path within the lower bound, while a plain
+    /// build checks the full bound).
     unsigned preemptions = 2;
     /// Failures injected into `faults::injectable` stores, per schedule.
     unsigned faults = 1;
@@ -51,6 +56,10 @@ struct explore_options {
     std::size_t max_schedules = 200'000;
     /// Steps per schedule at most (more fails the schedule as a livelock).
     std::size_t max_steps = 2'000;
+    /// Whether `DUALSTORE_EXPLORE_MAX_PREEMPTIONS` may lower `preemptions`:
+    /// false for a search that must reach a known schedule (a check that the
+    /// search finds a known bug, or counts the schedules of a scenario).
+    bool run_cap_applies = true;
 };
 
 /// Parameters of a random (PCT) exploration: each schedule gives the actors
@@ -94,6 +103,9 @@ struct exploration {
     /// Whether every schedule within the bounds was run (a depth-first
     /// search that stopped at `max_schedules`, or found a failure, is not).
     bool complete = false;
+    /// The preemption bound of a depth-first search, when
+    /// `DUALSTORE_EXPLORE_MAX_PREEMPTIONS` lowered it below the one asked for.
+    std::optional<unsigned> lowered_preemptions;
     /// The first schedule that broke the scenario.
     std::optional<failed_schedule> failure;
 
@@ -104,6 +116,10 @@ struct exploration {
     [[nodiscard]] std::string report() const {
         std::string text = fmt::format("{} schedule(s), {} step(s){}", schedules, steps,
                                        complete ? ", every schedule within the bounds" : "");
+        if (lowered_preemptions) {
+            text += fmt::format(" (preemptions lowered to {} by DUALSTORE_EXPLORE_MAX_PREEMPTIONS)",
+                                *lowered_preemptions);
+        }
         if (!failure) return text + ": no failure";
         auto out = std::back_inserter(text);
         fmt::format_to(out, "\nschedule {} failed: {}\nreplay: dualstore::testing::replay(\"{}\", scenario)",
@@ -132,6 +148,24 @@ std::optional<testing::failed_schedule> run_once(Scenario& scenario, testing::sc
     }
     if (message.empty()) return std::nullopt;
     return testing::failed_schedule{std::move(message), s.choices(), s.trace(), std::nullopt};
+}
+
+/// The value of `DUALSTORE_EXPLORE_MAX_PREEMPTIONS`, if it is set; throws
+/// `error` when it is not a number.
+inline std::optional<unsigned> preemption_cap() {
+    const char* text =
+        std::getenv("DUALSTORE_EXPLORE_MAX_PREEMPTIONS");  // NOLINT(concurrency-mt-unsafe)
+    if (text == nullptr || *text == '\0') return std::nullopt;
+    const std::string_view view(text);
+    unsigned cap = 0;
+    const auto [end, ec] = std::from_chars(view.data(), view.data() + view.size(), cap);
+    if (ec != std::errc{} || end != view.data() + view.size()) {
+        throw error(
+            fmt::format("dualstore: explore: DUALSTORE_EXPLORE_MAX_PREEMPTIONS is "
+                        "\"{}\", not a number of preemptions",
+                        view));
+    }
+    return cap;
 }
 
 /// The choice list `text` ("0 1 1! 0"); throws `error` for other text.
@@ -172,10 +206,16 @@ namespace dualstore::testing {
 template <class Scenario>
 exploration explore(Scenario&& scenario, const explore_options& options = {}) {
     exploration result;
+    unsigned preemptions = options.preemptions;
+    if (const auto cap = options.run_cap_applies ? detail::preemption_cap() : std::nullopt;
+        cap && *cap < preemptions) {
+        preemptions = *cap;
+        result.lowered_preemptions = preemptions;
+    }
     std::vector<schedule_step> path;  // the choices to replay, with their alternatives
     for (;;) {
         schedule_rules rules;
-        rules.preemptions = options.preemptions;
+        rules.preemptions = preemptions;
         rules.faults = options.faults;
         rules.max_steps = options.max_steps;
         rules.prefix.reserve(path.size());
