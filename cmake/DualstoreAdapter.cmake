@@ -78,13 +78,15 @@ function(dualstore_add_adapter)
   if(NOT DUALSTORE_IS_TOP_LEVEL)
     return()  # a parent project gets the target; the checks and tests are ours
   endif()
-  set(check "${CMAKE_CURRENT_BINARY_DIR}/header_check_${A_NAME}.cpp")
-  file(CONFIGURE OUTPUT "${check}" CONTENT
-    "#include <dualstore/adapters/${A_NAME}.hpp>\n#include <dualstore/adapters/${A_NAME}.hpp>\n")
-  add_library(dualstore_${A_NAME}_header_check OBJECT "${check}")
-  target_link_libraries(dualstore_${A_NAME}_header_check PRIVATE ${target})
-  if(TARGET dualstore_warnings)
-    target_link_libraries(dualstore_${A_NAME}_header_check PRIVATE dualstore_warnings)
+  if(DUALSTORE_HEADER_CHECKS)
+    set(check "${CMAKE_CURRENT_BINARY_DIR}/header_check_${A_NAME}.cpp")
+    file(CONFIGURE OUTPUT "${check}" CONTENT
+      "#include <dualstore/adapters/${A_NAME}.hpp>\n#include <dualstore/adapters/${A_NAME}.hpp>\n")
+    add_library(dualstore_${A_NAME}_header_check OBJECT "${check}")
+    target_link_libraries(dualstore_${A_NAME}_header_check PRIVATE ${target})
+    if(TARGET dualstore_warnings)
+      target_link_libraries(dualstore_${A_NAME}_header_check PRIVATE dualstore_warnings)
+    endif()
   endif()
 
   if(DUALSTORE_BUILD_TESTS)

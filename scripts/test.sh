@@ -5,7 +5,7 @@
 # tests: names containing concurrency, explorer or interleavings, and every test of
 # the executables whose code runs threads: parallel writes and shadow reads,
 # executors, drains beside writers, logs and metrics from threads, Redis timeouts
-# and leases, reconcilers and backfills), and release (builds the benchmarks and runs
+# and leases, reconcilers and backfills; it builds only their programs), and release (builds the benchmarks and runs
 # each once briefly). Under the sanitizers the schedule explorer checks every
 # interleaving up to one preemption (DUALSTORE_EXPLORE_MAX_PREEMPTIONS in
 # CMakePresets.json); the gcc run checks each suite's full bound. Starts Redis and PostgreSQL on loopback for the adapter

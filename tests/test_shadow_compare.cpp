@@ -82,9 +82,10 @@ TEST_CASE("shadow order: random runs both orders, both on the calling thread", "
     CHECK(secondary_first < reads);
 }
 
-TEST_CASE("shadow order: parallel reads the secondary on the executor and compares before "
-          "returning",
-          "[shadow][order]") {
+TEST_CASE(
+    "shadow order: parallel reads the secondary on the executor and compares before "
+    "returning",
+    "[shadow][order]") {
     kv a, b;
     a.put("k", "1");
     b.put("k", "2");
@@ -101,9 +102,10 @@ TEST_CASE("shadow order: parallel reads the secondary on the executor and compar
     CHECK(mismatches.entries[0].secondary == "2");
 }
 
-TEST_CASE("shadow rates: the check rate decides how often the secondary is read, the report "
-          "rate how many mismatches are reported",
-          "[shadow][rate]") {
+TEST_CASE(
+    "shadow rates: the check rate decides how often the secondary is read, the report "
+    "rate how many mismatches are reported",
+    "[shadow][rate]") {
     kv a, b;
     a.put("k", "1");
     b.put("k", "2");
@@ -137,15 +139,18 @@ TEST_CASE("shadow rates: the check rate decides how often the secondary is read,
     }
 }
 
-TEST_CASE("shadow errors: failures are compared like answers", "[shadow][errors]") {
+TEST_CASE("shadow errors: failures are compared like answers, in every order", "[shadow][errors]") {
+    const auto order = GENERATE(ds::read::shadow_order::authoritative_first,
+                                ds::read::shadow_order::random, ds::read::shadow_order::parallel);
+    CAPTURE(order);
     kv a, b;
     a.put("k", "v");
     b.put("k", "v");
     flaky primary{a};
     flaky secondary{b};
     mismatch_recorder mismatches;
-    ds::dual_store store{primary, secondary, ds::read::shadow{}, ds::observe::with(mismatches),
-                         ds::discard_secondary_failures{}};
+    ds::dual_store store{primary, secondary, ds::read::shadow{.order = order},
+                         ds::observe::with(mismatches), ds::discard_secondary_failures{}};
 
     SECTION("both failing the same way is a match; the primary's error reaches the caller") {
         primary.fail_always(dst::fault_on::reads);
@@ -161,6 +166,8 @@ TEST_CASE("shadow errors: failures are compared like answers", "[shadow][errors]
         CHECK_THAT(mismatches.entries[0].primary_error,
                    Catch::Matchers::Contains("injected fault"));
         CHECK(mismatches.entries[0].secondary == "v");
+        CHECK(mismatches.entries[0].primary_latency > std::chrono::nanoseconds::zero());
+        CHECK(mismatches.entries[0].secondary_latency > std::chrono::nanoseconds::zero());
     }
     SECTION("only the secondary failing is a mismatch; the caller gets the primary's answer") {
         secondary.fail_always(dst::fault_on::reads);

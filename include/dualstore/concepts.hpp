@@ -6,8 +6,8 @@
 #include <chrono>
 #include <concepts>
 #include <cstddef>
+#include <iterator>
 #include <optional>
-#include <ranges>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,8 +42,11 @@ struct scan_page {
 namespace detail {
 template <class Page, class Key, class Value, class Cursor>
 concept scan_page_of = requires(const Page& p) {
-    requires std::ranges::input_range<decltype(p.items)>;
-    requires std::convertible_to<std::ranges::range_reference_t<decltype(p.items)>,
+    // An input range of pairs, said with <iterator> alone (ranges::begin and
+    // ranges::end come with it) to keep <ranges> off every user's include path.
+    { std::ranges::begin(p.items) } -> std::input_iterator;
+    std::ranges::end(p.items);
+    requires std::convertible_to<std::iter_reference_t<decltype(std::ranges::begin(p.items))>,
                                  std::pair<Key, Value>>;
     { p.next } -> std::convertible_to<std::optional<Cursor>>;
 };

@@ -15,7 +15,6 @@
 #include <chrono>
 #include <cstddef>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 #include <utility>

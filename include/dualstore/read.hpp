@@ -164,31 +164,75 @@ struct basic_shadow {
     /// returns the primary's answer (or rethrows its failure) after the
     /// comparison.
     template <class Read>
-    std::remove_cvref_t<typename Read::primary_answer> apply(Read& call) {
+    detail::primary_answer_t<Read> apply(Read& call) {
         if (!detail::sampled(sample) || (run_if && !run_if())) return call.primary();
-        constexpr bool timed = requires { requires Read::times_sides; };
-        detail::side_read<std::remove_cvref_t<typename Read::primary_answer>, timed> mine;
-        detail::side_read<std::remove_cvref_t<typename Read::secondary_answer>, timed> other;
+        if (order == shadow_order::parallel ||
+            (order == shadow_order::random && detail::sampled(0.5))) {
+            return read_both_then_compare(call);
+        }
+        return compare_after_primary(call);
+    }
+
+private:
+    /// The primary first, then the secondary (the default order): the
+    /// primary's answer is built where it is returned from, never moved
+    /// through a holder.
+    template <class Read>
+    detail::primary_answer_t<Read> compare_after_primary(Read& call) {
+        detail::lap_timer<detail::times_sides_v<Read>> timer;
+        detail::primary_answer_t<Read> answer = primary_or_compare_failure(call, timer);
+        const auto latency = timer.lap();
+        detail::side_read<detail::secondary_answer_t<Read>, detail::times_sides_v<Read>> other;
+        other.run([&] { return call.secondary(); });
+        conclude(call,
+                 detail::side_outcome<detail::primary_answer_t<Read>>{&answer, nullptr, latency},
+                 other.outcome());
+        return answer;
+    }
+
+    /// The primary's answer; if the primary fails, compares its failure with
+    /// the secondary's read and rethrows it.
+    template <class Read>
+    detail::primary_answer_t<Read> primary_or_compare_failure(
+        Read& call, detail::lap_timer<detail::times_sides_v<Read>>& timer) {
+        try {
+            return call.primary();
+        } catch (...) {
+            const std::exception_ptr error = std::current_exception();
+            const auto latency = timer.lap();
+            detail::side_read<detail::secondary_answer_t<Read>, detail::times_sides_v<Read>> other;
+            other.run([&] { return call.secondary(); });
+            conclude(call,
+                     detail::side_outcome<detail::primary_answer_t<Read>>{nullptr, &error, latency},
+                     other.outcome());
+            std::rethrow_exception(error);
+        }
+    }
+
+    /// The parallel order, and the secondary-first half of the random one:
+    /// both sides' reads kept, then compared.
+    template <class Read>
+    detail::primary_answer_t<Read> read_both_then_compare(Read& call) {
+        detail::side_read<detail::primary_answer_t<Read>, detail::times_sides_v<Read>> mine;
+        detail::side_read<detail::secondary_answer_t<Read>, detail::times_sides_v<Read>> other;
         const auto read_primary = [&]() noexcept { mine.run([&] { return call.primary(); }); };
         auto read_secondary = [&]() noexcept { other.run([&] { return call.secondary(); }); };
-        switch (order) {
-            case shadow_order::parallel: {
-                detail::offloaded_call pending(executor, read_secondary);
-                read_primary();
-                break;
-            }
-            case shadow_order::random:
-                if (detail::sampled(0.5)) {
-                    read_secondary();
-                    read_primary();
-                    break;
-                }
-                [[fallthrough]];
-            case shadow_order::authoritative_first:
-                read_primary();
-                read_secondary();
-                break;
+        if (order == shadow_order::parallel) {
+            const detail::offloaded_call pending(executor, read_secondary);
+            read_primary();
+        } else {
+            read_secondary();
+            read_primary();
         }
+        conclude(call, mine.outcome(), other.outcome());
+        if (mine.error) std::rethrow_exception(mine.error);
+        return std::move(*mine.value);
+    }
+
+    /// Compares the two sides' outcomes and reports what it finds; throws
+    /// `shadow_mismatch` for a mismatch under `throw_on_mismatch`.
+    template <class Read, class A, class B>
+    void conclude(Read& call, detail::side_outcome<A> mine, detail::side_outcome<B> other) {
         bool mismatched = false;
         try {
             if (!detail::reads_agree(compare, mine, other)) {
@@ -209,15 +253,11 @@ struct basic_shadow {
                                       : "dualstore: read::shadow: the two stores disagree in " +
                                             context + " (throw_on_mismatch)");
         }
-        if (mine.error) std::rethrow_exception(mine.error);
-        return std::move(*mine.value);
     }
 
-private:
     /// Whether `ignore` accepts this mismatch (only when both sides answered).
-    template <class A, bool TimedA, class B, bool TimedB>
-    bool is_ignored(const detail::side_read<A, TimedA>& mine,
-                    const detail::side_read<B, TimedB>& other) {
+    template <class A, class B>
+    bool is_ignored(detail::side_outcome<A> mine, detail::side_outcome<B> other) {
         if constexpr (std::is_same_v<Ignore, never_ignore>) {
             return false;
         } else {

@@ -73,7 +73,8 @@ struct fmt::formatter<dualstore::outcome> : dualstore::detail::named_formatter<d
 template <>
 struct fmt::formatter<dualstore::side_status> {
     constexpr auto parse(format_parse_context& ctx) { return ctx.begin(); }
-    auto format(const dualstore::side_status& s, format_context& ctx) const {
+    template <class Context>
+    auto format(const dualstore::side_status& s, Context& ctx) const {
         if (s.failed()) {
             return fmt::format_to(ctx.out(), "failed after {} attempt(s): {}", s.attempts,
                                   dualstore::describe(s.error));
@@ -85,7 +86,8 @@ struct fmt::formatter<dualstore::side_status> {
 template <>
 struct fmt::formatter<dualstore::write_result> {
     constexpr auto parse(format_parse_context& ctx) { return ctx.begin(); }
-    auto format(const dualstore::write_result& r, format_context& ctx) const {
+    template <class Context>
+    auto format(const dualstore::write_result& r, Context& ctx) const {
         return fmt::format_to(ctx.out(), "primary: {}; secondary: {}{}", r.primary, r.secondary,
                               r.enqueued ? "; enqueued for repair" : "");
     }

@@ -5,7 +5,6 @@
 #include <dualstore/error.hpp>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <functional>
@@ -57,9 +56,12 @@ public:
             if (state[name] == 2) return;
             path.push_back(name);
             if (state[name] == 1) {
-                const auto start = std::find(path.begin(), path.end(), name);
-                throw plan_error(fmt::format("dualstore: backfill_plan: dependency cycle: {}",
-                                             fmt::join(start, path.end(), " -> ")));
+                std::string cycle;
+                for (auto it = std::find(path.begin(), path.end(), name); it != path.end(); ++it) {
+                    if (!cycle.empty()) cycle += " -> ";
+                    cycle += *it;
+                }
+                throw plan_error("dualstore: backfill_plan: dependency cycle: " + cycle);
             }
             state[name] = 1;
             for (const auto& dep : jobs_.at(name).after) {

@@ -28,9 +28,9 @@ public:
     using secondary_answer = std::invoke_result_t<const Op&, S&>;
     /// Whether an observer wants a mismatch's latencies, so the two sides'
     /// reads of a comparison are timed.
-    static constexpr bool times_sides = Caller::template wants<
-        observe::mismatch_event<Key, std::remove_cvref_t<primary_answer>,
-                                std::remove_cvref_t<secondary_answer>>>;
+    static constexpr bool times_sides =
+        Caller::template wants<observe::mismatch_event<Key, std::remove_cvref_t<primary_answer>,
+                                                       std::remove_cvref_t<secondary_answer>>>;
 
     /// `primary_origin` is which store `p` is (old or new), for the events.
     read_call(Caller& caller, P& p, S& s, const Key* key, operation kind, const Op& op,
@@ -63,12 +63,14 @@ public:
     }
 
     /// Reports the two sides' differing reads as an `observe::mismatch_event`.
-    template <class A, bool TimedA, class B, bool TimedB>
-    void mismatch(const side_read<A, TimedA>& mine, const side_read<B, TimedB>& other,
-                  std::string_view context) noexcept {
+    template <class A, class B>
+    void mismatch(side_outcome<A> mine, side_outcome<B> other, std::string_view context) noexcept {
+        const auto error_of = [](const std::exception_ptr* error) {
+            return error ? *error : std::exception_ptr{};
+        };
         caller_.notify(observe::mismatch_event<Key, A, B>{
-            key_, mine.value ? &*mine.value : nullptr, other.value ? &*other.value : nullptr,
-            mine.error, other.error, mine.latency, other.latency, context});
+            key_, mine.value, other.value, error_of(mine.error), error_of(other.error),
+            mine.latency, other.latency, context});
     }
 
     /// Reports a mismatch the policy accepts as known

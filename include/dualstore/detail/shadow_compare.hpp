@@ -14,9 +14,55 @@
 
 namespace dualstore::detail {
 
-/// One side's read in a shadow comparison: its answer or its error, and,
-/// when `Timed` (an observer wants the mismatch's latencies), how long it
-/// took; otherwise the clock is never read and `latency` stays zero.
+/// What a read in flight (a `read_call`) answers from the primary.
+template <class Read>
+using primary_answer_t = std::remove_cvref_t<typename Read::primary_answer>;
+/// What a read in flight answers from the secondary.
+template <class Read>
+using secondary_answer_t = std::remove_cvref_t<typename Read::secondary_answer>;
+/// Whether an observer wants a read in flight's two latencies.
+template <class Read>
+inline constexpr bool times_sides_v = requires {
+    requires Read::times_sides;
+};
+
+/// A stopwatch that runs only when `Timed` (an observer wants a mismatch's
+/// latencies): `lap()` is the time since the start or the previous lap.
+/// Without `Timed` it reads no clock and every lap is zero.
+template <bool Timed>
+class lap_timer {
+public:
+    [[gnu::always_inline]] lap_timer() noexcept {
+        if constexpr (Timed) last_ = std::chrono::steady_clock::now();
+    }
+
+    [[gnu::always_inline]] std::chrono::nanoseconds lap() noexcept {
+        if constexpr (Timed) {
+            const auto now = std::chrono::steady_clock::now();
+            const auto elapsed = now - last_;
+            last_ = now;
+            return elapsed;
+        } else {
+            return {};
+        }
+    }
+
+private:
+    std::chrono::steady_clock::time_point last_{};
+};
+
+/// One side's outcome as a comparison judges it, without owning it: its
+/// answer (null if it failed), its error (null if it answered) and how long
+/// it took (zero unless timed).
+template <class T>
+struct side_outcome {
+    const T* value = nullptr;
+    const std::exception_ptr* error = nullptr;
+    std::chrono::nanoseconds latency{};
+};
+
+/// One side's read in a shadow comparison, kept until both sides are read:
+/// its answer or its error, and, when `Timed`, how long it took.
 template <class T, bool Timed = true>
 struct side_read {
     std::optional<T> value;
@@ -25,14 +71,18 @@ struct side_read {
 
     template <class Fn>
     [[gnu::always_inline]] void run(Fn&& fn) noexcept {
-        std::chrono::steady_clock::time_point start;
-        if constexpr (Timed) start = std::chrono::steady_clock::now();
+        lap_timer<Timed> timer;
         try {
             value.emplace(fn());
         } catch (...) {
             error = std::current_exception();
         }
-        if constexpr (Timed) latency = std::chrono::steady_clock::now() - start;
+        latency = timer.lap();
+    }
+
+    /// This read as the comparison sees it.
+    side_outcome<T> outcome() const noexcept {
+        return {value ? &*value : nullptr, error ? &error : nullptr, latency};
     }
 };
 
@@ -99,11 +149,10 @@ bool answers_agree(Compare& compare, const A& a, const B& b) {
 /// Whether two sides' reads agree: both failed the same way, or both
 /// answered and `compare` says the answers agree. A throwing `compare`
 /// propagates.
-template <class Compare, class A, bool TimedA, class B, bool TimedB>
-bool reads_agree(Compare& compare, const side_read<A, TimedA>& mine,
-                 const side_read<B, TimedB>& other) {
+template <class Compare, class A, class B>
+bool reads_agree(Compare& compare, side_outcome<A> mine, side_outcome<B> other) {
     if (mine.error || other.error) {
-        return mine.error && other.error && same_failure(mine.error, other.error);
+        return mine.error && other.error && same_failure(*mine.error, *other.error);
     }
     return answers_agree(compare, *mine.value, *other.value);
 }

@@ -3,9 +3,9 @@
 /// `testing::recording_store`: wraps a backend and records every call, in
 /// order, in a `call_log` that several stores may share.
 
-#include <dualstore/testing/call_kind.hpp>
 #include <dualstore/detail/forwarding_store.hpp>
 #include <dualstore/detail/holder.hpp>
+#include <dualstore/testing/call_kind.hpp>
 
 #include <fmt/format.h>
 
@@ -42,7 +42,8 @@ template <>
 struct fmt::formatter<dualstore::testing::call> {
     constexpr auto parse(format_parse_context& ctx) { return ctx.begin(); }
 
-    auto format(const dualstore::testing::call& c, format_context& ctx) const {
+    template <class Context>
+    auto format(const dualstore::testing::call& c, Context& ctx) const {
         return fmt::format_to(ctx.out(), "{}.{}({})", c.store, c.kind, c.key);
     }
 };
@@ -163,7 +164,8 @@ recording_store(S&&, Rest&&...) -> recording_store<detail::held_t<S&&>>;
 /// Formats a log as `call_log::format()` does.
 template <>
 struct fmt::formatter<dualstore::testing::call_log> : fmt::formatter<std::string_view> {
-    auto format(const dualstore::testing::call_log& log, format_context& ctx) const {
+    template <class Context>
+    auto format(const dualstore::testing::call_log& log, Context& ctx) const {
         return fmt::formatter<std::string_view>::format(log.format(), ctx);
     }
 };
