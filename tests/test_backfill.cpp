@@ -162,8 +162,9 @@ TEST_CASE("backfill: a checkpoint on a source that cannot save cursors is an err
           "[backfill][checkpoint]") {
     scan_only_store source;
     kv target, checkpoints;
-    CHECK_THROWS_WITH(ds::backfill(source, target, {.checkpoint = ds::checkpoint_in(checkpoints, "c")}),
-                      Catch::Matchers::Contains("resumable_store"));
+    CHECK_THROWS_WITH(
+        ds::backfill(source, target, {.checkpoint = ds::checkpoint_in(checkpoints, "c")}),
+        Catch::Matchers::Contains("resumable_store"));
 }
 
 TEST_CASE("backfill: expiry becomes a clamped TTL, expired records are skipped, both directions",
@@ -172,10 +173,10 @@ TEST_CASE("backfill: expiry becomes a clamped TTL, expired records are skipped, 
     const auto clock = [&] { return now; };
     kv old_side{clock}, new_side{clock};
     old_side.put("forever", "a");
-    old_side.put("soon", "b", std::chrono::seconds(10));     // 10 s left: clamped to 60 s
-    old_side.put("later", "c", std::chrono::minutes(30));    // kept as is
+    old_side.put("soon", "b", std::chrono::seconds(10));   // 10 s left: clamped to 60 s
+    old_side.put("later", "c", std::chrono::minutes(30));  // kept as is
     old_side.put("gone", "d", std::chrono::seconds(1));
-    now += std::chrono::seconds(2);                          // "gone" has expired
+    now += std::chrono::seconds(2);  // "gone" has expired
 
     const ds::backfill_options options{.min_ttl = std::chrono::seconds(60),
                                        .clock = {.wall = clock}};
@@ -207,7 +208,8 @@ TEST_CASE("backfill: skips and counts records that expire between scan and copy"
     CHECK(target.get("k") == std::nullopt);
 }
 
-TEST_CASE("backfill: prefix and predicate filters, key renames and value conversion", "[backfill]") {
+TEST_CASE("backfill: prefix and predicate filters, key renames and value conversion",
+          "[backfill]") {
     kv source;
     fill(source, 10, "user:");
     fill(source, 10, "order:");
@@ -249,7 +251,8 @@ TEST_CASE("backfill: conflict rules", "[backfill][conflict]") {
         CHECK(target.get("b") == "1:old");
     }
     SECTION("newer_wins") {
-        const auto r = ds::backfill(source, target, {.conflict = ds::conflict_rule::newer_wins}, versioned{});
+        const auto r =
+            ds::backfill(source, target, {.conflict = ds::conflict_rule::newer_wins}, versioned{});
         CHECK(target.get("a") == "3:new");
         CHECK(target.get("b") == "2:mid");
         CHECK(r.skipped_present == 1);
@@ -367,14 +370,44 @@ TEST_CASE(
     CHECK(inner.size() == 25);
 }
 
+TEST_CASE(
+    "backfill: newer_wins reads the target's versions with get_many and writes the newer "
+    "records with put_many, a page per call",
+    "[backfill][batch]") {
+    kv source, inner;
+    fill(source, 25);
+    inner.put("k00003", "live");  // newer than the copy: kept
+    inner.put("k00017", "live");
+    inner.put("k00020", "v0");  // as new as the copy: kept, only a newer one overwrites
+    dst::recording_store target{inner, "target"};
+    const auto report =
+        ds::backfill(source, target, {.batch_size = 10, .conflict = ds::conflict_rule::newer_wins},
+                     version_mapping{});
+    CHECK(report.written == 22);
+    CHECK(report.skipped_present == 3);
+    CHECK(report.failed == 0);
+    CHECK(target.log().count("target", dst::call_kind::get_many) == 3);
+    CHECK(target.log().count("target", dst::call_kind::put_many) == 3);
+    CHECK(target.log().count("target", dst::call_kind::get) == 0);
+    CHECK(target.log().count("target", dst::call_kind::put) == 0);
+    CHECK(inner.get("k00003") == "live");
+    CHECK(inner.get("k00017") == "live");
+    CHECK(inner.get("k00020") == "v0");
+    CHECK(inner.size() == 25);
+}
+
 TEST_CASE("backfill: a failed batch goes again a record at a time, so one bad record fails alone",
           "[backfill][batch]") {
-    for (const auto conflict : {ds::conflict_rule::keep_target, ds::conflict_rule::overwrite}) {
+    for (const auto conflict : {ds::conflict_rule::keep_target, ds::conflict_rule::overwrite,
+                                ds::conflict_rule::newer_wins}) {
         kv source, inner;
         fill(source, 10);
         flaky target{inner};
         target.fail_keys({"k00003"}, dst::fault_on::writes);
-        const auto report = ds::backfill(source, target, {.conflict = conflict});
+        const auto report =
+            conflict == ds::conflict_rule::newer_wins
+                ? ds::backfill(source, target, {.conflict = conflict}, version_mapping{})
+                : ds::backfill(source, target, {.conflict = conflict});
         CHECK(report.failed == 1);
         CHECK(report.written == 9);
         CHECK_FALSE(inner.get("k00003"));

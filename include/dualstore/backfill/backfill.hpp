@@ -280,18 +280,19 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
 
     // Records without a time to live go to the target in one call per page
     // when it has batch operations: `put_many` to overwrite,
-    // `put_many_if_absent` to keep the target's keys (each written record
-    // then confirmed as above).
+    // `put_many_if_absent` to keep the target's keys, and for newer_wins one
+    // `get_many` of the target's versions, then `put_many` of the newer
+    // records (each written record then confirmed as above).
     [[maybe_unused]] const bool batched =
         !options.dry_run && !options.lock_key &&
-        (options.conflict == conflict_rule::overwrite ||
-         (options.conflict == conflict_rule::keep_target && conditional_batch_store<Target>));
+        (options.conflict != conflict_rule::keep_target || conditional_batch_store<Target>);
     std::vector<std::pair<target_key, target_value>> pending;
     std::vector<std::pair<source_key, mapped_type_t<Source>>> pending_source;  // mapped only
 
-    // After `put_many_if_absent`: counts the records the target had as
-    // skipped and keeps in `pending` (and `pending_source`) only the written
-    // ones, in order, which are then confirmed.
+    // Given which records of `pending` are written (from `put_many_if_absent`,
+    // or which newer_wins will write): counts the others as skipped and keeps
+    // in `pending` (and `pending_source`) only the written ones, in order,
+    // which are then confirmed.
     [[maybe_unused]] const auto keep_written = [&](const std::vector<bool>& wrote) {
         if (wrote.size() != pending.size()) {
             throw error(fmt::format(
@@ -315,6 +316,30 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
             pending_source.erase(pending_source.begin() + static_cast<std::ptrdiff_t>(kept),
                                  pending_source.end());
         }
+    };
+
+    // For newer_wins, per record of `pending` in order: whether its version
+    // is greater than the target's (or the target has none), from one
+    // `get_many` of the target.
+    [[maybe_unused]] const auto newer_than_target = [&] {
+        std::vector<bool> newer(pending.size(), true);
+        if constexpr (batch_store<Target> &&
+                      requires(const target_value& v) { mapping.version(v); }) {
+            std::vector<target_key> keys;
+            keys.reserve(pending.size());
+            for (const auto& item : pending) keys.push_back(item.first);
+            const auto current = target.get_many(std::span<const target_key>(keys));
+            if (current.size() != pending.size()) {
+                throw error(
+                    fmt::format("dualstore: backfill: get_many answered {} values for {} keys",
+                                current.size(), pending.size()));
+            }
+            for (std::size_t i = 0; i < pending.size(); ++i) {
+                newer[i] = !current[i] ||
+                           mapping.version(*current[i]) < mapping.version(pending[i].second);
+            }
+        }
+        return newer;
     };
 
     // Runs one confirmation or correction; its failure counts against the
@@ -474,15 +499,20 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                 };
                 bool batch_written = true;
                 try {
-                    const std::span<const std::pair<target_key, target_value>> items(pending);
-                    if constexpr (conditional_batch_store<Target>) {
-                        if (options.conflict == conflict_rule::keep_target) {
-                            keep_written(target.put_many_if_absent(items));
-                        } else {
-                            target.put_many(items);
-                        }
-                    } else {
-                        target.put_many(items);
+                    using items = std::span<const std::pair<target_key, target_value>>;
+                    switch (options.conflict) {
+                        case conflict_rule::keep_target:
+                            if constexpr (conditional_batch_store<Target>) {
+                                keep_written(target.put_many_if_absent(items(pending)));
+                            }
+                            break;
+                        case conflict_rule::newer_wins:
+                            keep_written(newer_than_target());
+                            if (!pending.empty()) target.put_many(items(pending));
+                            break;
+                        case conflict_rule::overwrite:
+                            target.put_many(items(pending));
+                            break;
                     }
                     report.written += pending.size();
                 } catch (...) {
