@@ -11,6 +11,11 @@
 ///                                                {.conflict = overwrite})
 ///   BM_sqlite_backfill/hand_written/keep_target  the same with ON CONFLICT DO NOTHING
 ///   BM_sqlite_backfill/library/keep_target       ds::backfill(..., keep_target)
+///   BM_sqlite_backfill/.../keep_target_ttl       the same from a source whose every
+///                                                record expires in an hour: the loop
+///                                                copies expires_at; the library
+///                                                carries each time to live in the
+///                                                page's batch (expiring_batch_store)
 ///
 /// The library also confirms each page against the source after writing it
 /// (one more SELECT per page), which keeps a backfill correct beside live
@@ -27,7 +32,9 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -56,19 +63,22 @@ const scratch& files() {
     return s;
 }
 
-/// The source database, filled once.
-std::string source_path() {
-    static const std::string path = [] {
-        const auto p = (files().dir / "source.db").string();
+/// The source database, filled once: with records that never expire, or
+/// (`expiring`) whose every record expires in an hour.
+std::string source_path(bool expiring) {
+    static const auto fill = [](const char* name, ds::time_to_live ttl) {
+        const auto p = (files().dir / name).string();
         ds::adapters::sqlite_store source(p);
         std::vector<std::pair<std::string, std::string>> items;
         for (std::size_t i = 0; i < records; ++i) {
             items.emplace_back(fmt::format("order:{:011}", i), std::string(100, 'v'));
         }
-        source.put_many(items);
+        source.put_many(items, std::vector<ds::time_to_live>(records, ttl));
         return p;
-    }();
-    return path;
+    };
+    static const std::string lasting = fill("source.db", std::nullopt);
+    static const std::string expiring_path = fill("expiring.db", std::chrono::hours(1));
+    return expiring ? expiring_path : lasting;
 }
 
 /// A fresh, empty target database file.
@@ -112,17 +122,33 @@ std::string column(sqlite3_stmt* s, int i) {
             static_cast<std::size_t>(sqlite3_column_bytes(s, i))};
 }
 
-void hand_written(benchmark::State& state, const char* on_conflict) {
-    const auto from = source_path();
+/// Milliseconds since the epoch, the unit of `expires_at`.
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+/// A record as the loop copies it: key, value and expiry (0: none).
+struct record {
+    std::string key;
+    std::string value;
+    std::int64_t expires_at;
+};
+
+void hand_written(benchmark::State& state, const char* on_conflict, bool expiring) {
+    const auto from = source_path(expiring);
     for (auto _ : state) {
         database source(from), target(fresh_target());
         sqlite3_stmt* select = source.prepare(
-            "SELECT k, v FROM dualstore_kv WHERE ?1 IS NULL OR k > ?1 ORDER BY k LIMIT ?2");
+            "SELECT k, v, expires_at FROM dualstore_kv WHERE (?1 IS NULL OR k > ?1) AND "
+            "(expires_at IS NULL OR expires_at > ?3) ORDER BY k LIMIT ?2");
         sqlite3_stmt* insert = target.prepare(
-            fmt::format("INSERT INTO dualstore_kv (k, v) VALUES (?1, ?2) ON CONFLICT(k) {}",
+            fmt::format("INSERT INTO dualstore_kv (k, v, expires_at) VALUES (?1, ?2, ?3) ON "
+                        "CONFLICT(k) {}",
                         on_conflict)
                 .c_str());
-        std::vector<std::pair<std::string, std::string>> page;
+        std::vector<record> page;
         std::string last;
         bool more = true;
         while (more) {
@@ -134,20 +160,28 @@ void hand_written(benchmark::State& state, const char* on_conflict) {
                                   SQLITE_STATIC);
             }
             sqlite3_bind_int(select, 2, page_size);
-            while (sqlite3_step(select) == SQLITE_ROW)
-                page.emplace_back(column(select, 0), column(select, 1));
+            sqlite3_bind_int64(select, 3, now_ms());
+            while (sqlite3_step(select) == SQLITE_ROW) {
+                page.push_back(
+                    {column(select, 0), column(select, 1), sqlite3_column_int64(select, 2)});
+            }
             sqlite3_reset(select);
             more = page.size() == page_size;
             if (page.empty()) break;
             target.exec("BEGIN IMMEDIATE");
-            for (const auto& [k, v] : page) {
+            for (const auto& [k, v, expires_at] : page) {
                 sqlite3_bind_blob(insert, 1, k.data(), static_cast<int>(k.size()), SQLITE_STATIC);
                 sqlite3_bind_blob(insert, 2, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+                if (expires_at == 0) {
+                    sqlite3_bind_null(insert, 3);
+                } else {
+                    sqlite3_bind_int64(insert, 3, expires_at);
+                }
                 check(sqlite3_step(insert), target.db);
                 sqlite3_reset(insert);
             }
             target.exec("COMMIT");
-            last = page.back().first;
+            last = page.back().key;
         }
         sqlite3_finalize(select);
         sqlite3_finalize(insert);
@@ -157,8 +191,8 @@ void hand_written(benchmark::State& state, const char* on_conflict) {
 
 // --- The library -------------------------------------------------------------
 
-void library(benchmark::State& state, ds::conflict_rule conflict) {
-    const auto from = source_path();
+void library(benchmark::State& state, ds::conflict_rule conflict, bool expiring) {
+    const auto from = source_path(expiring);
     for (auto _ : state) {
         ds::adapters::sqlite_store source(from), target(fresh_target());
         const auto report =
@@ -170,17 +204,24 @@ void library(benchmark::State& state, ds::conflict_rule conflict) {
 
 }  // namespace
 
-BENCHMARK_CAPTURE(hand_written, overwrite, "DO UPDATE SET v = excluded.v")
+BENCHMARK_CAPTURE(hand_written, overwrite,
+                  "DO UPDATE SET v = excluded.v, expires_at = excluded.expires_at", false)
     ->Name("BM_sqlite_backfill/hand_written/overwrite")
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(library, overwrite, ds::conflict_rule::overwrite)
+BENCHMARK_CAPTURE(library, overwrite, ds::conflict_rule::overwrite, false)
     ->Name("BM_sqlite_backfill/library/overwrite")
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(hand_written, keep_target, "DO NOTHING")
+BENCHMARK_CAPTURE(hand_written, keep_target, "DO NOTHING", false)
     ->Name("BM_sqlite_backfill/hand_written/keep_target")
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(library, keep_target, ds::conflict_rule::keep_target)
+BENCHMARK_CAPTURE(library, keep_target, ds::conflict_rule::keep_target, false)
     ->Name("BM_sqlite_backfill/library/keep_target")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(hand_written, keep_target_ttl, "DO NOTHING", true)
+    ->Name("BM_sqlite_backfill/hand_written/keep_target_ttl")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(library, keep_target_ttl, ds::conflict_rule::keep_target, true)
+    ->Name("BM_sqlite_backfill/library/keep_target_ttl")
     ->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -40,6 +40,10 @@ printf "%-36s %8s %8s %6s   %s\n" "instructions per operation" "base" "library" 
 pair "shadow get (read::shadow, sample 1)" "<= 1.10" bench_dual_store \
   "BM_shadow_get/baseline_hand_written/iterations:100000" "shadow_get_baseline[(]" \
   "BM_shadow_get/dual_store_shadow/iterations:100000" "shadow_get_dual_store[(]"
+pair "put+get, plain unordered_map stores" "<= 1.05" bench_plain_map \
+  "BM_plain_put_get/hand_written/iterations:100000" "plain_put_get_hand_written[(]" \
+  "BM_plain_put_get/dual_store_by_caller/iterations:100000" \
+  "plain_put_get_dual_store<dualstore::order::by_caller>"
 pair "put, order::per_key vs by_caller" "(the cost of ordering)" bench_ordering \
   "BM_order_put/by_caller/iterations:100000" "put_one_thread<dualstore::order::by_caller>" \
   "BM_order_put/per_key/iterations:100000" "put_one_thread<dualstore::order::per_key>"

@@ -63,6 +63,20 @@ struct changing_source {
         if (stamp_fails) throw std::runtime_error("stamp unavailable");
         return inner.change_stamp();
     }
+    int get_manys = 0;
+    std::vector<std::optional<std::string>> get_many(std::span<const std::string> keys) {
+        ++get_manys;
+        return inner.get_many(keys);
+    }
+    void put_many(std::span<const std::pair<std::string, std::string>> items) {
+        inner.put_many(items);
+    }
+};
+
+/// The same source, not saying its scans are in key order (as a Redis
+/// source's are not): a backfill cannot confirm a page by scanning it again.
+struct unordered_changing_source : changing_source {
+    static constexpr bool scans_in_key_order = false;
 };
 
 }  // namespace
@@ -455,5 +469,70 @@ TEST_CASE(
         CHECK(again.failed == 0);
         CHECK(failing.scans == 6);  // each page confirmed by a second scan
         CHECK(same_content(inner_source, unstamped_target));
+    }
+}
+
+TEST_CASE(
+    "backfill: a source with batches but no key order confirms a page with one get_many, and "
+    "corrects what changed meanwhile",
+    "[backfill][batch][stamp]") {
+    static_assert(ds::batch_store<unordered_changing_source>);
+    static_assert(!ds::key_ordered_store<unordered_changing_source>);
+    for (const auto conflict : {ds::conflict_rule::keep_target, ds::conflict_rule::overwrite}) {
+        kv inner_source, target;
+        fill(inner_source, 25);
+        unordered_changing_source source{{inner_source, [&] {
+                                              inner_source.put("k00004", "live");
+                                              inner_source.erase("k00007");
+                                          }}};
+        const auto report = ds::backfill(source, target, {.batch_size = 10, .conflict = conflict});
+        CHECK(source.scans == 3);      // no page twice
+        CHECK(source.get_manys == 1);  // only the first page's stamp moved
+        CHECK(report.corrected == 2);
+        CHECK(target.get("k00004") == "live");
+        CHECK(target.get("k00007") == std::nullopt);  // not brought back
+        CHECK(same_content(inner_source, target));
+    }
+}
+
+TEST_CASE(
+    "backfill: records with a time to live go in the page's batch with their expiries, in "
+    "every conflict rule",
+    "[backfill][batch][expiry]") {
+    for (const auto conflict : {ds::conflict_rule::keep_target, ds::conflict_rule::overwrite,
+                                ds::conflict_rule::newer_wins}) {
+        CAPTURE(conflict);
+        auto now = ds::expiry_clock::time_point(std::chrono::hours(400'000));
+        const auto clock = [&] { return now; };
+        kv source{clock}, inner{clock};
+        for (int i = 0; i < 25; ++i) {
+            const auto key = fmt::format("k{:05}", i);
+            if (i % 2 == 0) {
+                source.put(key, "v", std::chrono::minutes(i + 1));
+            } else {
+                source.put(key, "v");
+            }
+        }
+        dst::recording_store target{inner, "target"};
+        const ds::backfill_options options{
+            .batch_size = 10, .conflict = conflict, .clock = {.wall = clock}};
+        const auto report = conflict == ds::conflict_rule::newer_wins
+                                ? ds::backfill(source, target, options, version_mapping{})
+                                : ds::backfill(source, target, options);
+        CHECK(report.written == 25);
+        CHECK(report.failed == 0);
+        const auto& log = target.log();
+        CHECK(log.count("target", dst::call_kind::put_many) +
+                  log.count("target", dst::call_kind::put_many_if_absent) ==
+              3);
+        for (const auto one_at_a_time :
+             {dst::call_kind::put, dst::call_kind::put_ttl, dst::call_kind::put_if_absent,
+              dst::call_kind::put_if_absent_ttl}) {
+            CHECK(log.count("target", one_at_a_time) == 0);
+        }
+        for (int i = 0; i < 25; ++i) {
+            const auto key = fmt::format("k{:05}", i);
+            CHECK(inner.expiry(key) == source.expiry(key));
+        }
     }
 }

@@ -5,6 +5,7 @@
 /// per pair of engines. Costs one virtual call per operation.
 
 #include <dualstore/concepts.hpp>
+#include <dualstore/detail/batch_ttls.hpp>
 #include <dualstore/detail/get_many_of.hpp>
 #include <dualstore/error.hpp>
 
@@ -109,6 +110,21 @@ public:
         std::span<const std::pair<std::string, std::string>> items) {
         return engine_->put_many_if_absent(items);
     }
+    /// Writes every pair, item `i` expiring after `ttls[i]` when set, in one
+    /// native batch where the engine has one (`expiring_batch_store`);
+    /// otherwise a record at a time, each as `put` would write it.
+    void put_many(std::span<const std::pair<std::string, std::string>> items,
+                  std::span<const time_to_live> ttls) {
+        detail::require_ttl_per_item(items.size(), ttls.size(), "any_store::put_many");
+        engine_->put_many_ttl(items, ttls);
+    }
+    /// `put_many_if_absent(items)`, item `i` expiring after `ttls[i]` when
+    /// set; per item, whether it wrote it.
+    std::vector<bool> put_many_if_absent(std::span<const std::pair<std::string, std::string>> items,
+                                         std::span<const time_to_live> ttls) {
+        detail::require_ttl_per_item(items.size(), ttls.size(), "any_store::put_many_if_absent");
+        return engine_->put_many_if_absent_ttl(items, ttls);
+    }
     /// The engine's change stamp (see the class).
     [[nodiscard]] std::array<std::uint64_t, 2> change_stamp() { return engine_->change_stamp(); }
     /// At most `limit` records from `cursor`, and where to continue.
@@ -150,6 +166,11 @@ private:
         virtual void put_many(std::span<const std::pair<std::string, std::string>> items) = 0;
         virtual std::vector<bool> put_many_if_absent(
             std::span<const std::pair<std::string, std::string>> items) = 0;
+        virtual void put_many_ttl(std::span<const std::pair<std::string, std::string>> items,
+                                  std::span<const time_to_live> ttls) = 0;
+        virtual std::vector<bool> put_many_if_absent_ttl(
+            std::span<const std::pair<std::string, std::string>> items,
+            std::span<const time_to_live> ttls) = 0;
         virtual std::array<std::uint64_t, 2> change_stamp() = 0;
         std::string name;
     };
@@ -220,6 +241,36 @@ private:
                 std::vector<bool> wrote;
                 wrote.reserve(items.size());
                 for (const auto& [k, v] : items) wrote.push_back(store.put_if_absent(k, v));
+                return wrote;
+            }
+        }
+        void put_many_ttl(std::span<const std::pair<std::string, std::string>> items,
+                          std::span<const time_to_live> ttls) override {
+            if constexpr (expiring_batch_store<Store>) {
+                store.put_many(items, ttls);
+            } else {
+                for (std::size_t i = 0; i < items.size(); ++i) {
+                    if (ttls[i]) {
+                        put_ttl(items[i].first, items[i].second, *ttls[i]);
+                    } else {
+                        put(items[i].first, items[i].second);
+                    }
+                }
+            }
+        }
+        std::vector<bool> put_many_if_absent_ttl(
+            std::span<const std::pair<std::string, std::string>> items,
+            std::span<const time_to_live> ttls) override {
+            if constexpr (expiring_batch_store<Store>) {
+                return store.put_many_if_absent(items, ttls);
+            } else {
+                std::vector<bool> wrote;
+                wrote.reserve(items.size());
+                for (std::size_t i = 0; i < items.size(); ++i) {
+                    const auto& [k, v] = items[i];
+                    wrote.push_back(ttls[i] ? put_if_absent_ttl(k, v, *ttls[i])
+                                            : put_if_absent(k, v));
+                }
                 return wrote;
             }
         }

@@ -123,6 +123,24 @@ concept conditional_batch_store = batch_store<S> && conditional_store<S> &&
     { s.put_many_if_absent(items) } -> std::same_as<std::vector<bool>>;
 };
 
+/// A record's time to live in a batch: none means the record never expires.
+using time_to_live = std::optional<std::chrono::milliseconds>;
+
+/// A batch store whose batches carry each record's time to live:
+/// `put_many(items, ttls)` and `put_many_if_absent(items, ttls)` are
+/// `put_many` and `put_many_if_absent` where `ttls[i]`, when set, is item
+/// `i`'s time to live (`ttls` holds one entry per item; another count is an
+/// error), in the same one native step (one SQL transaction, one Redis
+/// pipeline of `SET ... PX`). A backfill then moves a page of expiring
+/// records (a Redis cache's) per call, not a record per call.
+template <class S>
+concept expiring_batch_store = conditional_batch_store<S> && conditional_expiring_store<S> &&
+    requires(S& s, std::span<const std::pair<typename S::key_type, typename S::mapped_type>> items,
+             std::span<const time_to_live> ttls) {
+    s.put_many(items, ttls);
+    { s.put_many_if_absent(items, ttls) } -> std::same_as<std::vector<bool>>;
+};
+
 /// A store that can tell whether it changed: `s.change_stamp()` returns a
 /// value equal to an earlier one only if no write reached the store in
 /// between, from any client or process (a stamp may also change without a

@@ -203,21 +203,21 @@ public:
 
 private:
     repair_action repair_in_stage(const key_type& key, const migration_store* from) {
-        return staged_write([&]<bool>(auto& primary, auto& secondary,
-                                      const failure_origin& origin) {
-            const stage now = *origin.migration_stage;
-            if (from != nullptr && *from != authoritative_store(now)) {
-                throw repair_refused(fmt::format(
-                    "dualstore: migration::repair: refused to copy from the {} to the {}: the "
-                    "{} is authoritative in stage {}, so the copy would undo writes "
-                    "acknowledged on it. Set the stage back to one where the {} is "
-                    "authoritative to repair this key",
-                    to_string(*from), to_string(authoritative_store(now)),
-                    to_string(authoritative_store(now)), now, to_string(*from)));
-            }
-            const auto held = engine_.lock_key(key);
-            return repair_key(primary, secondary, key);
-        });
+        return staged_write(
+            [&]<bool>(auto& primary, auto& secondary, const failure_origin& origin) {
+                const stage now = *origin.migration_stage;
+                if (from != nullptr && *from != authoritative_store(now)) {
+                    throw repair_refused(fmt::format(
+                        "dualstore: migration::repair: refused to copy from the {} to the {}: the "
+                        "{} is authoritative in stage {}, so the copy would undo writes "
+                        "acknowledged on it. Set the stage back to one where the {} is "
+                        "authoritative to repair this key",
+                        to_string(*from), to_string(authoritative_store(now)),
+                        to_string(authoritative_store(now)), now, to_string(*from)));
+                }
+                const auto held = engine_.lock_key(key);
+                return repair_key(primary, secondary, key);
+            });
     }
 
     template <class... Args>

@@ -36,7 +36,7 @@ struct sequential {
 
     /// Runs one write: the primary, then the secondary.
     template <class Write>
-    void apply(Write& call) const {
+    [[gnu::always_inline]] void apply(Write& call) const {
         call.primary();
         try {
             call.secondary();

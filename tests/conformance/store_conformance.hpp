@@ -51,7 +51,9 @@ std::vector<std::string> scan_keys(Store& s, std::size_t page, std::function<voi
     return keys;
 }
 
-inline std::string key_of(int i) { return fmt::format("key-{:05}", i); }
+inline std::string key_of(int i) {
+    return fmt::format("key-{:05}", i);
+}
 
 /// Whether a factory's stores keep times to live: all do, unless the factory
 /// says `keeps_expiry = false` (a type-erased store over an engine without
@@ -107,7 +109,8 @@ TEMPLATE_LIST_TEST_CASE("conformance: a full scan returns every key once, whatev
     auto store = factory.make();
     constexpr int n = 1000;
     for (int i = 0; i < n; ++i) store->put(conformance::key_of(i), "v");
-    for (const std::size_t page : {std::size_t{1}, std::size_t{7}, std::size_t{1000}, std::size_t{5000}}) {
+    for (const std::size_t page :
+         {std::size_t{1}, std::size_t{7}, std::size_t{1000}, std::size_t{5000}}) {
         CAPTURE(page);
         const auto keys = conformance::scan_keys(*store, page);
         CHECK(keys.size() == n);
@@ -172,9 +175,10 @@ TEMPLATE_LIST_TEST_CASE("conformance: a scan resumes from a saved cursor", "[con
     }
 }
 
-TEMPLATE_LIST_TEST_CASE("conformance: a scan while writing returns the keys present throughout "
-                        "exactly once",
-                        "[conformance][scan]", conformance_factories) {
+TEMPLATE_LIST_TEST_CASE(
+    "conformance: a scan while writing returns the keys present throughout "
+    "exactly once",
+    "[conformance][scan]", conformance_factories) {
     if constexpr (TestType::scan_stable_under_writes) {
         TestType factory;
         auto store = factory.make();
@@ -205,14 +209,17 @@ TEMPLATE_LIST_TEST_CASE("conformance: put_if_absent", "[conformance]", conforman
     }
 }
 
-TEMPLATE_LIST_TEST_CASE("conformance: get_many and put_many", "[conformance]", conformance_factories) {
+TEMPLATE_LIST_TEST_CASE("conformance: get_many and put_many", "[conformance]",
+                        conformance_factories) {
     if constexpr (ds::batch_store<typename TestType::store>) {
         TestType factory;
         auto store = factory.make();
-        const std::vector<std::pair<std::string, std::string>> items{{"a", "1"}, {"b", "2"}, {"a", "3"}};
+        const std::vector<std::pair<std::string, std::string>> items{
+            {"a", "1"}, {"b", "2"}, {"a", "3"}};
         store->put_many(items);
         const std::vector<std::string> keys{"a", "missing", "b"};
-        CHECK(store->get_many(keys) == std::vector<std::optional<std::string>>{"3", std::nullopt, "2"});
+        CHECK(store->get_many(keys) ==
+              std::vector<std::optional<std::string>>{"3", std::nullopt, "2"});
     }
 }
 
@@ -237,6 +244,60 @@ TEMPLATE_LIST_TEST_CASE(
         CHECK(store->get_many(keys) ==
               std::vector<std::optional<std::string>>{"1", "old", binary_value});
         CHECK(store->put_many_if_absent({}).empty());
+    }
+}
+
+TEMPLATE_LIST_TEST_CASE(
+    "conformance: put_many and put_many_if_absent with times to live write each record with "
+    "its own expiry, keep a present key, binary-safe, and refuse a count that does not match",
+    "[conformance][expiry]", conformance_factories) {
+    using store_t = typename TestType::store;
+    // Every store with batches that expire entries and inserts atomically
+    // with a time to live carries times to live in its batches.
+    static_assert(
+        !(ds::conditional_batch_store<store_t> && ds::conditional_expiring_store<store_t>) ||
+        ds::expiring_batch_store<store_t>);
+    if constexpr (ds::expiring_batch_store<store_t> && conformance::keeps_expiry<TestType>) {
+        TestType factory;
+        auto store = factory.make();
+        const auto binary_key = "nul\0ttl key\xff"s;
+        const auto binary_value = "nul\0ttl value'\"\x80"s;
+        const auto before = ds::expiry_clock::now();
+        const std::vector<std::pair<std::string, std::string>> items{
+            {"short", "1"}, {"forever", "2"}, {binary_key, binary_value}};
+        const std::vector<ds::time_to_live> ttls{std::chrono::seconds(100), std::nullopt,
+                                                 std::chrono::hours(2)};
+        store->put_many(items, ttls);
+        const std::vector<std::string> keys{"short", "forever", binary_key};
+        CHECK(store->get_many(keys) ==
+              std::vector<std::optional<std::string>>{"1", "2", binary_value});
+        const auto within = [&](const std::string& key, std::chrono::milliseconds ttl) {
+            const auto expires = store->expiry(key);
+            return expires && *expires > before && *expires <= ds::expiry_clock::now() + ttl;
+        };
+        CHECK(within("short", std::chrono::seconds(100)));
+        CHECK(store->expiry("forever") == std::nullopt);
+        CHECK(within(binary_key, std::chrono::hours(2)));
+        CHECK_FALSE(within(binary_key, std::chrono::hours(1)));
+
+        const std::vector<std::pair<std::string, std::string>> more{
+            {"short", "x"}, {"new", "3"}, {"new-forever", "4"}, {"new", "5"}};
+        const std::vector<ds::time_to_live> more_ttls{
+            std::chrono::hours(1), std::chrono::seconds(100), std::nullopt, std::chrono::hours(3)};
+        CHECK(store->put_many_if_absent(more, more_ttls) ==
+              std::vector<bool>{false, true, true, false});
+        CHECK(store->get("short") == "1");
+        CHECK(within("short", std::chrono::seconds(100)));  // its expiry kept
+        CHECK(store->get("new") == "3");
+        CHECK(within("new", std::chrono::seconds(100)));
+        CHECK(store->expiry("new-forever") == std::nullopt);
+
+        const std::vector<std::pair<std::string, std::string>> unwritten{{"unwritten", "v"}};
+        CHECK_THROWS_AS(store->put_many(unwritten, std::span<const ds::time_to_live>{}), ds::error);
+        CHECK_THROWS_AS(
+            store->put_many_if_absent(unwritten, std::span<const ds::time_to_live>(more_ttls)),
+            ds::error);
+        CHECK(store->get("unwritten") == std::nullopt);
     }
 }
 

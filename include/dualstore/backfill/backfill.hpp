@@ -278,15 +278,29 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
         return confirms && (expires || !source_watch.held_still(source));
     };
 
-    // Records without a time to live go to the target in one call per page
-    // when it has batch operations: `put_many` to overwrite,
-    // `put_many_if_absent` to keep the target's keys, and for newer_wins one
-    // `get_many` of the target's versions, then `put_many` of the newer
-    // records (each written record then confirmed as above).
+    // Records go to the target in one call per page when it has batch
+    // operations, with their times to live where its batches carry them
+    // (`expiring_batch_store`; otherwise an expiring record goes alone):
+    // `put_many` to overwrite, `put_many_if_absent` to keep the target's
+    // keys, and for newer_wins one `get_many` of the target's versions, then
+    // `put_many` of the newer records (each written record then confirmed as
+    // above).
     [[maybe_unused]] const bool batched =
         !options.dry_run && !options.lock_key &&
         (options.conflict != conflict_rule::keep_target || conditional_batch_store<Target>);
     std::vector<std::pair<target_key, target_value>> pending;
+    // With each pending record's time to live, where the target's batches
+    // carry them (`expiring_batch_store`; otherwise an expiring record goes
+    // alone), and whether any has one.
+    std::vector<time_to_live> pending_ttls;
+    bool pending_expires = false;
+    [[maybe_unused]] const auto ttl_of = [&](std::size_t i) -> time_to_live {
+        if constexpr (expiring_batch_store<Target>) {
+            return pending_ttls[i];
+        } else {
+            return std::nullopt;
+        }
+    };
     std::vector<std::pair<source_key, mapped_type_t<Source>>> pending_source;  // mapped only
 
     // Given which records of `pending` are written (from `put_many_if_absent`,
@@ -308,10 +322,12 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
             if (kept != i) {
                 pending[kept] = std::move(pending[i]);
                 if constexpr (!moves) pending_source[kept] = std::move(pending_source[i]);
+                if constexpr (expiring_batch_store<Target>) pending_ttls[kept] = pending_ttls[i];
             }
             ++kept;
         }
         pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(kept), pending.end());
+        if constexpr (expiring_batch_store<Target>) pending_ttls.resize(kept);
         if constexpr (!moves) {
             pending_source.erase(pending_source.begin() + static_cast<std::ptrdiff_t>(kept),
                                  pending_source.end());
@@ -363,7 +379,8 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
     // it: the same re-read as `confirm`'s, one scan instead of one get per
     // record. A record whose key the new scan shows with another value, or no
     // longer shows, is corrected at once; only records past the end of the new
-    // scan (keys inserted meanwhile pushed them out) go to `confirm_one`.
+    // scan (keys inserted meanwhile pushed them out) go to `confirm_one`. A
+    // source with batches but no key order is read with one `get_many`.
     const auto for_each_unconfirmed = [&](const typename Source::cursor_type& from,
                                           std::size_t page_size, auto confirm_one) {
         if constexpr (moves && key_ordered_store<Source> &&
@@ -384,6 +401,33 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                     ++report.corrected;
                     repair_key(source, target, key);
                 });
+            }
+        } else if constexpr (batch_store<Source> &&
+                             std::equality_comparable<mapped_type_t<Source>>) {
+            // One get_many of the page's source keys: a record whose source
+            // still holds the value written is confirmed; the others (and
+            // all of them if the get_many fails) go to `confirm_one`, which
+            // reads again and corrects.
+            const auto& written = [&]() -> const auto& {
+                if constexpr (moves) {
+                    return pending;
+                } else {
+                    return pending_source;
+                }
+            }
+            ();
+            std::vector<std::optional<mapped_type_t<Source>>> current;
+            try {
+                std::vector<source_key> keys;
+                keys.reserve(written.size());
+                for (const auto& item : written) keys.push_back(item.first);
+                current = source.get_many(std::span<const source_key>(keys));
+            } catch (...) {
+                current.clear();
+            }
+            for (std::size_t i = 0; i < written.size(); ++i) {
+                if (i < current.size() && current[i] == written[i].second) continue;
+                confirm_one(i);
             }
         } else {
             for (std::size_t i = 0; i < pending.size(); ++i) confirm_one(i);
@@ -469,11 +513,13 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                         return value;
                 }();
                 if constexpr (batch_store<Target>) {
-                    if (batched && !ttl) {
+                    if (batched && (!ttl || expiring_batch_store<Target>)) {
                         if constexpr (!moves) {
                             pending_source.emplace_back(source_key_now, source_value_now);
                         }
                         pending.emplace_back(std::move(mapped_key), std::move(mapped_value));
+                        if constexpr (expiring_batch_store<Target>) pending_ttls.push_back(ttl);
+                        pending_expires = pending_expires || ttl.has_value();
                         continue;
                     }
                 }
@@ -497,21 +543,40 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                                 pending[i].first);
                     }
                 };
+                using items = std::span<const std::pair<target_key, target_value>>;
+                using ttls = std::span<const time_to_live>;
+                // The page's batch, with its times to live when it has any.
+                const auto put_many = [&] {
+                    if constexpr (expiring_batch_store<Target>) {
+                        if (pending_expires) {
+                            target.put_many(items(pending), ttls(pending_ttls));
+                            return;
+                        }
+                    }
+                    target.put_many(items(pending));
+                };
+                [[maybe_unused]] const auto put_many_if_absent = [&] {
+                    if constexpr (expiring_batch_store<Target>) {
+                        if (pending_expires) {
+                            return target.put_many_if_absent(items(pending), ttls(pending_ttls));
+                        }
+                    }
+                    return target.put_many_if_absent(items(pending));
+                };
                 bool batch_written = true;
                 try {
-                    using items = std::span<const std::pair<target_key, target_value>>;
                     switch (options.conflict) {
                         case conflict_rule::keep_target:
                             if constexpr (conditional_batch_store<Target>) {
-                                keep_written(target.put_many_if_absent(items(pending)));
+                                keep_written(put_many_if_absent());
                             }
                             break;
                         case conflict_rule::newer_wins:
                             keep_written(newer_than_target());
-                            if (!pending.empty()) target.put_many(items(pending));
+                            if (!pending.empty()) put_many();
                             break;
                         case conflict_rule::overwrite:
-                            target.put_many(items(pending));
+                            put_many();
                             break;
                     }
                     report.written += pending.size();
@@ -519,7 +584,7 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                     batch_written = false;
                 }
                 if (batch_written) {
-                    if (needs_confirming(false)) {
+                    if (needs_confirming(pending_expires)) {
                         for_each_unconfirmed(*cursor, page.items.size(), [&](std::size_t i) {
                             counting_failure([&] { confirm_pending(i); });
                         });
@@ -530,15 +595,19 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                     for (std::size_t i = 0; i < pending.size(); ++i) {
                         counting_failure([&] {
                             const bool wrote =
-                                write_one(pending[i].first, pending[i].second, std::nullopt);
+                                write_one(pending[i].first, pending[i].second, ttl_of(i));
                             ++(wrote ? report.written : report.skipped_present);
-                            if (wrote && needs_confirming(false)) confirm_pending(i);
+                            if (wrote && needs_confirming(ttl_of(i).has_value())) {
+                                confirm_pending(i);
+                            }
                         });
                     }
                 }
             }
             pending.clear();
             pending_source.clear();
+            pending_ttls.clear();
+            pending_expires = false;
         }
         cursor = std::move(page.next);
         ++report.batches;

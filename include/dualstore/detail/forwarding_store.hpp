@@ -209,6 +209,25 @@ public:
         return inner().put_many_if_absent(items);
     }
 
+    /// Forwards `put_many(items, ttls)` (only over an `expiring_batch_store`;
+    /// the hook sees a `put_many`); throws what the hook or the backend throws.
+    decltype(auto) put_many(std::span<const std::pair<key_type, mapped_type>> items,
+                            std::span<const time_to_live> ttls) requires
+        expiring_batch_store<inner_type> {
+        before_each(call_kind::put_many, items);
+        return inner().put_many(items, ttls);
+    }
+
+    /// Forwards `put_many_if_absent(items, ttls)` (only over an
+    /// `expiring_batch_store`; the hook sees a `put_many_if_absent`); throws
+    /// what the hook or the backend throws.
+    std::vector<bool> put_many_if_absent(std::span<const std::pair<key_type, mapped_type>> items,
+                                         std::span<const time_to_live> ttls) requires
+        expiring_batch_store<inner_type> {
+        before_each(call_kind::put_many_if_absent, items);
+        return inner().put_many_if_absent(items, ttls);
+    }
+
     /// Forwards `change_stamp` (only over a `change_stamped_store`); throws
     /// what the hook or the backend throws.
     decltype(auto) change_stamp() requires change_stamped_store<inner_type> {

@@ -44,13 +44,13 @@ public:
           op_(op) {}
 
     /// Reads the primary; its failure propagates.
-    primary_answer primary() {
+    [[gnu::always_inline]] primary_answer primary() {
         side_status status;
         return caller_.call(side::primary, primary_origin_, kind_, p_, op_, status);
     }
 
     /// Reads the secondary; its failure propagates.
-    secondary_answer secondary() {
+    [[gnu::always_inline]] secondary_answer secondary() {
         side_status status;
         return caller_.call(side::secondary, other_store(primary_origin_), kind_, s_, op_, status);
     }

@@ -43,7 +43,7 @@ struct alignas(64) thread_record {
     static thread_record* mine() noexcept {
         if (thread_record* taken = known()) return taken;
         if (given_back) return nullptr;  // the thread is ending: its record is another's now
-        thread_local owner held;  // takes the record; frees it when the thread ends
+        thread_local owner held;         // takes the record; frees it when the thread ends
         cached = held.record;
         return held.record;
     }

@@ -122,8 +122,9 @@ struct exploration {
         }
         if (!failure) return text + ": no failure";
         auto out = std::back_inserter(text);
-        fmt::format_to(out, "\nschedule {} failed: {}\nreplay: dualstore::testing::replay(\"{}\", scenario)",
-                       schedules, failure->message, failure->choices);
+        fmt::format_to(
+            out, "\nschedule {} failed: {}\nreplay: dualstore::testing::replay(\"{}\", scenario)",
+            schedules, failure->message, failure->choices);
         if (failure->seed) fmt::format_to(out, " (random seed {})", *failure->seed);
         text += "\ntrace:";
         for (const auto& line : failure->trace) fmt::format_to(out, "\n  {}", line);
@@ -180,9 +181,10 @@ inline std::vector<testing::schedule_choice> parse_choices(std::string_view text
         testing::schedule_choice c;
         const auto [end, ec] = std::from_chars(text.data() + i, text.data() + text.size(), c.actor);
         if (ec != std::errc{}) {
-            throw error(fmt::format("dualstore: replay: not a choice list: \"{}\" (expected "
-                                    "actor numbers, each optionally followed by '!')",
-                                    text));
+            throw error(
+                fmt::format("dualstore: replay: not a choice list: \"{}\" (expected "
+                            "actor numbers, each optionally followed by '!')",
+                            text));
         }
         i = static_cast<std::size_t>(end - text.data());
         if (i < text.size() && text[i] == '!') {
@@ -260,18 +262,18 @@ exploration explore_randomly(Scenario&& scenario, const random_options& options 
         rules.pick = [&](std::size_t step, const std::vector<schedule_choice>& list) {
             // Actors get a random priority above every lowered one when first seen.
             for (const auto& c : list) {
-                while (priority.size() <= c.actor) priority.push_back(options.depth + random() % 1'000'000);
+                while (priority.size() <= c.actor)
+                    priority.push_back(options.depth + random() % 1'000'000);
             }
-            const auto best = std::ranges::max_element(list, {}, [&](const schedule_choice& c) {
-                return priority[c.actor];
-            });
+            const auto best = std::ranges::max_element(
+                list, {}, [&](const schedule_choice& c) { return priority[c.actor]; });
             std::size_t chosen = static_cast<std::size_t>(best - list.begin());
             for (std::size_t d = 0; d < change_points.size(); ++d) {
                 if (change_points[d] == step) priority[list[chosen].actor] = d;
             }
-            const bool can_fail =
-                chosen + 1 < list.size() && list[chosen + 1].actor == list[chosen].actor &&
-                list[chosen + 1].fault;
+            const bool can_fail = chosen + 1 < list.size() &&
+                                  list[chosen + 1].actor == list[chosen].actor &&
+                                  list[chosen + 1].fault;
             if (can_fail && coin(random) < options.fault_rate) ++chosen;
             return chosen;
         };

@@ -4,10 +4,10 @@
 /// a seeded rate, on chosen keys, always) or slow down, for failure tests and
 /// benchmarks.
 
-#include <dualstore/testing/call_kind.hpp>
 #include <dualstore/detail/forwarding_store.hpp>
 #include <dualstore/detail/holder.hpp>
 #include <dualstore/error.hpp>
+#include <dualstore/testing/call_kind.hpp>
 
 #include <fmt/format.h>
 

@@ -4,6 +4,7 @@
 /// models every capability concept. The reference fake for tests.
 
 #include <dualstore/concepts.hpp>
+#include <dualstore/detail/batch_ttls.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/key_range.hpp>
 #include <dualstore/reconcile/key_sample.hpp>
@@ -217,13 +218,28 @@ public:
     /// the batch or none of it; a copy that fails (out of memory) leaves the
     /// items before it written.
     std::vector<bool> put_many_if_absent(std::span<const std::pair<Key, Value>> items) {
-        std::vector<bool> wrote(items.size(), false);
+        return insert_many_if_absent(items, {});
+    }
+
+    /// Writes every pair, item `i` expiring `ttls[i]` from now when set
+    /// (`expiring_batch_store`; `ttl` as by `put(key, value, ttl)`). Atomic:
+    /// other threads see all of the batch or none of it.
+    void put_many(std::span<const std::pair<Key, Value>> items,
+                  std::span<const time_to_live> ttls) {
+        detail::require_ttl_per_item(items.size(), ttls.size(), "memory_store::put_many");
         std::unique_lock lock(mutex_);
         const auto now_point = now();
         for (std::size_t i = 0; i < items.size(); ++i) {
-            wrote[i] = insert_if_absent(items[i].first, items[i].second, now_point, std::nullopt);
+            assign(items[i].first, items[i].second, expiry_of(now_point, ttls, i));
         }
-        return wrote;
+    }
+
+    /// `put_many_if_absent(items)`, item `i` expiring `ttls[i]` from now when
+    /// set (`expiring_batch_store`).
+    std::vector<bool> put_many_if_absent(std::span<const std::pair<Key, Value>> items,
+                                         std::span<const time_to_live> ttls) {
+        detail::require_ttl_per_item(items.size(), ttls.size(), "memory_store::put_many_if_absent");
+        return insert_many_if_absent(items, ttls);
     }
 
     /// A count of the writes so far (`change_stamped_store`): equal to an
@@ -385,6 +401,27 @@ private:
 
     /// Writes `key` unless it has a live entry at `now_point`; whether it
     /// wrote. The caller holds the lock exclusively.
+    /// When item `i` of a batch expires: `ttls[i]` from `now_point`, or never
+    /// (no times to live, or none for the item).
+    static std::optional<time_point> expiry_of(time_point now_point,
+                                               std::span<const time_to_live> ttls, std::size_t i) {
+        if (i >= ttls.size() || !ttls[i]) return std::nullopt;
+        return deadline(now_point, *ttls[i]);
+    }
+
+    /// `put_many_if_absent` with `ttls` empty (no expiry) or one per item.
+    std::vector<bool> insert_many_if_absent(std::span<const std::pair<Key, Value>> items,
+                                            std::span<const time_to_live> ttls) {
+        std::vector<bool> wrote(items.size(), false);
+        std::unique_lock lock(mutex_);
+        const auto now_point = now();
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            wrote[i] = insert_if_absent(items[i].first, items[i].second, now_point,
+                                        expiry_of(now_point, ttls, i));
+        }
+        return wrote;
+    }
+
     bool insert_if_absent(const Key& key, const Value& value, time_point now_point,
                           std::optional<time_point> expires) {
         if (find_live(key, now_point) != entries_.end()) return false;

@@ -8,11 +8,11 @@
 /// about to make fails, is the schedule's choice; `testing::explore` makes
 /// every choice in turn (explorer.hpp).
 
-#include <dualstore/testing/call_kind.hpp>
 #include <dualstore/detail/forwarding_store.hpp>
 #include <dualstore/detail/holder.hpp>
 #include <dualstore/detail/wait_hook.hpp>
 #include <dualstore/error.hpp>
+#include <dualstore/testing/call_kind.hpp>
 #include <dualstore/testing/faulty.hpp>
 
 #include <fmt/format.h>
@@ -381,8 +381,8 @@ private:
                         broken = std::current_exception();
                     }
                     lock.lock();
-                    if (broken) fail(fmt::format("after step {}: {}", steps_.size() - 1,
-                                                 describe(broken)));
+                    if (broken)
+                        fail(fmt::format("after step {}: {}", steps_.size() - 1, describe(broken)));
                 }
             }
             if (all_done()) return;

@@ -3,9 +3,9 @@
 /// `testing::stub_store`: a backend that must never be used. Proves that a
 /// migration stage or policy leaves a store alone.
 
-#include <dualstore/testing/call_kind.hpp>
 #include <dualstore/concepts.hpp>
 #include <dualstore/error.hpp>
+#include <dualstore/testing/call_kind.hpp>
 
 #include <fmt/format.h>
 
@@ -76,6 +76,16 @@ public:
     }
     /// Throws `not_configured`.
     [[noreturn]] std::vector<bool> put_many_if_absent(std::span<const std::pair<Key, Value>>) {
+        touch(call_kind::put_many_if_absent);
+    }
+    /// Throws `not_configured`.
+    [[noreturn]] void put_many(std::span<const std::pair<Key, Value>>,
+                               std::span<const time_to_live>) {
+        touch(call_kind::put_many);
+    }
+    /// Throws `not_configured`.
+    [[noreturn]] std::vector<bool> put_many_if_absent(std::span<const std::pair<Key, Value>>,
+                                                      std::span<const time_to_live>) {
         touch(call_kind::put_many_if_absent);
     }
     /// Throws `not_configured`.

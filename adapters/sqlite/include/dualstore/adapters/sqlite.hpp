@@ -6,6 +6,7 @@
 /// `range_digest_store`.
 
 #include <dualstore/concepts.hpp>
+#include <dualstore/detail/batch_ttls.hpp>
 #include <dualstore/detail/key_cursor.hpp>
 #include <dualstore/detail/open_failure.hpp>
 #include <dualstore/error.hpp>
@@ -235,10 +236,15 @@ public:
 
     /// Writes every pair (no expiry) in one transaction: all or nothing.
     void put_many(std::span<const std::pair<std::string, std::string>> items) {
-        const std::lock_guard lock(mutex_);
-        transaction tx(*this, "BEGIN IMMEDIATE");
-        for (const auto& [key, value] : items) put_locked(key, value, std::nullopt);
-        tx.commit();
+        put_batch(items, {});
+    }
+
+    /// Writes every pair, item `i` expiring after `ttls[i]` when set, in one
+    /// transaction: all or nothing (`expiring_batch_store`).
+    void put_many(std::span<const std::pair<std::string, std::string>> items,
+                  std::span<const time_to_live> ttls) {
+        detail::require_ttl_per_item(items.size(), ttls.size(), "put_many");
+        put_batch(items, ttls);
     }
 
     /// Writes each pair whose key has no live entry, with no expiry, in one
@@ -246,15 +252,15 @@ public:
     /// per item, whether it wrote it (a key repeated in `items`: the first).
     std::vector<bool> put_many_if_absent(
         std::span<const std::pair<std::string, std::string>> items) {
-        const std::lock_guard lock(mutex_);
-        const auto now = now_ms();
-        transaction tx(*this, "BEGIN IMMEDIATE");
-        std::vector<bool> wrote;
-        wrote.reserve(items.size());
-        for (const auto& [key, value] : items)
-            wrote.push_back(insert_locked(key, value, std::nullopt, now));
-        tx.commit();
-        return wrote;
+        return insert_batch(items, {});
+    }
+
+    /// `put_many_if_absent(items)`, item `i` expiring after `ttls[i]` when
+    /// set (`expiring_batch_store`).
+    std::vector<bool> put_many_if_absent(std::span<const std::pair<std::string, std::string>> items,
+                                         std::span<const time_to_live> ttls) {
+        detail::require_ttl_per_item(items.size(), ttls.size(), "put_many_if_absent");
+        return insert_batch(items, ttls);
     }
 
     /// A stamp of the database's state (`change_stamped_store`): `PRAGMA
@@ -331,11 +337,37 @@ public:
         return static_cast<std::size_t>(sqlite3_changes(db_.get()));
     }
 
-
     /// The database path.
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
 private:
+    /// `put_many` with `ttls` empty (no expiry) or one per item.
+    void put_batch(std::span<const std::pair<std::string, std::string>> items,
+                   std::span<const time_to_live> ttls) {
+        const std::lock_guard lock(mutex_);
+        const auto now = now_ms();
+        transaction tx(*this, "BEGIN IMMEDIATE");
+        for (std::size_t i = 0; i < items.size(); ++i)
+            put_locked(items[i].first, items[i].second, detail::expiry_ms(now, ttls, i));
+        tx.commit();
+    }
+
+    /// `put_many_if_absent` with `ttls` empty (no expiry) or one per item.
+    std::vector<bool> insert_batch(std::span<const std::pair<std::string, std::string>> items,
+                                   std::span<const time_to_live> ttls) {
+        const std::lock_guard lock(mutex_);
+        const auto now = now_ms();
+        transaction tx(*this, "BEGIN IMMEDIATE");
+        std::vector<bool> wrote;
+        wrote.reserve(items.size());
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            wrote.push_back(insert_locked(items[i].first, items[i].second,
+                                          detail::expiry_ms(now, ttls, i), now));
+        }
+        tx.commit();
+        return wrote;
+    }
+
     struct db_close {
         void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
     };

@@ -7,6 +7,7 @@
 
 #include <dualstore/adapters/postgresql/connection.hpp>
 #include <dualstore/concepts.hpp>
+#include <dualstore/detail/batch_ttls.hpp>
 #include <dualstore/detail/key_cursor.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/key_range.hpp>
@@ -268,10 +269,15 @@ public:
 
     /// Writes every pair (no expiry) in one transaction: all or nothing.
     void put_many(std::span<const std::pair<std::string, std::string>> items) {
-        const std::lock_guard lock(mutex_);
-        transaction tx(connection_, "BEGIN");
-        for (const auto& [key, value] : items) put_locked(key, value, std::nullopt);
-        tx.commit();
+        put_batch(items, {});
+    }
+
+    /// Writes every pair, item `i` expiring after `ttls[i]` when set, in one
+    /// transaction: all or nothing (`expiring_batch_store`).
+    void put_many(std::span<const std::pair<std::string, std::string>> items,
+                  std::span<const time_to_live> ttls) {
+        detail::require_ttl_per_item(items.size(), ttls.size(), "put_many");
+        put_batch(items, ttls);
     }
 
     /// Writes each pair whose key has no live entry, with no expiry, in one
@@ -279,15 +285,15 @@ public:
     /// per item, whether it wrote it (a key repeated in `items`: the first).
     std::vector<bool> put_many_if_absent(
         std::span<const std::pair<std::string, std::string>> items) {
-        const std::lock_guard lock(mutex_);
-        const auto now = now_ms();
-        transaction tx(connection_, "BEGIN");
-        std::vector<bool> wrote;
-        wrote.reserve(items.size());
-        for (const auto& [key, value] : items)
-            wrote.push_back(insert_locked(key, value, std::nullopt, now));
-        tx.commit();
-        return wrote;
+        return insert_batch(items, {});
+    }
+
+    /// `put_many_if_absent(items)`, item `i` expiring after `ttls[i]` when
+    /// set (`expiring_batch_store`).
+    std::vector<bool> put_many_if_absent(std::span<const std::pair<std::string, std::string>> items,
+                                         std::span<const time_to_live> ttls) {
+        detail::require_ttl_per_item(items.size(), ttls.size(), "put_many_if_absent");
+        return insert_batch(items, ttls);
     }
 
     /// Deletes the expired rows; returns how many.
@@ -300,6 +306,33 @@ public:
     }
 
 private:
+    /// `put_many` with `ttls` empty (no expiry) or one per item.
+    void put_batch(std::span<const std::pair<std::string, std::string>> items,
+                   std::span<const time_to_live> ttls) {
+        const std::lock_guard lock(mutex_);
+        const auto now = now_ms();
+        transaction tx(connection_, "BEGIN");
+        for (std::size_t i = 0; i < items.size(); ++i)
+            put_locked(items[i].first, items[i].second, detail::expiry_ms(now, ttls, i));
+        tx.commit();
+    }
+
+    /// `put_many_if_absent` with `ttls` empty (no expiry) or one per item.
+    std::vector<bool> insert_batch(std::span<const std::pair<std::string, std::string>> items,
+                                   std::span<const time_to_live> ttls) {
+        const std::lock_guard lock(mutex_);
+        const auto now = now_ms();
+        transaction tx(connection_, "BEGIN");
+        std::vector<bool> wrote;
+        wrote.reserve(items.size());
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            wrote.push_back(insert_locked(items[i].first, items[i].second,
+                                          detail::expiry_ms(now, ttls, i), now));
+        }
+        tx.commit();
+        return wrote;
+    }
+
     /// `scan` into a `Page`, with each item's expiry when the page has room for it.
     template <class Page>
     Page scan_into(const cursor_type& from, std::size_t limit) {

@@ -7,6 +7,7 @@
 
 #include <dualstore/adapters/redis/connection.hpp>
 #include <dualstore/concepts.hpp>
+#include <dualstore/detail/batch_ttls.hpp>
 #include <dualstore/error.hpp>
 
 #include <fmt/format.h>
@@ -119,13 +120,15 @@ public:
 
     /// Every `SET`, pipelined in one round trip.
     void put_many(std::span<const std::pair<std::string, std::string>> items) {
-        std::vector<std::string> full_keys;
-        full_keys.reserve(items.size());
-        for (const auto& [k, v] : items) full_keys.push_back(full(k));
-        std::vector<std::vector<std::string_view>> commands;
-        for (std::size_t i = 0; i < items.size(); ++i)
-            commands.push_back({"SET", full_keys[i], items[i].second});
-        connection_.pipeline(commands, "put_many");
+        set_many(items, {}, false, "put_many");
+    }
+
+    /// Every `SET`, with `PX ttls[i]` where set, pipelined in one round trip
+    /// (`expiring_batch_store`; a `ttl` below 1 ms is sent as 1 ms).
+    void put_many(std::span<const std::pair<std::string, std::string>> items,
+                  std::span<const time_to_live> ttls) {
+        detail::require_ttl_per_item(items.size(), ttls.size(), "put_many");
+        set_many(items, ttls, false, "put_many");
     }
 
     /// Every `SET NX`, pipelined in one round trip; per item, whether it wrote
@@ -134,18 +137,15 @@ public:
     /// written.
     std::vector<bool> put_many_if_absent(
         std::span<const std::pair<std::string, std::string>> items) {
-        std::vector<std::string> full_keys;
-        full_keys.reserve(items.size());
-        for (const auto& [k, v] : items) full_keys.push_back(full(k));
-        std::vector<std::vector<std::string_view>> commands;
-        commands.reserve(items.size());
-        for (std::size_t i = 0; i < items.size(); ++i)
-            commands.push_back({"SET", full_keys[i], items[i].second, "NX"});
-        const auto replies = connection_.pipeline(commands, "put_many_if_absent");
-        std::vector<bool> wrote;
-        wrote.reserve(replies.size());
-        for (const auto& r : replies) wrote.push_back(r->type != REDIS_REPLY_NIL);
-        return wrote;
+        return set_many(items, {}, true, "put_many_if_absent");
+    }
+
+    /// Every `SET NX`, with `PX ttls[i]` where set, pipelined in one round
+    /// trip (`expiring_batch_store`); per item, whether it wrote it.
+    std::vector<bool> put_many_if_absent(std::span<const std::pair<std::string, std::string>> items,
+                                         std::span<const time_to_live> ttls) {
+        detail::require_ttl_per_item(items.size(), ttls.size(), "put_many_if_absent");
+        return set_many(items, ttls, true, "put_many_if_absent");
     }
 
     /// At most `limit` entries after the cursor.
@@ -228,6 +228,35 @@ public:
     [[nodiscard]] redis_connection& connection() noexcept { return connection_; }
 
 private:
+    /// One pipeline of `SET key value [NX] [PX ms]`, `NX` when `if_absent`,
+    /// `PX` for each item `ttls` gives a time to live (`ttls` may be empty);
+    /// per item, whether the `SET` wrote.
+    std::vector<bool> set_many(std::span<const std::pair<std::string, std::string>> items,
+                               std::span<const time_to_live> ttls, bool if_absent,
+                               std::string_view what) {
+        std::vector<std::string> full_keys;
+        std::vector<std::string> milliseconds;
+        full_keys.reserve(items.size());
+        milliseconds.reserve(items.size());
+        std::vector<std::vector<std::string_view>> commands;
+        commands.reserve(items.size());
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            full_keys.push_back(full(items[i].first));
+            auto& command = commands.emplace_back(
+                std::vector<std::string_view>{"SET", full_keys.back(), items[i].second});
+            if (if_absent) command.emplace_back("NX");
+            if (i < ttls.size() && ttls[i]) {
+                milliseconds.push_back(std::to_string(std::max<std::int64_t>(1, ttls[i]->count())));
+                command.insert(command.end(), {"PX", milliseconds.back()});
+            }
+        }
+        const auto replies = connection_.pipeline(commands, what);
+        std::vector<bool> wrote;
+        wrote.reserve(replies.size());
+        for (const auto& r : replies) wrote.push_back(r->type != REDIS_REPLY_NIL);
+        return wrote;
+    }
+
     [[nodiscard]] std::string full(std::string_view key) const {
         return options_.key_prefix + std::string(key);
     }
