@@ -98,8 +98,7 @@ function(dualstore_add_adapter)
       target_link_libraries(${name} PRIVATE dualstore_test_main ${target})
       # No shared precompiled header: engines' flags (hiredis defines
       # _FILE_OFFSET_BITS) would not match it.
-      catch_discover_tests(${name} TEST_PREFIX "${name}: " EXTRA_ARGS --warn NoTests
-        PROPERTIES LABELS adapter)
+      dualstore_discover_tests(${name} LABELS adapter)  # tests/CMakeLists.txt
     endforeach()
     # A user's program over the installed adapter (tests/consumer.cpp), found
     # both through find_package(dualstore COMPONENTS <name>) and pkg-config.

@@ -1,7 +1,8 @@
 #pragma once
 /// \file
 /// `testing::schedule`: one run of a scenario under a controlled schedule.
-/// Its actors are real threads, but only one runs at a time, and control
+/// Its actors run on real threads (kept between schedules: actor_threads.hpp),
+/// but only one runs at a time, and control
 /// changes hands only where an actor calls an `explored_store` (or waits in
 /// the library: a contended key lock, a stage change, a parallel write
 /// joining its secondary). Which actor runs next, and whether the call it is
@@ -12,6 +13,7 @@
 #include <dualstore/detail/holder.hpp>
 #include <dualstore/detail/wait_hook.hpp>
 #include <dualstore/error.hpp>
+#include <dualstore/testing/actor_threads.hpp>
 #include <dualstore/testing/call_kind.hpp>
 #include <dualstore/testing/faulty.hpp>
 
@@ -30,7 +32,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -126,7 +127,7 @@ public:
 
     schedule(const schedule&) = delete;
     schedule& operator=(const schedule&) = delete;
-    ~schedule() { join_all(); }
+    ~schedule() { wait_for_actors(); }
 
     /// `store` wrapped so that each call is a scheduling point; with
     /// `faults::injectable` the explorer may also make any call fail.
@@ -154,7 +155,6 @@ public:
             for (auto& a : actors) add_actor(std::move(a.name), std::move(a.body));
         }
         drive();
-        join_all();
         if (failure_) throw schedule_failure(*failure_);
     }
 
@@ -214,7 +214,7 @@ private:
         bool faultable = false;  // whether that call may be failed
         bool inject = false;     // set when the scheduler resumes it with a fault
         detail::wait_hook hook{};
-        std::thread thread;
+        std::condition_variable turn;  // notified when the scheduler chooses it
     };
 
     /// Thrown at the scheduling points once a schedule has failed, so the
@@ -240,7 +240,7 @@ private:
         a.name = std::move(name);
         a.body = std::move(body);
         a.hook = {this, [](void* self) { static_cast<schedule*>(self)->blocked(); }};
-        a.thread = std::thread([this, id] { actor_main(id); });
+        detail::actor_threads::shared().run([this, id] { actor_main(id); });
     }
 
     void spawn_task(std::function<void()> task) {
@@ -260,7 +260,7 @@ private:
             std::unique_lock lock(mutex_);
             self = &actors_[id];
             detail::current_wait_hook = &self->hook;
-            changed_.wait(lock, [&] { return running_ == id; });
+            self->turn.wait(lock, [&] { return running_ == id; });
         }
         std::exception_ptr escaped;
         try {
@@ -274,8 +274,10 @@ private:
             if (escaped) fail(fmt::format("actor {} threw: {}", self->name, describe(escaped)));
             self->state = status::done;
             running_.reset();
+            // Under the lock: once every actor is done the schedule may end,
+            // and this thread (a pooled one) must not touch it after.
+            scheduler_turn_.notify_one();
         }
-        changed_.notify_all();
         detail::current_wait_hook = nullptr;
         current_owner = nullptr;
     }
@@ -285,8 +287,8 @@ private:
     void park(std::unique_lock<std::mutex>& lock, std::size_t id, status why) {
         actors_[id].state = why;
         running_.reset();
-        changed_.notify_all();
-        changed_.wait(lock, [&] { return running_ == id; });
+        scheduler_turn_.notify_one();
+        actors_[id].turn.wait(lock, [&] { return running_ == id; });
     }
 
     /// The wait hook: the running actor must wait for another to progress.
@@ -362,7 +364,7 @@ private:
     void drive() {
         std::unique_lock lock(mutex_);
         for (;;) {
-            changed_.wait(lock, [&] { return !running_; });
+            scheduler_turn_.wait(lock, [&] { return !running_; });
             if (last_ && !steps_.empty()) {
                 // A step that only retried a wait and waits again changed
                 // nothing; any other step may have freed what others wait for.
@@ -429,7 +431,7 @@ private:
         a.state = status::running;
         last_ = choice.actor;
         running_ = choice.actor;
-        changed_.notify_all();
+        a.turn.notify_one();
     }
 
     [[nodiscard]] bool all_done() const noexcept {
@@ -450,15 +452,20 @@ private:
         return names;
     }
 
-    void join_all() noexcept {
-        for (auto& a : actors_) {
-            if (a.thread.joinable()) a.thread.join();
-        }
+    /// Waits until every actor has ended (`run` returns only then; this is
+    /// for a `run` that did not finish).
+    void wait_for_actors() noexcept {
+        std::unique_lock lock(mutex_);
+        scheduler_turn_.wait(lock, [&] { return all_done(); });
     }
 
     schedule_rules rules_;
     std::mutex mutex_;
-    std::condition_variable changed_;
+    // Each handoff wakes exactly one thread: the chosen actor (its `turn`),
+    // or the scheduler when the running actor parks or ends. One shared
+    // condition variable woke every actor at every step, and the context
+    // switches dominated a sanitized explorer run.
+    std::condition_variable scheduler_turn_;
     std::deque<actor_state> actors_;  // a deque: references stay valid as actors are added
     std::optional<std::size_t> running_;
     std::optional<std::size_t> last_;
