@@ -65,6 +65,45 @@ TEST_CASE("explorer: enumerates every interleaving of two actors when unbounded"
 }
 
 TEST_CASE(
+    "explorer: actors of successive schedules run on threads kept between them, so a "
+    "thread_local outlives a schedule, and a spawned task is an actor too",
+    "[explorer]") {
+    // Each actor counts, in a thread_local, the actors its thread has run.
+    // Threads started per schedule would all count 1.
+    static thread_local int actors_on_this_thread = 0;
+    std::atomic<int> most{0};
+    const auto count = [&] {
+        const int n = ++actors_on_this_thread;
+        int seen = most.load();
+        while (n > seen && !most.compare_exchange_weak(seen, n)) {
+        }
+    };
+    const auto result = dst::explore(
+        [&](dst::schedule& s) {
+            kv a;
+            auto store = s.wrap(a, "a");
+            s.run({{"x",
+                    [&] {
+                        count();
+                        store.put("x", "1");
+                        s.executor().execute([&] {
+                            count();
+                            store.put("t", "1");
+                        });
+                    }},
+                   {"y", [&] {
+                        count();
+                        store.put("y", "1");
+                    }}});
+        },
+        {.preemptions = 100, .faults = 0, .run_cap_applies = false});
+    INFO(result.report());
+    CHECK(result.ok());
+    CHECK(result.schedules > 3);
+    CHECK(most.load() > 1);
+}
+
+TEST_CASE(
     "explorer: DUALSTORE_EXPLORE_MAX_PREEMPTIONS lowers the bound of a run and says so, "
     "a search that opts out keeps its bound, a bad value is an error",
     "[explorer]") {
