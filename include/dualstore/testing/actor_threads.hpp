@@ -3,8 +3,9 @@
 /// `detail::actor_threads`: the threads that run the actors of
 /// schedules, kept from one schedule to the next. An explorer runs thousands
 /// of short schedules of a few actors each; starting a thread per actor per
-/// schedule, and ending it, cost about a sixth of an explorer run under the
-/// sanitizers (stack mappings, shadow memory, cold allocator caches).
+/// schedule, and ending it, made a ThreadSanitizer run of the stage-flip
+/// suite over SQLite take 19.7 s instead of 11.8 s (stack mappings, shadow
+/// memory, cold allocator caches).
 
 #include <condition_variable>
 #include <cstddef>

@@ -2,8 +2,8 @@
 /// \file
 /// `testing::schedule`: one run of a scenario under a controlled schedule.
 /// Its actors run on real threads (kept between schedules: actor_threads.hpp),
-/// but only one runs at a time, and control
-/// changes hands only where an actor calls an `explored_store` (or waits in
+/// but only one runs at a time, and control changes hands only where an
+/// actor calls an `explored_store` (or waits in
 /// the library: a contended key lock, a stage change, a parallel write
 /// joining its secondary). Which actor runs next, and whether the call it is
 /// about to make fails, is the schedule's choice; `testing::explore` makes
