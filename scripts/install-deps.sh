@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build pkg-config git ca-certificates
   g++ clang libclang-rt-14-dev   # compilers; sanitizer runtimes for clang
+  lld                            # links the test programs (CMakeLists.txt: DUALSTORE_USE_LLD)
   llvm                           # llvm-symbolizer: sanitizer stacks with names, which
                                  # the TSan suppression of RocksDB's internals matches
   catch2 libfmt-dev libbenchmark-dev
