@@ -7,7 +7,8 @@
 // - the checksum-bisection diff of two SQLite files with 10 differences,
 //   beside the streaming full pass: bytes read and time;
 // - a sampled reconciliation at 1% of the same files, the keys scanned or
-//   drawn by SQLite itself (key_sampling_store): bytes read and time.
+//   drawn by SQLite itself (key_sampling_store): bytes read and time; the
+//   same over Redis, whose sample lists keys with SCAN and reads no value.
 // Records: DUALSTORE_BENCH_RECORDS (default 20 000; bisection: 10 times as
 // many). One iteration each: the work is seconds long.
 
@@ -27,12 +28,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -234,15 +237,15 @@ void sqlite_bisection_diff(benchmark::State& state) {
 }
 
 /// A store that counts the bytes of every answer it gives: scan pages, gets
-/// and, when `Native`, the key samples its store draws on its server
-/// (otherwise it hides them, so a reconciler scans it for keys).
-template <bool Native>
+/// and, when `Native`, the key samples its store draws itself (otherwise it
+/// hides them, so a reconciler scans it for keys).
+template <class Store, bool Native>
 struct bytes_counted {
     using key_type = std::string;
     using mapped_type = std::string;
-    using cursor_type = ad::sqlite_store::cursor_type;
-    static constexpr bool scans_in_key_order = true;
-    ad::sqlite_store& inner;
+    using cursor_type = typename Store::cursor_type;
+    static constexpr bool scans_in_key_order = ds::enable_key_ordered_scan<Store>;
+    Store& inner;
     std::uint64_t bytes = 0;
     std::optional<std::string> get(const std::string& k) {
         auto v = inner.get(k);
@@ -258,22 +261,34 @@ struct bytes_counted {
     }
     ds::key_hash_sample sample_keys(std::uint64_t salt, std::size_t n) requires Native {
         auto sample = inner.sample_keys(salt, n);
-        bytes += 8;  // the count
-        for (const auto& [h, k] : sample.smallest) bytes += sizeof h + k.size();
+        bytes += bytes_of_sample(sample);
         return sample;
     }
+    /// What the store sends for a sample: SQLite draws it in SQL and sends
+    /// only the sample and the count; Redis lists every key with SCAN (no
+    /// value) and the sample is drawn here.
+    std::uint64_t bytes_of_sample(const ds::key_hash_sample& sample) const {
+        std::uint64_t b = 8;  // the count
+        if constexpr (std::is_same_v<Store, ad::redis_store>) {
+            return b + sample.keys * keys_size_per_key;
+        } else {
+            for (const auto& [h, k] : sample.smallest) b += sizeof h + k.size();
+            return b;
+        }
+    }
+    std::uint64_t keys_size_per_key = 0;  ///< Redis: the bytes of one key SCAN sends
 };
 
-/// A sampled reconciliation at 1% of two SQLite files: keys scanned from
-/// both stores (0) or drawn by each store itself (1), then each sampled key
-/// read from both; bytes read beside a full pass's.
-void sqlite_sampled_reconciliation(benchmark::State& state) {
-    equal_sqlite_files files;
-    const std::uint64_t n = files.n, full_bytes = files.full_bytes;
-    auto &a = files.a, &b = files.b;
+/// A sampled reconciliation at 1% of `a` and `b` (which hold the same `n`
+/// records of `full_bytes` in all): keys scanned from both stores (`native`
+/// false) or drawn by each store itself, then each sampled key read from
+/// both; bytes read and their share of a full pass's.
+template <class Store>
+void sampled_reconciliation(benchmark::State& state, Store& a, Store& b, std::uint64_t n,
+                            std::uint64_t full_bytes, std::uint64_t key_bytes) {
     std::uint64_t read = 0, checked = 0;
     const auto run = [&]<bool Native>(std::bool_constant<Native>) {
-        bytes_counted<Native> counted_a{a}, counted_b{b};
+        bytes_counted<Store, Native> counted_a{a, 0, key_bytes}, counted_b{b, 0, key_bytes};
         ds::kv_reconciler reconciler(counted_a, counted_b, {.batch_size = 1000});
         const auto keys = reconciler.list_sample_keys(ds::reconcile_mode::sampled, n / 100);
         for (const auto& key : keys) checked += reconciler.reconcile(key).in_sync ? 1 : 0;
@@ -294,6 +309,39 @@ void sqlite_sampled_reconciliation(benchmark::State& state) {
         100.0 * static_cast<double>(read) / static_cast<double>(full_bytes);
 }
 
+/// Two SQLite files of 10 x DUALSTORE_BENCH_RECORDS records, sampled at 1%:
+/// bottom-k drawn in SQL (arg 1) or keys scanned (arg 0).
+void sqlite_sampled_reconciliation(benchmark::State& state) {
+    equal_sqlite_files files;
+    sampled_reconciliation(state, files.a, files.b, files.n, files.full_bytes, 0);
+}
+
+/// Two Redis key prefixes of 10 x DUALSTORE_BENCH_RECORDS records each,
+/// sampled at 1%: keys listed by SCAN without their values (arg 1) or
+/// scanned with their values (arg 0).
+void redis_sampled_reconciliation(benchmark::State& state) {
+    const auto url = env("DUALSTORE_REDIS_URL");
+    if (!url) return state.SkipWithError("DUALSTORE_REDIS_URL is not set");
+    const auto n = records() * 10;
+    const auto items = make_records(n);
+    ad::redis_store a(*url, {.key_prefix = fresh("sample-a") + ":"});
+    ad::redis_store b(*url, {.key_prefix = fresh("sample-b") + ":"});
+    std::uint64_t full_bytes = 0;
+    for (std::size_t at = 0; at < n; at += 5000) {
+        const std::span chunk(items.data() + at, std::min<std::size_t>(5000, n - at));
+        a.put_many(chunk);
+        b.put_many(chunk);
+    }
+    for (const auto& [k, v] : items) full_bytes += 2 * (k.size() + v.size());
+    // Each SCAN reply carries the prefixed key.
+    const std::uint64_t key_bytes = items.front().first.size() + fresh("sample-a").size() + 1;
+    sampled_reconciliation(state, a, b, n, full_bytes, key_bytes);
+    for (const auto& [k, v] : items) {
+        a.erase(k);
+        b.erase(k);
+    }
+}
+
 }  // namespace
 
 /// One timed run per argument: the work is seconds long.
@@ -310,5 +358,6 @@ BENCHMARK(redis_to_postgresql_backfill)->Apply(by_workers);
 BENCHMARK(sqlite_postgresql_reconciliation)->Apply(by_workers);
 BENCHMARK(sqlite_bisection_diff)->Apply(once)->ArgName("bisect")->Arg(0)->Arg(1);
 BENCHMARK(sqlite_sampled_reconciliation)->Apply(once)->ArgName("native")->Arg(0)->Arg(1);
+BENCHMARK(redis_sampled_reconciliation)->Apply(once)->ArgName("native")->Arg(0)->Arg(1);
 
 BENCHMARK_MAIN();

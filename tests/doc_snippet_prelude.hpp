@@ -4,6 +4,7 @@
 
 #include <dualstore/dualstore.hpp>
 #include <dualstore/observe/metrics.hpp>
+#include <dualstore/scan_range.hpp>
 #include <dualstore/testing/testing.hpp>
 
 #include <fmt/format.h>

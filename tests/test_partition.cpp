@@ -2,15 +2,19 @@
 // one partition, a job shared by workers finishes with target = source,
 // a dead worker's partition is taken over from its checkpoint, a worker that
 // lost its lease writes nothing, and a partitioned reconciliation finds and
-// repairs every drifted key.
+// repairs every drifted key; lease tokens stay unique in a forked process.
 #include "support.hpp"
 
 #include <dualstore/partition/job.hpp>
 #include <dualstore/partition/partition.hpp>
 #include <dualstore/partition/work.hpp>
+#include <dualstore/scan_range.hpp>
 
 #include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <array>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -304,4 +308,30 @@ TEMPLATE_TEST_CASE("lease renewal: only the holder renews, and a renewal moves t
     REQUIRE(other);
     CHECK_FALSE(lock.renew(*held, 10s));  // taken over: the old holder cannot renew
     CHECK(lock.renew(*other, 10s));
+}
+
+TEST_CASE("lease tokens: new per grant, and new in a process forked after a draw",
+          "[lease][partition]") {
+    const auto first = ds::detail::new_lease_token();
+    CHECK(first.size() == 32);
+    CHECK(ds::detail::new_lease_token() != first);
+    // A forked child starts with a copy of this thread's generator.
+    std::array<int, 2> fds{};
+    REQUIRE(pipe(fds.data()) == 0);
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        const auto token = ds::detail::new_lease_token();
+        const auto written = write(fds[1], token.data(), token.size());
+        _exit(written == static_cast<ssize_t>(token.size()) ? 0 : 1);
+    }
+    close(fds[1]);
+    const auto mine = ds::detail::new_lease_token();
+    std::string theirs(32, '\0');
+    const auto got = read(fds[0], theirs.data(), theirs.size());
+    close(fds[0]);
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    REQUIRE(got == 32);
+    CHECK(theirs != mine);
 }

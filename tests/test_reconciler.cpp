@@ -2,11 +2,13 @@
 
 #include "support.hpp"
 
+#include <dualstore/detail/key_sample_builder.hpp>
 #include <dualstore/kv_lease_lock.hpp>
 #include <dualstore/memory_lease_lock.hpp>
 #include <dualstore/reconcile/harness.hpp>
 #include <dualstore/reconcile/kv_reconciler.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <set>
 #include <string>
@@ -100,9 +102,9 @@ struct event_counter {
 TEST_CASE("kv_reconciler: finds every kind of drift with the right reason and VDiff counts",
           "[reconcile]") {
     drifted_pair stores(50);
-    stores.secondary.erase("k000001");          // missing in secondary
+    stores.secondary.erase("k000001");            // missing in secondary
     stores.secondary.put("only-secondary", "x");  // missing in primary
-    stores.secondary.put("k000002", "changed");  // values differ
+    stores.secondary.put("k000002", "changed");   // values differ
     ds::kv_reconciler r{stores.primary, stores.secondary, {.name = "orders", .seed = 7}};
     static_assert(ds::reconciler<decltype(r)>);
 
@@ -118,8 +120,11 @@ TEST_CASE("kv_reconciler: finds every kind of drift with the right reason and VD
                        {"k000001", ds::drift_reason::missing_in_secondary},
                        {"k000002", ds::drift_reason::values_differ},
                        {"only-secondary", ds::drift_reason::missing_in_primary}});
-    CHECK(r.counts() == ds::vdiff_counts{.matching = 48, .mismatched = 1, .extra_in_primary = 1,
-                                         .extra_in_secondary = 1, .errors = 0});
+    CHECK(r.counts() == ds::vdiff_counts{.matching = 48,
+                                         .mismatched = 1,
+                                         .extra_in_primary = 1,
+                                         .extra_in_secondary = 1,
+                                         .errors = 0});
 }
 
 TEST_CASE("kv_reconciler: samples uniformly in bounded memory and caps full runs", "[reconcile]") {
@@ -159,6 +164,25 @@ TEST_CASE(
     CHECK(native_primary.largest_page == 0);  // never scanned
     CHECK(native_secondary.largest_page == 0);
     CHECK(plain_secondary.largest_page > 0);
+}
+
+TEST_CASE(
+    "key_sample_builder: a key offered twice (a scan that repeats keys) is sampled once, "
+    "and the sample is the smallest hashes ascending",
+    "[reconcile][sampled]") {
+    ds::detail::key_sample_builder once(5, 3), twice(5, 3);
+    std::vector<std::string> keys;
+    for (int i = 0; i < 40; ++i) keys.push_back(fmt::format("key{}", i));
+    for (const auto& k : keys) once.offer(k);
+    for (const auto& k : keys) twice.offer(k);
+    for (const auto& k : keys) twice.offer(k);
+    const auto expected = std::move(once).done();
+    const auto repeated = std::move(twice).done();
+    CHECK(repeated.smallest == expected.smallest);
+    CHECK(repeated.keys == 80);  // offers, as documented
+    REQUIRE(expected.smallest.size() == 3);
+    CHECK(std::ranges::is_sorted(expected.smallest));
+    for (const auto& k : keys) CHECK(ds::key_sample_hash(k, 5) >= expected.smallest[0].first);
 }
 
 TEST_CASE("kv_reconciler: optional repair from the primary, errors counted not thrown",
@@ -468,24 +492,27 @@ TEST_CASE("reconcile_harness: fraction, floor and budget decide the sample size"
         CHECK(h.run(ds::reconcile_mode::sampled).reports.at(0).sampled == 20);
     }
     SECTION("the budget caps sampled runs; a full run checks every key") {
-        ds::reconcile_harness h{state, ds::reconcile_options{.fraction = 0.5, .budget = 300, .seed = 1},
+        ds::reconcile_harness h{state,
+                                ds::reconcile_options{.fraction = 0.5, .budget = 300, .seed = 1},
                                 ds::observe::none{}, r};
         CHECK(h.run(ds::reconcile_mode::sampled).reports.at(0).sampled == 300);
         CHECK(h.run(ds::reconcile_mode::full).reports.at(0).sampled == 10'000);
     }
 }
 
-TEST_CASE("reconcile_harness: breach after 2 consecutive breaching runs, promotion after clean "
-          "runs, events for each",
-          "[reconcile][promotion]") {
+TEST_CASE(
+    "reconcile_harness: breach after 2 consecutive breaching runs, promotion after clean "
+    "runs, events for each",
+    "[reconcile][promotion]") {
     drifted_pair stores(100);
     kv state;
     event_counter events;
     ds::kv_reconciler r{stores.primary, stores.secondary, {.name = "orders"}};
-    ds::reconcile_harness h{state, ds::reconcile_options{.rule = {.threshold = 0.001,
-                                                                  .breaches_to_alert = 2,
-                                                                  .clean_runs_to_promote = 2}},
-                            ds::observe::with(events), r};
+    ds::reconcile_harness h{
+        state,
+        ds::reconcile_options{
+            .rule = {.threshold = 0.001, .breaches_to_alert = 2, .clean_runs_to_promote = 2}},
+        ds::observe::with(events), r};
     const auto full = [&] { return h.run(ds::reconcile_mode::full).reports.at(0); };
 
     CHECK(full().state == ds::promotion_state::observing);
@@ -507,7 +534,8 @@ TEST_CASE("reconcile_harness: breach after 2 consecutive breaching runs, promoti
     CHECK(events.breaches == 3);
     CHECK(events.drifts == 3);
     CHECK(events.promotions == 6);  // every change of state
-    CHECK_THAT(fmt::format("{}", report), Catch::Matchers::StartsWith("orders: sampled 100, drifted 1"));
+    CHECK_THAT(fmt::format("{}", report),
+               Catch::Matchers::StartsWith("orders: sampled 100, drifted 1"));
 }
 
 TEST_CASE("promotion_tracker: the state survives a restart and a corrupt state is an error",

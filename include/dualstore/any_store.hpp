@@ -7,6 +7,8 @@
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/batch_ttls.hpp>
 #include <dualstore/detail/get_many_of.hpp>
+#include <dualstore/detail/key_sample_builder.hpp>
+#include <dualstore/detail/scan_all.hpp>
 #include <dualstore/error.hpp>
 
 #include <array>
@@ -51,7 +53,8 @@ struct any_cursor {
 /// them (one transaction on SQLite, a pipeline on Redis) and one call per
 /// item where it has not; and `change_stamped_store`, with the engine's
 /// stamp where it has one and, where it has not, a stamp that moves on every
-/// call (so a backfill always confirms). Scans are not taken to be in key
+/// call (so a backfill always confirms); and `key_sampling_store`, with the
+/// engine's own sampling where it has it and a scan otherwise. Scans are not taken to be in key
 /// order, whatever the engine. Thread-safe as its engine.
 class any_store {
 public:
@@ -127,6 +130,12 @@ public:
     }
     /// The engine's change stamp (see the class).
     [[nodiscard]] std::array<std::uint64_t, 2> change_stamp() { return engine_->change_stamp(); }
+    /// The `n` keys of smallest `key_sample_hash` and the number of keys
+    /// (`key_sampling_store`): the engine's own sample where it draws one,
+    /// else drawn from a full scan.
+    [[nodiscard]] key_hash_sample sample_keys(std::uint64_t salt, std::size_t n) {
+        return engine_->sample_keys(salt, n);
+    }
     /// At most `limit` records from `cursor`, and where to continue.
     scan_page<std::string, std::string, any_cursor> scan(const any_cursor& cursor,
                                                          std::size_t limit) {
@@ -172,6 +181,7 @@ private:
             std::span<const std::pair<std::string, std::string>> items,
             std::span<const time_to_live> ttls) = 0;
         virtual std::array<std::uint64_t, 2> change_stamp() = 0;
+        virtual key_hash_sample sample_keys(std::uint64_t salt, std::size_t n) = 0;
         std::string name;
     };
 
@@ -291,11 +301,26 @@ private:
             }
         }
 
+        key_hash_sample sample_keys(std::uint64_t salt, std::size_t n) override {
+            if constexpr (key_sampling_store<Store>) {
+                return store.sample_keys(salt, n);
+            } else {
+                detail::key_sample_builder sample(salt, n);
+                detail::for_each_item(store, sample_scan_page, [&](const auto& key, const auto&) {
+                    sample.offer(key);
+                    return true;
+                });
+                return std::move(sample).done();
+            }
+        }
+
         [[noreturn]] void refuse(std::chrono::milliseconds ttl) const {
             throw no_expiry(name + ": this engine keeps no times to live, so a record with one (" +
                             std::to_string(ttl.count()) + " ms left) would be kept for ever");
         }
 
+        static constexpr std::size_t sample_scan_page =
+            1000;  ///< records per page of a sampling scan
         Store store;
         std::atomic<std::uint64_t> calls{0};  // the stamp of an engine without one
     };

@@ -2,8 +2,10 @@
 /// \file
 /// Umbrella header: the whole core library. The observers with heavier
 /// includes (`observe/metrics.hpp`, `observe/prometheus.hpp`,
-/// `observe/json_log.hpp`, `observe/progress_bar.hpp`), the test doubles
-/// (`testing/`) and the adapters (`adapters/`) are included on their own.
+/// `observe/json_log.hpp`, `observe/progress_bar.hpp`), the records of a
+/// store as a `std::ranges` view (`scan_range.hpp`, which brings
+/// `<ranges>`), the test doubles (`testing/`) and the adapters
+/// (`adapters/`) are included on their own.
 
 #include <dualstore/backfill/backfill.hpp>
 #include <dualstore/backfill/plan.hpp>
@@ -45,7 +47,6 @@
 #include <dualstore/retry.hpp>
 #include <dualstore/retry_queue.hpp>
 #include <dualstore/rollback.hpp>
-#include <dualstore/scan_range.hpp>
 #include <dualstore/stage.hpp>
 #include <dualstore/thread_pool.hpp>
 #include <dualstore/timer.hpp>

@@ -24,13 +24,16 @@
 
 #include "../support.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <thread>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 using namespace std::string_literals;
@@ -149,6 +152,47 @@ TEMPLATE_LIST_TEST_CASE(
             cursor = std::move(with.next);
         }
         CHECK(seen == 7);
+    }
+}
+
+TEMPLATE_LIST_TEST_CASE(
+    "conformance: a store that samples keys gives its live keys of smallest hash, and "
+    "how many it holds",
+    "[conformance][sample]", conformance_factories) {
+    using store_t = typename TestType::store;
+    if constexpr (ds::key_sampling_store<store_t>) {
+        TestType factory;
+        auto store = factory.make();
+        std::vector<std::string> keys{"nul\0in key"s, "\xff\x80"s, "a"s};
+        for (int i = 0; i < 300; ++i) keys.push_back(conformance::key_of(i));
+        for (const auto& k : keys) store->put(k, "v");
+        store->erase(conformance::key_of(7));
+        std::erase(keys, conformance::key_of(7));
+        for (const std::size_t n : {0U, 1U, 10U, 5000U}) {
+            for (const std::uint64_t salt : {0ULL, 42ULL, ~0ULL}) {
+                CAPTURE(n, salt);
+                std::vector<std::pair<std::uint64_t, std::string>> smallest;
+                for (const auto& k : keys) smallest.emplace_back(ds::key_sample_hash(k, salt), k);
+                std::ranges::sort(smallest);
+                smallest.resize(std::min(n, smallest.size()));
+                const auto sample = store->sample_keys(salt, n);
+                CHECK(sample.keys == keys.size());
+                CHECK(sample.smallest == smallest);
+            }
+        }
+        if constexpr (ds::expiring_store<store_t> &&
+                      requires(TestType f) { f.make_with_clock({}); }) {
+            TestType other_factory;  // a store of its own
+            auto now = ds::expiry_clock::time_point(std::chrono::hours(450'000));
+            auto expiring = other_factory.make_with_clock([&] { return now; });
+            expiring->put("stays", "v");
+            expiring->put("expires", "v", std::chrono::seconds(10));
+            now += std::chrono::seconds(11);
+            const auto sample = expiring->sample_keys(1, 10);
+            CHECK(sample.keys == 1);
+            REQUIRE(sample.smallest.size() == 1);
+            CHECK(sample.smallest[0].second == "stays");
+        }
     }
 }
 

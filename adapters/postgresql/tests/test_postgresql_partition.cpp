@@ -11,6 +11,7 @@
 #include <dualstore/adapters/postgresql.hpp>
 #include <dualstore/partition/job.hpp>
 #include <dualstore/partition/work.hpp>
+#include <dualstore/scan_range.hpp>
 
 #include <csignal>
 #include <map>

@@ -12,6 +12,7 @@
 #include <dualstore/adapters/redis.hpp>
 #include <dualstore/partition/job.hpp>
 #include <dualstore/partition/work.hpp>
+#include <dualstore/scan_range.hpp>
 
 #include <algorithm>
 #include <csignal>

@@ -38,6 +38,25 @@ inline std::uint64_t random_bits() noexcept {
     return splitmix64(state);
 }
 
+/// A seeded splitmix64 generator: a uniform random bit generator (for
+/// `std::shuffle`, say) whose sequence a seed fixes, without `<random>`.
+class splitmix64_engine {
+public:
+    /// The generated numbers: 64 bits.
+    using result_type = std::uint64_t;
+    /// Starts the sequence `seed` fixes.
+    explicit splitmix64_engine(std::uint64_t seed) noexcept : state_(seed) {}
+    /// The smallest number generated.
+    static constexpr result_type min() noexcept { return 0; }
+    /// The largest number generated.
+    static constexpr result_type max() noexcept { return ~result_type{0}; }
+    /// The next number.
+    result_type operator()() noexcept { return splitmix64(state_); }
+
+private:
+    std::uint64_t state_;
+};
+
 /// A double uniform in [0, 1): the top 53 of 64 random bits.
 inline double random_fraction() noexcept {
     return static_cast<double>(random_bits() >> 11U) * 0x1.0p-53;

@@ -10,12 +10,12 @@
 #include <dualstore/call_kind.hpp>
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/forwarding_store.hpp>
+#include <dualstore/detail/scan_all.hpp>
 #include <dualstore/key_range.hpp>
 #include <dualstore/partition/partition.hpp>
 #include <dualstore/reconcile/kv_reconciler.hpp>
 #include <dualstore/reconcile/range_digest.hpp>
 #include <dualstore/reconcile/reconciler.hpp>
-#include <dualstore/scan_range.hpp>
 #include <dualstore/timer.hpp>
 
 #include <algorithm>
@@ -90,10 +90,11 @@ bisect_report bisect_diff(Primary& primary, Secondary& secondary, OnDifference&&
     const auto read_range = [&](auto& store, const key_range& range, std::uint64_t& bytes) {
         std::vector<std::pair<std::string, std::string>> rows;
         partition_view view(store, partition{.range = range});
-        for (auto& [key, value] : scan(view, options.batch_size)) {
+        detail::for_each_item(view, options.batch_size, [&](auto& key, auto& value) {
             bytes += key.size() + value.size();
             rows.emplace_back(std::move(key), std::move(value));
-        }
+            return true;
+        });
         report.rows_read += rows.size();
         return rows;
     };

@@ -4,6 +4,7 @@
 /// reconciler, applies the breach rule, tracks promotion, reports.
 
 #include <dualstore/concepts.hpp>
+#include <dualstore/detail/random_bits.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/lease_lock.hpp>
 #include <dualstore/observe/observer.hpp>
@@ -24,7 +25,6 @@
 #include <exception>
 #include <functional>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -162,7 +162,7 @@ public:
           observers_(std::move(observers)),
           reconcilers_(reconcilers...),
           trackers_{make_tracker(state, std::string(reconcilers.name()))...},
-          random_(options_.seed != 0 ? options_.seed : std::random_device{}()) {}
+          random_(options_.seed != 0 ? options_.seed : detail::random_bits()) {}
 
     reconcile_harness(const reconcile_harness&) = delete;  // trackers report to this object
     reconcile_harness& operator=(const reconcile_harness&) = delete;
@@ -378,7 +378,7 @@ private:
     Observers observers_;
     std::tuple<Reconcilers&...> reconcilers_;
     std::vector<promotion_tracker<StateStore>> trackers_;
-    std::mt19937_64 random_;
+    detail::splitmix64_engine random_;
     std::function<std::optional<lease>(std::string_view, std::chrono::milliseconds)> acquire_;
     std::function<bool(const lease&)> release_;
 };

@@ -7,7 +7,6 @@
 
 #include <dualstore/detail/md5.hpp>
 
-#include <algorithm>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -45,43 +44,5 @@ template <class S>
 concept key_sampling_store = requires(S& s, std::uint64_t salt, std::size_t n) {
     { s.sample_keys(salt, n) } -> std::same_as<key_hash_sample>;
 };
-
-namespace detail {
-
-/// Keeps the `n` smallest (hash, key) of the keys offered: what a
-/// `key_sampling_store` computes, for stores that compute it in the process.
-class key_sample_builder {
-public:
-    key_sample_builder(std::uint64_t salt, std::size_t n) : salt_(salt), n_(n) {}
-
-    /// Offers one live key.
-    void offer(std::string_view key) {
-        ++sample_.keys;
-        if (n_ == 0) return;
-        std::pair<std::uint64_t, std::string> candidate{key_sample_hash(key, salt_), key};
-        auto& heap = sample_.smallest;  // a max-heap until `done`
-        if (heap.size() < n_) {
-            heap.push_back(std::move(candidate));
-            std::push_heap(heap.begin(), heap.end());
-        } else if (candidate < heap.front()) {
-            std::pop_heap(heap.begin(), heap.end());
-            heap.back() = std::move(candidate);
-            std::push_heap(heap.begin(), heap.end());
-        }
-    }
-
-    /// The sample, ascending.
-    key_hash_sample done() && {
-        std::sort_heap(sample_.smallest.begin(), sample_.smallest.end());
-        return std::move(sample_);
-    }
-
-private:
-    std::uint64_t salt_;
-    std::size_t n_;
-    key_hash_sample sample_;
-};
-
-}  // namespace detail
 
 }  // namespace dualstore

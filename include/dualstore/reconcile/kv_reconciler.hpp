@@ -8,6 +8,7 @@
 
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/get_many_of.hpp>
+#include <dualstore/detail/random_bits.hpp>
 #include <dualstore/detail/scan_all.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/reconcile/checkpoint.hpp>
@@ -26,7 +27,6 @@
 #include <functional>
 #include <iterator>
 #include <optional>
-#include <random>
 #include <set>
 #include <span>
 #include <string>
@@ -110,7 +110,7 @@ public:
           secondary_(secondary),
           options_(std::move(options)),
           equal_(std::move(equal)),
-          random_(options_.seed != 0 ? options_.seed : std::random_device{}()) {
+          random_(options_.seed != 0 ? options_.seed : detail::random_bits()) {
         options_.batch_size = std::max<std::size_t>(options_.batch_size, 1);
     }
 
@@ -547,7 +547,7 @@ private:
     Secondary& secondary_;
     kv_reconciler_options options_;
     Equal equal_;
-    std::mt19937_64 random_;
+    detail::splitmix64_engine random_;
     std::uint64_t population_ = 0;
     std::optional<position> position_;
     atomic_counts run_, total_;

@@ -5,9 +5,9 @@
 
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/batch_ttls.hpp>
+#include <dualstore/detail/key_sample_builder.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/key_range.hpp>
-#include <dualstore/reconcile/key_sample.hpp>
 #include <dualstore/reconcile/range_digest.hpp>
 
 #include <algorithm>

@@ -1,11 +1,13 @@
 #pragma once
 /// \file
 /// `adapters::gdbm_store`: a key-value store in a GDBM file. Models
-/// `kv_store`, `scannable_store` (resumable) and `conditional_store`; GDBM
+/// `kv_store`, `scannable_store` (resumable), `conditional_store` and
+/// `key_sampling_store`; GDBM
 /// has no expiry and no batch writes, so the adapter does not pretend to.
 
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/key_cursor.hpp>
+#include <dualstore/detail/key_sample_builder.hpp>
 #include <dualstore/detail/open_failure.hpp>
 #include <dualstore/error.hpp>
 
@@ -13,6 +15,7 @@
 #include <gdbm.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -118,6 +121,19 @@ public:
         return page;
     }
 
+    /// The `n` keys of smallest `key_sample_hash` and the number of keys
+    /// (`key_sampling_store`): walks the keys in GDBM's order and fetches no
+    /// value. Beside writers it may repeat or skip keys, as a scan may.
+    [[nodiscard]] key_hash_sample sample_keys(std::uint64_t salt, std::size_t n) {
+        const std::lock_guard lock(mutex_);
+        detail::key_sample_builder sample(salt, n);
+        for (owned key(gdbm_firstkey(db_.get())); key.dptr;) {
+            std::string k(key.dptr, static_cast<std::size_t>(key.dsize));
+            sample.offer(k);
+            key = next_key(k);
+        }
+        return std::move(sample).done();
+    }
 
     /// The database file.
     [[nodiscard]] const std::string& path() const noexcept { return path_; }

@@ -1,11 +1,13 @@
 #pragma once
 /// \file
 /// `adapters::lmdb_store`: a key-value store in an LMDB database file.
-/// Models kv, scannable (resumable), conditional and batch stores; LMDB has
+/// Models kv, scannable (resumable), conditional, batch and key-sampling
+/// stores; LMDB has
 /// no expiry, so the adapter does not pretend to.
 
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/key_cursor.hpp>
+#include <dualstore/detail/key_sample_builder.hpp>
 #include <dualstore/detail/open_failure.hpp>
 #include <dualstore/error.hpp>
 
@@ -13,6 +15,7 @@
 #include <lmdb.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -152,10 +155,8 @@ public:
             return page;
         }
         txn tx(*this, MDB_RDONLY, "scan");
-        MDB_cursor* raw = nullptr;
-        check(mdb_cursor_open(tx.get(), dbi_, &raw), "scan");
-        const std::unique_ptr<MDB_cursor, decltype(&mdb_cursor_close)> cursor(raw,
-                                                                              &mdb_cursor_close);
+        const auto cursor = open_cursor(tx, "scan");
+        MDB_cursor* raw = cursor.get();
         MDB_val k{}, v{};
         int rc = 0;
         if (from.after) {
@@ -172,6 +173,22 @@ public:
         if (rc != 0 && rc != MDB_NOTFOUND) check(rc, "scan");
         if (rc == 0) page.next = cursor_type{page.items.back().first};
         return page;
+    }
+
+    /// The `n` keys of smallest `key_sample_hash` and the number of keys
+    /// (`key_sampling_store`), from one snapshot: walks the keys with a
+    /// cursor and copies no value.
+    [[nodiscard]] key_hash_sample sample_keys(std::uint64_t salt, std::size_t n) {
+        detail::key_sample_builder sample(salt, n);
+        txn tx(*this, MDB_RDONLY, "sample_keys");
+        const auto cursor = open_cursor(tx, "sample_keys");
+        MDB_cursor* raw = cursor.get();
+        MDB_val k{}, v{};
+        int rc = mdb_cursor_get(raw, &k, &v, MDB_FIRST);
+        for (; rc == 0; rc = mdb_cursor_get(raw, &k, &v, MDB_NEXT))
+            sample.offer({static_cast<const char*>(k.mv_data), k.mv_size});
+        if (rc != MDB_NOTFOUND) check(rc, "sample_keys");
+        return std::move(sample).done();
     }
 
     /// The id of the environment's last committed write transaction
@@ -213,6 +230,14 @@ private:
         lmdb_store& store_;
         MDB_txn* txn_ = nullptr;
     };
+
+    /// A cursor on the database in `tx`, closed on destruction.
+    using cursor_ptr = std::unique_ptr<MDB_cursor, decltype(&mdb_cursor_close)>;
+    cursor_ptr open_cursor(txn& tx, const char* what) const {
+        MDB_cursor* raw = nullptr;
+        check(mdb_cursor_open(tx.get(), dbi_, &raw), what);
+        return {raw, &mdb_cursor_close};
+    }
 
     static MDB_val val(std::string_view bytes) noexcept {
         return {bytes.size(), const_cast<char*>(bytes.data())};

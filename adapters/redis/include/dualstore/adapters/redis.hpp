@@ -2,8 +2,9 @@
 /// \file
 /// `adapters::redis_store`: a key-value store in a Redis database (kv,
 /// scannable (resumable), expiring (native TTL), conditional (`SET NX`, and
-/// `SET NX PX` for `conditional_expiring_store`) and batch (MGET, pipelined
-/// SETs)); `adapters::redis_lease_lock`; `adapters::redis_stream_retry_queue`.
+/// `SET NX PX` for `conditional_expiring_store`), batch (MGET, pipelined
+/// SETs) and key sampling (`SCAN`)); `adapters::redis_lease_lock`;
+/// `adapters::redis_stream_retry_queue`.
 ///
 /// One idea per header, all included here: `redis/address.hpp` (the URL and
 /// the errors), `redis/connection.hpp` (one connection, its timeouts),

@@ -1,10 +1,12 @@
 #pragma once
 /// \file
 /// `adapters::rocksdb_store`: a key-value store in a RocksDB database.
-/// Models kv, scannable (resumable), conditional and batch stores.
+/// Models kv, scannable (resumable), conditional, batch and key-sampling
+/// stores.
 
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/key_cursor.hpp>
+#include <dualstore/detail/key_sample_builder.hpp>
 #include <dualstore/error.hpp>
 
 #include <fmt/format.h>
@@ -148,6 +150,18 @@ public:
         check(it->status(), "scan");
         if (it->Valid()) page.next = cursor_type{page.items.back().first};
         return page;
+    }
+
+    /// The `n` keys of smallest `key_sample_hash` and the number of keys
+    /// (`key_sampling_store`), from one iterator (an implicit snapshot);
+    /// copies no value.
+    [[nodiscard]] key_hash_sample sample_keys(std::uint64_t salt, std::size_t n) {
+        detail::key_sample_builder sample(salt, n);
+        const std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+        for (it->SeekToFirst(); it->Valid(); it->Next())
+            sample.offer({it->key().data(), it->key().size()});
+        check(it->status(), "sample_keys");
+        return std::move(sample).done();
     }
 
     /// The database's latest sequence number (`change_stamped_store`): every

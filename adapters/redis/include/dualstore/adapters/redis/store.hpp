@@ -2,12 +2,13 @@
 /// \file
 /// `adapters::redis_store`: a key-value store in a Redis database. Models
 /// kv, scannable (resumable), expiring (native TTL), conditional (`SET NX`,
-/// and `SET NX PX` for `conditional_expiring_store`) and batch (MGET,
-/// pipelined SETs) stores.
+/// and `SET NX PX` for `conditional_expiring_store`), batch (MGET,
+/// pipelined SETs) and key-sampling (`SCAN`, no values) stores.
 
 #include <dualstore/adapters/redis/connection.hpp>
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/batch_ttls.hpp>
+#include <dualstore/detail/key_sample_builder.hpp>
 #include <dualstore/error.hpp>
 
 #include <fmt/format.h>
@@ -106,16 +107,10 @@ public:
     /// `MGET` of every key.
     [[nodiscard]] std::vector<std::optional<std::string>> get_many(
         std::span<const std::string> keys) {
-        std::vector<std::optional<std::string>> values;
-        if (keys.empty()) return values;
         std::vector<std::string> full_keys;
         full_keys.reserve(keys.size());
         for (const auto& k : keys) full_keys.push_back(full(k));
-        std::vector<std::string_view> args{"MGET"};
-        for (const auto& k : full_keys) args.emplace_back(k);
-        const auto r = connection_.command(args, "get_many");
-        for (std::size_t i = 0; i < r->elements; ++i) values.push_back(value_of(*r->element[i]));
-        return values;
+        return values_of(full_keys, "get_many");
     }
 
     /// Every `SET`, pipelined in one round trip.
@@ -148,37 +143,56 @@ public:
         return set_many(items, ttls, true, "put_many_if_absent");
     }
 
-    /// At most `limit` entries after the cursor.
+    /// At most `limit` entries after the cursor: the keys `SCAN` lists, their
+    /// values read by one `MGET` per page (a key deleted in between is skipped).
     [[nodiscard]] scan_page<std::string, std::string, cursor_type> scan(const cursor_type& from,
                                                                         std::size_t limit) {
         scan_page<std::string, std::string, cursor_type> page;
         cursor_type c = from;
         std::set<std::string> seen;
-        while (page.items.size() < limit) {
-            if (c.pending.empty()) {
-                if (c.started && c.redis_cursor == "0") break;  // the scan is complete
-                const auto count = std::to_string(std::max<std::size_t>(limit, 10));
-                const auto pattern = glob_escape(options_.key_prefix) + "*";
-                const auto r = connection_.command(
-                    {"SCAN", c.redis_cursor, "MATCH", pattern, "COUNT", count}, "scan");
-                c.started = true;
-                c.redis_cursor.assign(r->element[0]->str, r->element[0]->len);
-                const auto* keys = r->element[1];
-                for (std::size_t i = 0; i < keys->elements; ++i) {
-                    c.pending.emplace_back(keys->element[i]->str, keys->element[i]->len);
+        std::vector<std::string> keys;  // full keys, distinct, to read in one MGET
+        bool complete = false;
+        while (page.items.size() < limit && !complete) {
+            keys.clear();
+            while (keys.size() < limit - page.items.size()) {
+                if (c.pending.empty()) {
+                    if (!list_more(c, limit)) {
+                        complete = true;
+                        break;
+                    }
+                    continue;
                 }
-                continue;
+                std::string k = std::move(c.pending.back());
+                c.pending.pop_back();
+                if (seen.insert(k).second) keys.push_back(std::move(k));
             }
-            std::string k = std::move(c.pending.back());
-            c.pending.pop_back();
-            if (!seen.insert(k).second) continue;
-            if (auto value = value_of(*connection_.command({"GET", k}, "scan"))) {
-                page.items.emplace_back(k.substr(options_.key_prefix.size()), std::move(*value));
+            auto values = values_of(keys, "scan");
+            for (std::size_t i = 0; i < keys.size(); ++i) {
+                if (values[i]) {
+                    page.items.emplace_back(keys[i].substr(options_.key_prefix.size()),
+                                            std::move(*values[i]));
+                }
             }
         }
         if (limit == 0 || !c.pending.empty() || !(c.started && c.redis_cursor == "0"))
             page.next = std::move(c);
         return page;
+    }
+
+    /// The `n` live keys of smallest `key_sample_hash` and the number of live
+    /// keys (`key_sampling_store`): lists the keys with `SCAN` and reads no
+    /// value, so a sampled reconciliation transfers the keys, not the data.
+    /// A key `SCAN` lists twice (its table resized meanwhile) is sampled
+    /// once but counted twice.
+    [[nodiscard]] key_hash_sample sample_keys(std::uint64_t salt, std::size_t n) {
+        detail::key_sample_builder sample(salt, n);
+        cursor_type c;
+        while (list_more(c, sample_scan_count)) {
+            for (const auto& k : c.pending)
+                sample.offer(std::string_view(k).substr(options_.key_prefix.size()));
+            c.pending.clear();
+        }
+        return std::move(sample).done();
     }
 
     /// Saves a cursor as bytes (for backfill checkpoints).
@@ -255,6 +269,41 @@ private:
         wrote.reserve(replies.size());
         for (const auto& r : replies) wrote.push_back(r->type != REDIS_REPLY_NIL);
         return wrote;
+    }
+
+    /// Keys asked of Redis per `SCAN` while sampling (`COUNT`, a hint).
+    static constexpr std::size_t sample_scan_count = 1000;
+
+    /// One `SCAN` after `c` (asking for about `count` keys, at least 10):
+    /// appends the keys it lists to `c.pending`; false, listing nothing, when
+    /// the scan was already complete.
+    bool list_more(cursor_type& c, std::size_t count) {
+        if (c.started && c.redis_cursor == "0") return false;
+        const auto hint = std::to_string(std::max<std::size_t>(count, 10));
+        const auto pattern = glob_escape(options_.key_prefix) + "*";
+        const auto r =
+            connection_.command({"SCAN", c.redis_cursor, "MATCH", pattern, "COUNT", hint}, "scan");
+        c.started = true;
+        c.redis_cursor.assign(r->element[0]->str, r->element[0]->len);
+        const auto* keys = r->element[1];
+        for (std::size_t i = 0; i < keys->elements; ++i) {
+            c.pending.emplace_back(keys->element[i]->str, keys->element[i]->len);
+        }
+        return true;
+    }
+
+    /// `MGET` of `full_keys` (prefixed); `what` names the call in errors.
+    std::vector<std::optional<std::string>> values_of(std::span<const std::string> full_keys,
+                                                      std::string_view what) {
+        std::vector<std::optional<std::string>> values;
+        if (full_keys.empty()) return values;
+        std::vector<std::string_view> args{"MGET"};
+        args.reserve(full_keys.size() + 1);
+        for (const auto& k : full_keys) args.emplace_back(k);
+        const auto r = connection_.command(args, what);
+        values.reserve(r->elements);
+        for (std::size_t i = 0; i < r->elements; ++i) values.push_back(value_of(*r->element[i]));
+        return values;
     }
 
     [[nodiscard]] std::string full(std::string_view key) const {
