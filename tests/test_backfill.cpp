@@ -7,9 +7,11 @@
 #include <dualstore/backfill/backfill.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -469,6 +471,42 @@ TEST_CASE(
         CHECK(again.failed == 0);
         CHECK(failing.scans == 6);  // each page confirmed by a second scan
         CHECK(same_content(inner_source, unstamped_target));
+    }
+}
+
+TEST_CASE(
+    "backfill: a record near its source expiry is re-read after its copy (it may expire "
+    "meanwhile, which no stamp shows), one far from it is confirmed by the stamp",
+    "[backfill][expiry][stamp]") {
+    using namespace std::chrono_literals;
+    for (const auto conflict : {ds::conflict_rule::keep_target, ds::conflict_rule::overwrite}) {
+        CAPTURE(conflict);
+        auto now = ds::expiry_clock::time_point(std::chrono::hours(400'000));
+        kv inner_source{[&] { return now; }};
+        inner_source.put("far", "v", 1h);
+        inner_source.put("near", "v", 2s);  // within expiry_margin (10 s)
+        dst::recording_store source{inner_source, "source"};
+        bool write_took_time = false;  // the target's first call takes 3 s
+        kv target{[&] {
+            if (!std::exchange(write_took_time, true)) now += 3s;
+            return now;
+        }};
+        const ds::backfill_options options{
+            .batch_size = 10, .conflict = conflict, .clock = {.wall = [&] { return now; }}};
+        const auto report = ds::backfill(source, target, options);
+        CHECK(report.written == 2);
+        CHECK(report.corrected == 1);
+        CHECK(target.get("near") == std::nullopt);  // expired in the source during its copy
+        CHECK(target.get("far") == "v");
+        CHECK(source.log().count("source", dst::call_kind::scan) == 2);  // the page re-read
+
+        kv far_only_source{[&] { return now; }}, far_target{[&] { return now; }};
+        for (int i = 0; i < 5; ++i) far_only_source.put(fmt::format("k{}", i), "v", 1h);
+        dst::recording_store far_source{far_only_source, "source"};
+        CHECK(ds::backfill(far_source, far_target, options).written == 5);
+        CHECK(far_source.log().count("source", dst::call_kind::scan) == 1);  // no re-read
+        CHECK(far_source.log().count("source", dst::call_kind::get) == 0);
+        CHECK(far_target.expiry("k3") == now + 1h);
     }
 }
 

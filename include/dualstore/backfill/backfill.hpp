@@ -81,6 +81,14 @@ struct backfill_options {
     conflict_rule conflict = conflict_rule::keep_target;
     /// A record's remaining time to live is raised to at least this.
     std::chrono::milliseconds min_ttl = std::chrono::seconds(60);
+    /// A record with a time to live, written without the key lock, is re-read
+    /// from the source after its write when its source expiry lies within
+    /// this of `clock.wall` read after the write: it may have expired
+    /// meanwhile, which no change stamp shows. A later expiry is confirmed by
+    /// the source's change stamp like any record. Cover the most the source's
+    /// expiry clock may run ahead of `clock.wall` (our adapters judge expiry
+    /// on the client's clock, or by Redis's relative TTLs).
+    std::chrono::milliseconds expiry_margin = std::chrono::seconds(10);
     /// Where to keep the cursor (resumable stores only); empty: not kept.
     std::optional<backfill_checkpoint> checkpoint{};
     /// Told an `observe::progress_event` ("backfill") after each batch and
@@ -267,15 +275,17 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
         }
     };
 
-    // Whether a record written without the key lock needs its confirming
+    // Whether records written without the key lock need their confirming
     // re-read: not when the source has a change stamp that held still from
     // the page's read until now (no live write can have slipped between the
-    // read and the copy). A record with a time to live is always re-read, as
-    // it may have expired meanwhile without a write.
+    // read and the copy), unless one of them expires in the source (at
+    // `expires_at`, the earliest) within `expiry_margin` of now: it may have
+    // expired meanwhile, which no stamp shows.
     const bool confirms = !options.dry_run && !options.lock_key;
     detail::change_watch<Source> source_watch;
-    const auto needs_confirming = [&](bool expires) {
-        return confirms && (expires || !source_watch.held_still(source));
+    const auto needs_confirming = [&](const std::optional<expiry_clock::time_point>& expires_at) {
+        return confirms && ((expires_at && *expires_at <= now() + options.expiry_margin) ||
+                            !source_watch.held_still(source));
     };
 
     // Records go to the target in one call per page when it has batch
@@ -294,6 +304,7 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
     // alone), and whether any has one.
     std::vector<time_to_live> pending_ttls;
     bool pending_expires = false;
+    std::optional<expiry_clock::time_point> pending_earliest_expiry;  // in the source
     [[maybe_unused]] const auto ttl_of = [&](std::size_t i) -> time_to_live {
         if constexpr (expiring_batch_store<Target>) {
             return pending_ttls[i];
@@ -468,6 +479,7 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                 }
             }
             std::optional<std::chrono::milliseconds> ttl;
+            std::optional<expiry_clock::time_point> expires_at;  // in the source
             if constexpr (expiring_store<Source>) {
                 // The page's expiry, unless the value was re-read under the lock.
                 const auto expires = [&]() -> std::optional<expiry_clock::time_point> {
@@ -484,6 +496,7 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                         continue;
                     }
                     ttl = std::max(left, options.min_ttl);
+                    expires_at = *expires;
                 }
             }
             try {
@@ -520,12 +533,16 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                         pending.emplace_back(std::move(mapped_key), std::move(mapped_value));
                         if constexpr (expiring_batch_store<Target>) pending_ttls.push_back(ttl);
                         pending_expires = pending_expires || ttl.has_value();
+                        if (expires_at &&
+                            (!pending_earliest_expiry || *expires_at < *pending_earliest_expiry)) {
+                            pending_earliest_expiry = expires_at;
+                        }
                         continue;
                     }
                 }
                 const bool wrote = write_one(mapped_key, mapped_value, ttl);
                 ++(wrote ? report.written : report.skipped_present);
-                if (wrote && needs_confirming(ttl.has_value())) {
+                if (wrote && needs_confirming(expires_at)) {
                     confirm(source_key_now, source_value_now, mapped_key);
                 }
             } catch (...) {
@@ -584,7 +601,7 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                     batch_written = false;
                 }
                 if (batch_written) {
-                    if (needs_confirming(pending_expires)) {
+                    if (needs_confirming(pending_earliest_expiry)) {
                         for_each_unconfirmed(*cursor, page.items.size(), [&](std::size_t i) {
                             counting_failure([&] { confirm_pending(i); });
                         });
@@ -597,7 +614,7 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                             const bool wrote =
                                 write_one(pending[i].first, pending[i].second, ttl_of(i));
                             ++(wrote ? report.written : report.skipped_present);
-                            if (wrote && needs_confirming(ttl_of(i).has_value())) {
+                            if (wrote && needs_confirming(pending_earliest_expiry)) {
                                 confirm_pending(i);
                             }
                         });
@@ -608,6 +625,7 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
             pending_source.clear();
             pending_ttls.clear();
             pending_expires = false;
+            pending_earliest_expiry.reset();
         }
         cursor = std::move(page.next);
         ++report.batches;
