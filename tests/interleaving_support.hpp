@@ -81,7 +81,7 @@ struct history_store {
 /// `older_over_newer`). Its scans are in key order, as those of the backends
 /// used here (memory_store, SQLite) are. Not thread-safe on its own: the
 /// explorer runs one actor at a time.
-template <class Store>
+template <class Store, bool Expiring = false>
 struct recorded {
     using key_type = std::string;
     using mapped_type = std::string;
@@ -115,6 +115,24 @@ struct recorded {
     /// The cursor of bytes `encode_cursor` gave.
     static cursor_type decode_cursor(std::string_view bytes) requires ds::resumable_store<Store> {
         return Store::decode_cursor(bytes);
+    }
+    /// With `Expiring`, over a backend with expiry: writes with a time to
+    /// live and reads expiries, so a backfill copies expiring records.
+    void put(const std::string& k, const std::string& v,
+             std::chrono::milliseconds ttl) requires(Expiring&& ds::expiring_store<Store>) {
+        inner.put(k, v, ttl);
+        wrote(k, v);
+    }
+    std::optional<ds::expiry_clock::time_point> expiry(const std::string& k) const
+        requires(Expiring&& ds::expiring_store<Store>) {
+        return inner.expiry(k);
+    }
+    bool put_if_absent(
+        const std::string& k, const std::string& v,
+        std::chrono::milliseconds ttl) requires(Expiring&& ds::conditional_expiring_store<Store>) {
+        const bool inserted = inner.put_if_absent(k, v, ttl);
+        if (inserted) wrote(k, v);
+        return inserted;
     }
     /// The atomic insert, over a backend that has one (keep_target's path).
     bool put_if_absent(const std::string& k,
@@ -168,12 +186,14 @@ private:
 };
 
 /// The recorded backends scan in key order; so do the explorer's wrappers of them.
-template <class Store>
-inline constexpr bool ds::enable_key_ordered_scan<dst::explored_store<recorded<Store>&>> = true;
+template <class Store, bool Expiring>
+inline constexpr bool ds::enable_key_ordered_scan<dst::explored_store<recorded<Store, Expiring>&>> =
+    true;
 
 /// Zero drift between two recorded stores: a scan of each finds the same entries.
-template <class Store>
-void require_same_data(dst::schedule& s, const recorded<Store>& a, const recorded<Store>& b) {
+template <class Store, bool Expiring>
+void require_same_data(dst::schedule& s, const recorded<Store, Expiring>& a,
+                       const recorded<Store, Expiring>& b) {
     const auto x = a.snapshot();
     const auto y = b.snapshot();
     s.require(x == y, fmt::format("drift: {} on one store, {} on the other", x, y));

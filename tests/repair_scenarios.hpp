@@ -87,14 +87,14 @@ auto kv_queue_in(Make make) {
 }
 
 /// Two empty stores of a backend, recorded (see `recorded`).
-template <class MakeStore>
+template <class MakeStore, bool Expiring = false>
 struct store_pair {
     using store_type = typename std::invoke_result_t<const MakeStore&>::element_type;
 
     explicit store_pair(const MakeStore& make) : a_data(make()), b_data(make()) {}
 
     std::unique_ptr<store_type> a_data, b_data;
-    recorded<store_type> a{*a_data}, b{*b_data};
+    recorded<store_type, Expiring> a{*a_data}, b{*b_data};
 };
 
 /// The actors of `drainers` drainers, each draining through `drain_one()`.
@@ -222,18 +222,23 @@ const std::vector<script> backfill_writer{{{"k", std::nullopt}, {"j", "2"}, {"k"
 /// `partitioned`, the `backfills` actors are workers of one
 /// `partitioned_job` split at "j" (so "j" and "k" are in two partitions),
 /// sharing leases and checkpoints in memory.
-template <class Backend>
+template <bool Expiring = false, class Backend>
 auto backfill_scenario(Backend backend, ds::conflict_rule rule, bool locked, int backfills = 1,
                        page_confirmation confirmation = page_confirmation::none,
                        bool partitioned = false) {
     return [=](dst::schedule& s) {
         const bool pages = confirmation != page_confirmation::none;
-        store_pair stores{backend.store};
+        store_pair<decltype(backend.store), Expiring> stores{backend.store};
         auto& old_data = stores.a;
         auto& new_data = stores.b;
         old_data.stamps_move = confirmation == page_confirmation::scan;
-        stores.a_data->put("k", "1");
-        stores.a_data->put("j", "1");
+        for (const char* key : {"k", "j"}) {
+            if constexpr (Expiring) {
+                stores.a_data->put(key, "1", std::chrono::hours(1));  // far from expiry
+            } else {
+                stores.a_data->put(key, "1");
+            }
+        }
         if (locked) new_data.leader = &old_data;
         auto old_side = s.wrap(old_data, "old");
         auto new_side = s.wrap(new_data, "new");

@@ -2,8 +2,9 @@
 // (testing::explore), over in-memory stores and a memory_retry_queue: the
 // drain beside writers through a dual_store (each write policy) or a
 // migration, two drainers, a drain of two raw stores as another process
-// would run it, one or two backfills beside writers in every conflict mode,
-// and two drainers beside a stage change from shadow to live. The scenarios
+// would run it, one or two backfills beside writers in every conflict mode
+// (and one of records with a time to live), and two drainers beside a stage
+// change from shadow to live. The scenarios
 // and their invariants are in repair_scenarios.hpp. Each test prints how
 // many schedules it explored (-s).
 
@@ -76,6 +77,21 @@ TEST_CASE(
     "leaves an older value, in every conflict mode",
     "[interleavings][backfill]") {
     explore_backfills(memory, "", 1, {.preemptions = 2});
+}
+
+TEST_CASE(
+    "repair interleavings: a backfill of records an hour from expiry, confirmed by the change "
+    "stamp, beside a live writer never resurrects a key or leaves an older value",
+    "[interleavings][backfill][expiry]") {
+    // The source's records expire (far away): each is copied alone with its
+    // time to live, and its copy is confirmed by the source's change stamp.
+    static_assert(ds::conditional_expiring_store<dst::explored_store<recorded<kv, true>&>>);
+    const auto pages = page_confirmation::change_stamp;
+    for (const auto rule : {ds::conflict_rule::overwrite, ds::conflict_rule::keep_target}) {
+        explore_and_report(
+            fmt::format("expiring records, {}", backfill_name(rule, false, 1, pages)).c_str(),
+            backfill_scenario<true>(memory, rule, false, 1, pages), {.preemptions = 2});
+    }
 }
 
 TEST_CASE(
