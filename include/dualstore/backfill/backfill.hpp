@@ -301,10 +301,10 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
     std::vector<std::pair<target_key, target_value>> pending;
     // With each pending record's time to live, where the target's batches
     // carry them (`expiring_batch_store`; otherwise an expiring record goes
-    // alone), and whether any has one.
+    // alone), and the earliest source expiry among them (none: no record
+    // of the page expires).
     std::vector<time_to_live> pending_ttls;
-    bool pending_expires = false;
-    std::optional<expiry_clock::time_point> pending_earliest_expiry;  // in the source
+    std::optional<expiry_clock::time_point> pending_earliest_expiry;
     [[maybe_unused]] const auto ttl_of = [&](std::size_t i) -> time_to_live {
         if constexpr (expiring_batch_store<Target>) {
             return pending_ttls[i];
@@ -532,7 +532,6 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                         }
                         pending.emplace_back(std::move(mapped_key), std::move(mapped_value));
                         if constexpr (expiring_batch_store<Target>) pending_ttls.push_back(ttl);
-                        pending_expires = pending_expires || ttl.has_value();
                         if (expires_at &&
                             (!pending_earliest_expiry || *expires_at < *pending_earliest_expiry)) {
                             pending_earliest_expiry = expires_at;
@@ -565,7 +564,7 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                 // The page's batch, with its times to live when it has any.
                 const auto put_many = [&] {
                     if constexpr (expiring_batch_store<Target>) {
-                        if (pending_expires) {
+                        if (pending_earliest_expiry) {
                             target.put_many(items(pending), ttls(pending_ttls));
                             return;
                         }
@@ -574,7 +573,7 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
                 };
                 [[maybe_unused]] const auto put_many_if_absent = [&] {
                     if constexpr (expiring_batch_store<Target>) {
-                        if (pending_expires) {
+                        if (pending_earliest_expiry) {
                             return target.put_many_if_absent(items(pending), ttls(pending_ttls));
                         }
                     }
@@ -624,7 +623,6 @@ backfill_report backfill(Source& source, Target& target, const backfill_options&
             pending.clear();
             pending_source.clear();
             pending_ttls.clear();
-            pending_expires = false;
             pending_earliest_expiry.reset();
         }
         cursor = std::move(page.next);
