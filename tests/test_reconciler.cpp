@@ -183,6 +183,39 @@ TEST_CASE(
     REQUIRE(expected.smallest.size() == 3);
     CHECK(std::ranges::is_sorted(expected.smallest));
     for (const auto& k : keys) CHECK(ds::key_sample_hash(k, 5) >= expected.smallest[0].first);
+
+    // Fewer distinct keys than the sample holds: repeats are not counted.
+    ds::detail::key_sample_builder all(5, 64);
+    for (const auto& k : keys) all.offer(k);
+    for (const auto& k : keys) all.offer(k);
+    CHECK(all.distinct() == 40);
+    const auto whole = std::move(all).done();
+    CHECK(whole.keys == 40);
+    CHECK(whole.smallest.size() == 40);
+}
+
+TEST_CASE(
+    "key_sample_builder: merging two stores' samples keeps the bottom-k of their union and "
+    "counts a key both hold once",
+    "[reconcile][sampled]") {
+    ds::detail::key_sample_builder left(9, 8), right(9, 8), both(9, 8), union_(9, 8);
+    for (int i = 0; i < 30; ++i) {
+        const auto k = fmt::format("key{}", i);
+        if (i < 20) left.offer(k);
+        if (i >= 10) right.offer(k);
+        union_.offer(k);
+    }
+    both.merge(std::move(left).done());
+    both.merge(std::move(right).done());
+    CHECK(std::move(both).done().smallest == std::move(union_).done().smallest);
+
+    // Within the budget the union's size is exact.
+    ds::detail::key_sample_builder small_left(9, 64), small_right(9, 64), small(9, 64);
+    for (int i = 0; i < 20; ++i) small_left.offer(fmt::format("key{}", i));
+    for (int i = 10; i < 30; ++i) small_right.offer(fmt::format("key{}", i));
+    small.merge(std::move(small_left).done());
+    small.merge(std::move(small_right).done());
+    CHECK(small.distinct() == 30);
 }
 
 TEST_CASE("kv_reconciler: optional repair from the primary, errors counted not thrown",

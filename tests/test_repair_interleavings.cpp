@@ -80,17 +80,29 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "repair interleavings: a backfill of records an hour from expiry, confirmed by the change "
-    "stamp, beside a live writer never resurrects a key or leaves an older value",
+    "repair interleavings: backfills of records an hour from expiry, confirmed by the change "
+    "stamp, alone, two at once and partitioned, beside live writers never lose a write, "
+    "resurrect a key or leave an older value",
     "[interleavings][backfill][expiry]") {
     // The source's records expire (far away): each is copied alone with its
     // time to live, and its copy is confirmed by the source's change stamp.
     static_assert(ds::conditional_expiring_store<dst::explored_store<recorded<kv, true>&>>);
+    struct shape {
+        int backfills;
+        bool partitioned;
+        dst::explore_options bound;
+    };
     const auto pages = page_confirmation::change_stamp;
-    for (const auto rule : {ds::conflict_rule::overwrite, ds::conflict_rule::keep_target}) {
-        explore_and_report(
-            fmt::format("expiring records, {}", backfill_name(rule, false, 1, pages)).c_str(),
-            backfill_scenario<true>(memory, rule, false, 1, pages), {.preemptions = 2});
+    for (const auto& [backfills, partitioned, bound] :
+         {shape{1, false, {.preemptions = 2}}, shape{2, false, {.preemptions = 1}},
+          shape{1, true, {.preemptions = 2}}, shape{2, true, {.preemptions = 1}}}) {
+        for (const auto rule : {ds::conflict_rule::overwrite, ds::conflict_rule::keep_target}) {
+            explore_and_report(
+                fmt::format("expiring records, {}",
+                            backfill_name(rule, false, backfills, pages, partitioned))
+                    .c_str(),
+                backfill_scenario<true>(memory, rule, false, backfills, pages, partitioned), bound);
+        }
     }
 }
 

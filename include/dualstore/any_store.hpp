@@ -8,7 +8,6 @@
 #include <dualstore/detail/batch_ttls.hpp>
 #include <dualstore/detail/get_many_of.hpp>
 #include <dualstore/detail/key_sample_builder.hpp>
-#include <dualstore/detail/scan_all.hpp>
 #include <dualstore/error.hpp>
 
 #include <array>
@@ -302,16 +301,7 @@ private:
         }
 
         key_hash_sample sample_keys(std::uint64_t salt, std::size_t n) override {
-            if constexpr (key_sampling_store<Store>) {
-                return store.sample_keys(salt, n);
-            } else {
-                detail::key_sample_builder sample(salt, n);
-                detail::for_each_item(store, sample_scan_page, [&](const auto& key, const auto&) {
-                    sample.offer(key);
-                    return true;
-                });
-                return std::move(sample).done();
-            }
+            return detail::sample_keys_of(store, salt, n, sample_scan_page);
         }
 
         [[noreturn]] void refuse(std::chrono::milliseconds ttl) const {

@@ -8,12 +8,12 @@
 
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/get_many_of.hpp>
+#include <dualstore/detail/key_sample_builder.hpp>
 #include <dualstore/detail/random_bits.hpp>
 #include <dualstore/detail/scan_all.hpp>
 #include <dualstore/error.hpp>
 #include <dualstore/reconcile/checkpoint.hpp>
 #include <dualstore/reconcile/digest.hpp>
-#include <dualstore/reconcile/key_sample.hpp>
 #include <dualstore/reconcile/reconciler.hpp>
 #include <dualstore/repair/repair_key.hpp>
 
@@ -21,13 +21,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <iterator>
 #include <optional>
-#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -308,55 +305,18 @@ private:
         on_result(verdict);
     }
 
+    // The bottom-`budget` keys of both stores together (each store's own
+    // sample, merged), and their number of distinct keys into `population_`.
     std::vector<std::string> sample_keys(std::size_t budget) {
         const std::uint64_t salt = random_();
-        std::set<std::pair<std::uint64_t, std::string>> kept;  // the smallest hashes
-        std::uint64_t offered = 0;
-        bool overflowed = false;  // more distinct keys than the budget
-        const auto keep = [&](std::uint64_t h, const std::string& key) {
-            if (kept.size() >= budget && (budget == 0 || h > kept.rbegin()->first)) {
-                overflowed = true;
-                return;
-            }
-            if (kept.emplace(h, key).second && kept.size() > budget) {
-                kept.erase(std::prev(kept.end()));
-                overflowed = true;
-            }
-        };
-        // A store that samples on its server sends only its bottom `budget`;
-        // any other is scanned for its keys.
-        const auto offer_keys_of = [&](auto& store) {
-            if constexpr (key_sampling_store<std::remove_cvref_t<decltype(store)>>) {
-                const auto sample = store.sample_keys(salt, budget);
-                offered += sample.keys;
-                if (sample.keys > sample.smallest.size()) overflowed = true;
-                for (const auto& [h, key] : sample.smallest) keep(h, key);
-            } else {
-                detail::for_each_item(store, options_.batch_size,
-                                      [&](const std::string& key, const auto&) {
-                                          ++offered;
-                                          keep(key_sample_hash(key, salt), key);
-                                          return true;
-                                      });
-            }
-        };
-        offer_keys_of(primary_);
-        offer_keys_of(secondary_);
-        if (!overflowed) {
-            population_ = kept.size();
-        } else if (budget < 2) {
-            population_ = offered;
-        } else {
-            // KMV: k-1 keys hash below the k-th smallest hash h, a fraction h/2^64 of all.
-            const double fraction =
-                static_cast<double>(kept.rbegin()->first) / 18446744073709551616.0;
-            const double estimate = static_cast<double>(budget - 1) / fraction;
-            population_ = std::clamp<std::uint64_t>(
-                static_cast<std::uint64_t>(std::llround(estimate)), budget, offered);
-        }
+        detail::key_sample_builder both(salt, budget);
+        both.merge(detail::sample_keys_of(primary_, salt, budget, options_.batch_size));
+        both.merge(detail::sample_keys_of(secondary_, salt, budget, options_.batch_size));
+        population_ = both.distinct();
+        const auto sample = std::move(both).done();
         std::vector<std::string> keys;
-        keys.reserve(kept.size());
-        for (auto& entry : kept) keys.push_back(entry.second);
+        keys.reserve(sample.smallest.size());
+        for (const auto& entry : sample.smallest) keys.push_back(entry.second);
         return keys;
     }
 

@@ -183,7 +183,8 @@ public:
     /// keys (`key_sampling_store`): lists the keys with `SCAN` and reads no
     /// value, so a sampled reconciliation transfers the keys, not the data.
     /// A key `SCAN` lists twice (its table resized meanwhile) is sampled
-    /// once but counted twice.
+    /// once; it is counted once too unless the store holds more than `n`
+    /// keys, when the count is the keys `SCAN` listed.
     [[nodiscard]] key_hash_sample sample_keys(std::uint64_t salt, std::size_t n) {
         detail::key_sample_builder sample(salt, n);
         cursor_type c;
