@@ -52,9 +52,11 @@ struct any_cursor {
 /// them (one transaction on SQLite, a pipeline on Redis) and one call per
 /// item where it has not; and `change_stamped_store`, with the engine's
 /// stamp where it has one and, where it has not, a stamp that moves on every
-/// call (so a backfill always confirms); and `key_sampling_store`, with the
-/// engine's own sampling where it has it and a scan otherwise. Scans are not taken to be in key
-/// order, whatever the engine. Thread-safe as its engine.
+/// call (so a backfill always confirms); `key_sampling_store`, with the
+/// engine's own sampling where it has it and a scan otherwise; and
+/// `expiry_scannable_store`, with the expiries read with the page where the
+/// engine can. Scans are not taken to be in key order, whatever the engine.
+/// Thread-safe as its engine.
 class any_store {
 public:
     using key_type = std::string;     ///< keys are byte strings
@@ -140,6 +142,14 @@ public:
                                                          std::size_t limit) {
         return engine_->scan(cursor, limit);
     }
+    /// The page `scan` returns, with each record's expiry
+    /// (`expiry_scannable_store`): read with the page where the engine can
+    /// (SQLite, PostgreSQL, Redis), else asked per record of an engine with
+    /// expiry; none for an engine without.
+    expiring_scan_page<std::string, std::string, any_cursor> scan_with_expiry(
+        const any_cursor& cursor, std::size_t limit) {
+        return engine_->scan_with_expiry(cursor, limit);
+    }
     /// The cursor as bytes, for a checkpoint.
     [[nodiscard]] static std::string encode_cursor(const any_cursor& c) {
         return c.bytes ? "1" + *c.bytes : std::string("0");
@@ -169,6 +179,8 @@ private:
                                        std::chrono::milliseconds ttl) = 0;
         virtual scan_page<std::string, std::string, any_cursor> scan(const any_cursor& c,
                                                                      std::size_t limit) = 0;
+        virtual expiring_scan_page<std::string, std::string, any_cursor> scan_with_expiry(
+            const any_cursor& c, std::size_t limit) = 0;
         virtual std::vector<std::optional<std::string>> get_many(
             std::span<const std::string> keys) = 0;
         virtual void put_many(std::span<const std::pair<std::string, std::string>> items) = 0;
@@ -222,9 +234,33 @@ private:
         }
         scan_page<std::string, std::string, any_cursor> scan(const any_cursor& c,
                                                              std::size_t limit) override {
-            auto page = store.scan(
-                c.bytes ? Store::decode_cursor(*c.bytes) : typename Store::cursor_type{}, limit);
-            scan_page<std::string, std::string, any_cursor> out;
+            return erased<scan_page<std::string, std::string, any_cursor>>(
+                store.scan(cursor_of(c), limit));
+        }
+        expiring_scan_page<std::string, std::string, any_cursor> scan_with_expiry(
+            const any_cursor& c, std::size_t limit) override {
+            using page_type = expiring_scan_page<std::string, std::string, any_cursor>;
+            if constexpr (expiry_scannable_store<Store>) {
+                auto page = store.scan_with_expiry(cursor_of(c), limit);
+                auto out = erased<page_type>(page);
+                out.expiries = std::move(page.expiries);
+                return out;
+            } else {
+                auto out = erased<page_type>(store.scan(cursor_of(c), limit));
+                out.expiries.reserve(out.items.size());
+                for (const auto& item : out.items) out.expiries.push_back(expiry(item.first));
+                return out;
+            }
+        }
+        // The engine's cursor for `c`.
+        static typename Store::cursor_type cursor_of(const any_cursor& c) {
+            return c.bytes ? Store::decode_cursor(*c.bytes) : typename Store::cursor_type{};
+        }
+        // The engine's `page` as a page of `Page` type: its records (moved
+        // out), its next cursor as bytes.
+        template <class Page, class EnginePage>
+        static Page erased(EnginePage&& page) {
+            Page out;
             out.items.reserve(page.items.size());
             for (auto& item : page.items) out.items.emplace_back(std::move(item));
             if (page.next) out.next = any_cursor{std::string(Store::encode_cursor(*page.next))};

@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -136,7 +137,8 @@ TEMPLATE_LIST_TEST_CASE(
               std::vector<std::string>{"\x01"s, "a"s, "ab"s, "b"s, "\x80x"s, "\xff"s});
     }
     if constexpr (ds::expiry_scannable_store<store_t>) {
-        store->put("expiring", "e", std::chrono::hours(1));
+        const bool expiring = conformance::keeps_expiry<TestType>;
+        if (expiring) store->put("expiring", "e", std::chrono::hours(1));
         std::optional<typename store_t::cursor_type> cursor{typename store_t::cursor_type{}};
         std::size_t seen = 0;
         while (cursor) {
@@ -146,12 +148,20 @@ TEMPLATE_LIST_TEST_CASE(
             REQUIRE(with.expiries.size() == with.items.size());
             for (std::size_t i = 0; i < with.items.size(); ++i) {
                 CAPTURE(with.items[i].first);
-                CHECK(with.expiries[i] == store->expiry(with.items[i].first));
+                // A store of relative times to live (Redis's PTTL) dates each
+                // answer by the client's clock at the call: the same expiry
+                // within the time between the two calls.
+                const auto expected = store->expiry(with.items[i].first);
+                REQUIRE(with.expiries[i].has_value() == expected.has_value());
+                if (expected) {
+                    const auto apart = *with.expiries[i] - *expected;
+                    CHECK(std::chrono::abs(apart) <= std::chrono::seconds(5));
+                }
             }
             seen += with.items.size();
             cursor = std::move(with.next);
         }
-        CHECK(seen == 7);
+        CHECK(seen == (expiring ? 7U : 6U));
     }
 }
 

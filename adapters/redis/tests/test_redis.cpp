@@ -7,6 +7,9 @@
 #include "support.hpp"
 
 #include <dualstore/adapters/redis.hpp>
+#include <dualstore/backfill/backfill.hpp>
+#include <dualstore/testing/memory_store.hpp>
+#include <dualstore/testing/recording_store.hpp>
 
 #include <atomic>
 #include <cstdlib>
@@ -56,7 +59,7 @@ struct redis_factory {
 
 static_assert(ds::resumable_store<redis> && ds::expiring_store<redis> &&
               ds::conditional_store<redis> && ds::batch_store<redis> &&
-              ds::conditional_expiring_store<redis> &&
+              ds::conditional_expiring_store<redis> && ds::expiry_scannable_store<redis> &&
               ds::lease_lock<ds::adapters::redis_lease_lock>);
 }  // namespace
 
@@ -77,6 +80,37 @@ TEST_CASE("redis: native TTL: expiry from PTTL, gone after it", "[redis][expiry]
     CHECK(store->get("short") == std::nullopt);
     store->put("short", "again");
     CHECK(store->expiry("short") == std::nullopt);
+}
+
+TEST_CASE("redis: a backfill reads each page's expiries with its values, no PTTL per record",
+          "[redis][expiry][backfill]") {
+    auto source = fresh_store();
+    for (int i = 0; i < 50; ++i) {
+        if (i % 2 == 0) {
+            source->put(conformance::key_of(i), "v");
+        } else {
+            source->put(conformance::key_of(i), "v", std::chrono::hours(1));
+        }
+    }
+    dst::recording_store<redis&> recorded(*source, "source");
+    kv target;
+    const auto before = ds::expiry_clock::now();
+    const auto report = ds::backfill(recorded, target, {.batch_size = 16});
+    CHECK(report.written == 50);
+    // Each page is one scan_with_expiry (SCAN, then MULTI MGET PTTL... EXEC).
+    CHECK(recorded.log().count("source", dst::call_kind::expiry) == 0);
+    for (int i = 0; i < 50; ++i) {
+        CAPTURE(i);
+        const auto expires = target.expiry(conformance::key_of(i));
+        CHECK(target.get(conformance::key_of(i)) == "v");
+        if (i % 2 == 0) {
+            CHECK_FALSE(expires);
+        } else {
+            REQUIRE(expires);
+            CHECK(*expires > before + std::chrono::minutes(59));
+            CHECK(*expires <= ds::expiry_clock::now() + std::chrono::hours(1));
+        }
+    }
 }
 
 TEST_CASE(

@@ -1,9 +1,10 @@
 #pragma once
 /// \file
 /// `adapters::redis_store`: a key-value store in a Redis database. Models
-/// kv, scannable (resumable), expiring (native TTL), conditional (`SET NX`,
-/// and `SET NX PX` for `conditional_expiring_store`), batch (MGET,
-/// pipelined SETs) and key-sampling (`SCAN`, no values) stores.
+/// kv, scannable (resumable), expiring (native TTL; scans read each key's
+/// expiry with its value), conditional (`SET NX`, and `SET NX PX` for
+/// `conditional_expiring_store`), batch (MGET, pipelined SETs) and
+/// key-sampling (`SCAN`, no values) stores.
 
 #include <dualstore/adapters/redis/connection.hpp>
 #include <dualstore/concepts.hpp>
@@ -99,9 +100,7 @@ public:
     [[nodiscard]] std::optional<expiry_clock::time_point> expiry(const std::string& key) {
         const auto k = full(key);
         const auto ms = connection_.command({"PTTL", k}, "expiry")->integer;
-        if (ms < 0) return std::nullopt;  // -1: no expiry, -2: no key
-        return std::chrono::time_point_cast<expiry_clock::duration>(expiry_clock::now() +
-                                                                    std::chrono::milliseconds(ms));
+        return expiry_after(ms, expiry_clock::now());
     }
 
     /// `MGET` of every key.
@@ -147,36 +146,16 @@ public:
     /// values read by one `MGET` per page (a key deleted in between is skipped).
     [[nodiscard]] scan_page<std::string, std::string, cursor_type> scan(const cursor_type& from,
                                                                         std::size_t limit) {
-        scan_page<std::string, std::string, cursor_type> page;
-        cursor_type c = from;
-        std::set<std::string> seen;
-        std::vector<std::string> keys;  // full keys, distinct, to read in one MGET
-        bool complete = false;
-        while (page.items.size() < limit && !complete) {
-            keys.clear();
-            while (keys.size() < limit - page.items.size()) {
-                if (c.pending.empty()) {
-                    if (!list_more(c, limit)) {
-                        complete = true;
-                        break;
-                    }
-                    continue;
-                }
-                std::string k = std::move(c.pending.back());
-                c.pending.pop_back();
-                if (seen.insert(k).second) keys.push_back(std::move(k));
-            }
-            auto values = values_of(keys, "scan");
-            for (std::size_t i = 0; i < keys.size(); ++i) {
-                if (values[i]) {
-                    page.items.emplace_back(keys[i].substr(options_.key_prefix.size()),
-                                            std::move(*values[i]));
-                }
-            }
-        }
-        if (limit == 0 || !c.pending.empty() || !(c.started && c.redis_cursor == "0"))
-            page.next = std::move(c);
-        return page;
+        return scan_into<scan_page<std::string, std::string, cursor_type>>(from, limit);
+    }
+
+    /// The page `scan` returns, with each item's expiry
+    /// (`expiry_scannable_store`): a page's values and their `PTTL`s are read
+    /// together in one `MULTI`/`EXEC`, one round trip, instead of one `PTTL`
+    /// per key.
+    [[nodiscard]] expiring_scan_page<std::string, std::string, cursor_type> scan_with_expiry(
+        const cursor_type& from, std::size_t limit) {
+        return scan_into<expiring_scan_page<std::string, std::string, cursor_type>>(from, limit);
     }
 
     /// The `n` live keys of smallest `key_sample_hash` and the number of live
@@ -291,6 +270,87 @@ private:
             c.pending.emplace_back(keys->element[i]->str, keys->element[i]->len);
         }
         return true;
+    }
+
+    /// The page of `scan` (or of `scan_with_expiry` when `Page` has
+    /// expiries) at `from`.
+    template <class Page>
+    Page scan_into(const cursor_type& from, std::size_t limit) {
+        Page page;
+        cursor_type c = from;
+        std::set<std::string> seen;
+        std::vector<std::string> keys;  // full keys, distinct, to read in one MGET
+        bool complete = false;
+        while (page.items.size() < limit && !complete) {
+            keys.clear();
+            while (keys.size() < limit - page.items.size()) {
+                if (c.pending.empty()) {
+                    if (!list_more(c, limit)) {
+                        complete = true;
+                        break;
+                    }
+                    continue;
+                }
+                std::string k = std::move(c.pending.back());
+                c.pending.pop_back();
+                if (seen.insert(k).second) keys.push_back(std::move(k));
+            }
+            append_live(page, keys);
+        }
+        if (limit == 0 || !c.pending.empty() || !(c.started && c.redis_cursor == "0"))
+            page.next = std::move(c);
+        return page;
+    }
+
+    /// Appends to `page` each of `full_keys` (prefixed) that holds a value:
+    /// read by one `MGET`, or, for a page with expiries, by `MGET` and one
+    /// `PTTL` per key in one `MULTI`/`EXEC` (so no write falls between a
+    /// value and its expiry), pipelined in one round trip.
+    template <class Page>
+    void append_live(Page& page, std::span<const std::string> full_keys) {
+        const auto append = [&](std::size_t i, std::optional<std::string> value) {
+            if (!value) return false;
+            page.items.emplace_back(full_keys[i].substr(options_.key_prefix.size()),
+                                    std::move(*value));
+            return true;
+        };
+        if constexpr (requires { page.expiries; }) {
+            if (full_keys.empty()) return;
+            std::vector<std::vector<std::string_view>> commands{{"MULTI"}, {"MGET"}};
+            commands.reserve(full_keys.size() + 3);
+            for (const auto& k : full_keys) {
+                commands[1].emplace_back(k);
+                commands.push_back({"PTTL", k});
+            }
+            commands.push_back({"EXEC"});
+            const auto replies = connection_.pipeline(commands, "scan");
+            const auto now = expiry_clock::now();
+            const redisReply& exec = *replies.back();
+            if (exec.type != REDIS_REPLY_ARRAY || exec.elements != full_keys.size() + 1 ||
+                exec.element[0]->type != REDIS_REPLY_ARRAY ||
+                exec.element[0]->elements != full_keys.size()) {
+                throw redis_error(fmt::format(
+                    "redis: scan on {}: MULTI/EXEC of MGET and PTTL gave an unexpected reply",
+                    connection_.url()));
+            }
+            for (std::size_t i = 0; i < full_keys.size(); ++i) {
+                if (append(i, value_of(*exec.element[0]->element[i]))) {
+                    page.expiries.push_back(expiry_after(exec.element[i + 1]->integer, now));
+                }
+            }
+        } else {
+            auto values = values_of(full_keys, "scan");
+            for (std::size_t i = 0; i < full_keys.size(); ++i) append(i, std::move(values[i]));
+        }
+    }
+
+    /// The expiry of a key whose `PTTL` was `ms` at `now`: none for -1 (no
+    /// expiry) and -2 (no key).
+    static std::optional<expiry_clock::time_point> expiry_after(long long ms,
+                                                                expiry_clock::time_point now) {
+        if (ms < 0) return std::nullopt;
+        return std::chrono::time_point_cast<expiry_clock::duration>(now +
+                                                                    std::chrono::milliseconds(ms));
     }
 
     /// `MGET` of `full_keys` (prefixed); `what` names the call in errors.
