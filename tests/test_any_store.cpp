@@ -1,5 +1,7 @@
-// any_store: the conformance suite through the type-erased store, a time to
-// live refused by an engine without expiry, and cursors as bytes.
+// any_store: the conformance suite through the type-erased store (over an
+// engine that scans with expiries, one without expiry, one with expiry whose
+// scans do not carry it), a time to live refused by an engine without
+// expiry, and cursors as bytes.
 #include <dualstore/any_store.hpp>
 #include <dualstore/backfill/backfill.hpp>
 
@@ -29,6 +31,17 @@ private:
     kv inner_;
 };
 
+/// A memory store with times to live whose scans carry no expiries (its
+/// `scan_with_expiry` hidden): `any_store` pairs each record it scans with
+/// the record's `expiry`.
+class no_page_expiry_store : public kv {
+public:
+    using kv::kv;
+    void scan_with_expiry() = delete;
+};
+static_assert(ds::expiring_store<no_page_expiry_store> &&
+              !ds::expiry_scannable_store<no_page_expiry_store>);
+
 struct any_memory_factory {
     using store = ds::any_store;
     static constexpr bool scan_stable_under_writes = true;
@@ -46,7 +59,19 @@ struct any_no_ttl_factory {
         return std::make_unique<store>(store::make<no_ttl_store>("no-ttl"));
     }
 };
-using conformance_factories = std::tuple<any_memory_factory, any_no_ttl_factory>;
+struct any_no_page_expiry_factory {
+    using store = ds::any_store;
+    static constexpr bool scan_stable_under_writes = true;
+    std::unique_ptr<store> make() {
+        return std::make_unique<store>(store::make<no_page_expiry_store>("no-page-expiry"));
+    }
+    std::unique_ptr<store> make_with_clock(kv::clock_function now) {
+        return std::make_unique<store>(
+            store::make<no_page_expiry_store>("no-page-expiry", std::move(now)));
+    }
+};
+using conformance_factories =
+    std::tuple<any_memory_factory, any_no_ttl_factory, any_no_page_expiry_factory>;
 
 #include "conformance/store_conformance.hpp"
 
