@@ -54,6 +54,7 @@ std::string error_of(Make make) {
 struct redis_factory {
     using store = redis;
     static constexpr bool scan_stable_under_writes = false;  // SCAN may repeat keys on a resize
+    static constexpr bool relative_expiry = true;            // PTTL, dated at each call
     std::unique_ptr<store> make() { return fresh_store(); }
 };
 
