@@ -105,6 +105,25 @@ struct scan_only_store {
     auto scan(const cursor_type& c, std::size_t n) { return inner.scan(c, n); }
 };
 
+/// A `std::mutex` that counts how often mutexes of its type were locked:
+/// what a class that takes its mutex as a template parameter locks.
+class counting_mutex {
+public:
+    void lock() {
+        mutex_.lock();
+        ++locks();
+    }
+    void unlock() { mutex_.unlock(); }
+    /// Locks of every `counting_mutex` so far.
+    static std::atomic<long>& locks() {
+        static std::atomic<long> count{0};
+        return count;
+    }
+
+private:
+    std::mutex mutex_;
+};
+
 /// A fresh directory under the system's temporary directory, removed with the object.
 class temp_dir {
 public:

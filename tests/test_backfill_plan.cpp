@@ -9,6 +9,7 @@
 #include <dualstore/testing/manual_clock.hpp>
 #include <dualstore/testing/memory_store.hpp>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -59,6 +60,26 @@ TEST_CASE("backfill_plan: a failed job stops its dependants, independent jobs st
     REQUIRE(report.failed.size() == 1);
     CHECK(report.failed[0] == std::pair<std::string, std::string>{"users", "target down"});
     CHECK(report.not_started == std::vector<std::string>{"orders", "order_items"});
+}
+
+namespace {
+/// A job that can be moved and not copied, as a plan of any `Job` type holds.
+struct move_only_job {
+    std::unique_ptr<std::vector<std::string>> ran;  // owned until the job runs
+    std::vector<std::string>* log;
+    void operator()() { log->push_back(ran->front()); }
+};
+}  // namespace
+
+TEST_CASE("basic_backfill_plan: a plan of move-only jobs runs each once, in order", "[plan]") {
+    std::vector<std::string> log;
+    const auto job = [&](std::string name) {
+        return move_only_job{std::make_unique<std::vector<std::string>>(1, std::move(name)), &log};
+    };
+    ds::basic_backfill_plan<move_only_job> plan;
+    plan.add("second", job("second"), {"first"}).add("first", job("first"));
+    CHECK(plan.run().ok());
+    CHECK(log == std::vector<std::string>{"first", "second"});
 }
 
 TEST_CASE("progress_bar: redraws one line on a terminal, logs periodic lines otherwise",

@@ -4,6 +4,7 @@
 #include "support.hpp"
 
 #include <atomic>
+#include <memory>
 #include <thread>
 
 namespace {
@@ -71,6 +72,21 @@ TEST_CASE("concurrency: parallel writes on a one-thread pool still finish (the c
     hammer(store);
     check_no_lost_write(a);
     check_no_lost_write(b);
+}
+
+TEST_CASE("concurrency: a thread_pool of move-only tasks runs every task once, on its workers",
+          "[concurrency][thread_pool]") {
+    struct task {
+        std::unique_ptr<int> value;
+        std::atomic<int>* sum;
+        void operator()() { *sum += *value; }
+    };
+    std::atomic<int> sum{0};
+    {
+        ds::basic_thread_pool<task> pool(2);
+        for (int i = 1; i <= 100; ++i) pool.execute(task{std::make_unique<int>(i), &sum});
+    }  // the destructor runs what is queued, then joins
+    CHECK(sum == 5050);
 }
 
 TEST_CASE("concurrency: secondary faults from 8 threads are all sunk, none thrown",

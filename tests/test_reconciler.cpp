@@ -748,13 +748,15 @@ TEST_CASE(
 }
 
 TEMPLATE_TEST_CASE("lease locks: exclusive until released or lapsed, release needs the token",
-                   "[lease]", ds::memory_lease_lock, ds::kv_lease_lock<kv>) {
+                   "[lease]", ds::memory_lease_lock, ds::basic_memory_lease_lock<counting_mutex>,
+                   ds::kv_lease_lock<kv>) {
     auto now = std::chrono::system_clock::time_point(std::chrono::hours(500'000));
     const auto clock = [&] { return now; };
     kv backing;
+    const long locks_before = counting_mutex::locks();
     auto lock = [&] {
-        if constexpr (std::is_same_v<TestType, ds::memory_lease_lock>) {
-            return ds::memory_lease_lock{clock};
+        if constexpr (!std::is_same_v<TestType, ds::kv_lease_lock<kv>>) {
+            return TestType{clock};
         } else {
             return ds::kv_lease_lock<kv>{backing, "lease:", clock};
         }
@@ -779,14 +781,18 @@ TEMPLATE_TEST_CASE("lease locks: exclusive until released or lapsed, release nee
     CHECK_FALSE(lock.release(*first));  // the old holder cannot release the new lease
     CHECK(lock.release(*second));
     CHECK(lock.try_acquire("job", std::chrono::seconds(10)));
+    if constexpr (std::is_same_v<TestType, ds::basic_memory_lease_lock<counting_mutex>>) {
+        CHECK(counting_mutex::locks() - locks_before == 9);  // one per call above
+    }
 }
 
 TEMPLATE_TEST_CASE("lease locks concurrency: of threads racing for a lease, exactly one wins",
-                   "[lease][concurrency]", ds::memory_lease_lock, ds::kv_lease_lock<kv>) {
+                   "[lease][concurrency]", ds::memory_lease_lock,
+                   ds::basic_memory_lease_lock<counting_mutex>, ds::kv_lease_lock<kv>) {
     kv backing;
     auto lock = [&] {
-        if constexpr (std::is_same_v<TestType, ds::memory_lease_lock>) {
-            return ds::memory_lease_lock{};
+        if constexpr (!std::is_same_v<TestType, ds::kv_lease_lock<kv>>) {
+            return TestType{};
         } else {
             return ds::kv_lease_lock<kv>{backing};
         }

@@ -25,6 +25,10 @@ struct memory_queue_maker {
     using queue = ds::memory_retry_queue;
     std::unique_ptr<queue> make() { return std::make_unique<queue>(); }
 };
+struct counted_memory_queue_maker {
+    using queue = ds::basic_memory_retry_queue<counting_mutex>;
+    std::unique_ptr<queue> make() { return std::make_unique<queue>(); }
+};
 struct kv_queue_maker {
     using queue = ds::kv_retry_queue<kv&>;
     static constexpr bool shared_backing = true;  // each object its own claims token
@@ -42,7 +46,8 @@ static_assert(!ds::retry_queue<kv>);
 
 }  // namespace
 
-using queue_makers = std::tuple<memory_queue_maker, kv_queue_maker, plain_queue_maker>;
+using queue_makers =
+    std::tuple<memory_queue_maker, counted_memory_queue_maker, kv_queue_maker, plain_queue_maker>;
 #include "conformance/queue_conformance.hpp"
 
 namespace {
@@ -50,6 +55,19 @@ using namespace std::string_literals;
 using queue_conformance::entry_for;
 using queue_conformance::t0;
 }  // namespace
+
+TEST_CASE("basic_memory_retry_queue: every call locks the queue's own Mutex", "[retry_queue]") {
+    ds::basic_memory_retry_queue<counting_mutex> queue;
+    const long before = counting_mutex::locks();
+    queue.push(entry_for("k"));
+    const auto taken = queue.take(10, t0 + std::chrono::hours(1));
+    REQUIRE(taken.size() == 1);
+    queue.fail(taken.front(), "down", t0);
+    CHECK(queue.size() == 1);
+    queue.ack(taken.front());
+    CHECK(queue.dead_letters().empty());
+    CHECK(counting_mutex::locks() - before == 6);
+}
 
 TEST_CASE("entry encoding: binary-safe and versioned", "[retry_queue][codec]") {
     ds::retry_entry e = entry_for("k\0ey\"'\\\n"s);

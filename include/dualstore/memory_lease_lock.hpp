@@ -16,13 +16,19 @@
 namespace dualstore {
 
 /// A thread-safe `lease_lock` in memory, on an injectable clock.
-class memory_lease_lock {
+///
+/// `Mutex` guards the leases (the alias `memory_lease_lock` takes a
+/// `std::mutex`; any lockable type will do, such as one a test scheduler
+/// controls). Being a class template, its members compile only in a file
+/// that uses them.
+template <class Mutex = std::mutex>
+class basic_memory_lease_lock {
 public:
     /// The clock leases lapse on; empty means `system_clock::now`.
     using clock_fn = std::function<std::chrono::system_clock::time_point()>;
 
     /// A lock on `clock`.
-    explicit memory_lease_lock(clock_fn clock = {}) : clock_(std::move(clock)) {}
+    explicit basic_memory_lease_lock(clock_fn clock = {}) : clock_(std::move(clock)) {}
 
     /// Grants `name` for `duration` unless someone holds it.
     std::optional<lease> try_acquire(std::string_view name, std::chrono::milliseconds duration) {
@@ -57,8 +63,11 @@ public:
 
 private:
     clock_fn clock_;
-    std::mutex mutex_;
+    Mutex mutex_;
     std::map<std::string, lease, std::less<>> leases_;
 };
+
+/// Leases in memory guarded by a `std::mutex`.
+using memory_lease_lock = basic_memory_lease_lock<>;
 
 }  // namespace dualstore

@@ -19,10 +19,17 @@ namespace dualstore {
 /// A retry queue in memory. Thread-safe; entries are taken in identifier
 /// (roughly arrival) order. A claim lapses after `claim_timeout`, so entries
 /// taken by a drainer that never acknowledged them come back.
-class memory_retry_queue {
+///
+/// `Mutex` guards the entries (the alias `memory_retry_queue` takes a
+/// `std::mutex`; any lockable type will do, such as one a test scheduler
+/// controls). Being a class template, its members compile only in a file
+/// that uses them.
+template <class Mutex = std::mutex>
+class basic_memory_retry_queue {
 public:
     /// A queue whose claims lapse after `claim_timeout`.
-    explicit memory_retry_queue(std::chrono::milliseconds claim_timeout = std::chrono::minutes(5))
+    explicit basic_memory_retry_queue(
+        std::chrono::milliseconds claim_timeout = std::chrono::minutes(5))
         : claim_timeout_(claim_timeout) {}
 
     /// Adds `entry` (an identifier is assigned when it has none).
@@ -90,9 +97,12 @@ private:
     };
 
     std::chrono::milliseconds claim_timeout_;
-    mutable std::mutex mutex_;
+    mutable Mutex mutex_;
     std::map<std::string, slot> entries_;
     std::vector<dualstore::dead_letter> dead_;
 };
+
+/// A retry queue in memory guarded by a `std::mutex`.
+using memory_retry_queue = basic_memory_retry_queue<>;
 
 }  // namespace dualstore

@@ -4,6 +4,7 @@
 /// type-erased handle policies keep so any executor with `execute(f)` works.
 
 #include <algorithm>
+#include <concepts>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -11,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -18,19 +20,24 @@ namespace dualstore {
 
 /// A fixed set of worker threads running submitted tasks in FIFO order.
 /// Thread-safe. The destructor runs the tasks already queued, then joins.
-class thread_pool {
+///
+/// `Task` is what a task is: anything called with no arguments that can be
+/// moved (the alias `thread_pool` queues `std::function<void()>`). Being a
+/// class template, its members compile only in a file that uses them.
+template <class Task = std::function<void()>>
+class basic_thread_pool {
 public:
     /// Starts `threads` workers (at least one).
-    explicit thread_pool(std::size_t threads = default_size()) {
+    explicit basic_thread_pool(std::size_t threads = default_size()) {
         threads = std::max<std::size_t>(threads, 1);
         workers_.reserve(threads);
         for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
     }
 
-    thread_pool(const thread_pool&) = delete;
-    thread_pool& operator=(const thread_pool&) = delete;
+    basic_thread_pool(const basic_thread_pool&) = delete;
+    basic_thread_pool& operator=(const basic_thread_pool&) = delete;
 
-    ~thread_pool() {
+    ~basic_thread_pool() {
         {
             std::lock_guard lock(mutex_);
             stopping_ = true;
@@ -41,7 +48,7 @@ public:
 
     /// Queues `task` to run on a worker. A task that throws ends the process
     /// (std::terminate), like a throwing std::thread: wrap what may throw.
-    void execute(std::function<void()> task) {
+    void execute(Task task) {
         {
             std::lock_guard lock(mutex_);
             tasks_.push_back(std::move(task));
@@ -60,7 +67,7 @@ public:
 private:
     void work() {
         for (;;) {
-            std::function<void()> task;
+            Task task;
             {
                 std::unique_lock lock(mutex_);
                 ready_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
@@ -74,14 +81,19 @@ private:
 
     std::mutex mutex_;
     std::condition_variable ready_;
-    std::deque<std::function<void()>> tasks_;
+    std::deque<Task> tasks_;
     bool stopping_ = false;
     std::vector<std::thread> workers_;
 };
 
+/// A pool of `std::function<void()>` tasks.
+using thread_pool = basic_thread_pool<>;
+
 /// The process-wide pool `write::parallel` uses when given no executor;
-/// created on first use.
-inline thread_pool& default_thread_pool() {
+/// created on first use (a template so that only a file that uses it
+/// compiles the pool).
+template <class = void>
+thread_pool& default_thread_pool() {
     static thread_pool pool;
     return pool;
 }
@@ -104,12 +116,14 @@ public:
               static_cast<Executor*>(target)->execute(std::move(f));
           }) {}
 
-    /// Runs `task` on the executor.
-    void execute(std::function<void()> task) const {
+    /// Runs `task` (anything that converts to `std::function<void()>`) on
+    /// the executor.
+    template <std::convertible_to<std::function<void()>> Task>
+    void execute(Task&& task) const {
         if (target_ == nullptr) {
-            default_thread_pool().execute(std::move(task));
+            default_thread_pool().execute(std::forward<Task>(task));
         } else {
-            execute_(target_, std::move(task));
+            execute_(target_, std::forward<Task>(task));
         }
     }
 

@@ -35,11 +35,15 @@ struct plan_report {
 /// dependencies. `run()` orders them topologically (ties by name), runs each
 /// once its dependencies finished, and after a failure runs no job that
 /// depends on it, directly or not, while independent jobs still run.
-class backfill_plan {
+///
+/// `Job` is what a job is: anything called with no arguments (the alias
+/// `backfill_plan` holds `std::function<void()>`). Being a class template,
+/// its members compile only in a file that uses them.
+template <class Job = std::function<void()>>
+class basic_backfill_plan {
 public:
     /// Adds a job; `after` names the jobs it depends on.
-    backfill_plan& add(std::string name, std::function<void()> job,
-                       std::vector<std::string> after = {}) {
+    basic_backfill_plan& add(std::string name, Job job, std::vector<std::string> after = {}) {
         if (jobs_.contains(name))
             throw plan_error(fmt::format("dualstore: backfill_plan: job '{}' added twice", name));
         jobs_.emplace(std::move(name), entry{std::move(job), std::move(after)});
@@ -85,7 +89,7 @@ public:
         plan_report report;
         std::set<std::string> blocked;
         for (const auto& name : order()) {
-            const auto& job = jobs_.at(name);
+            auto& job = jobs_.at(name);
             if (std::ranges::any_of(job.after,
                                     [&](const auto& dep) { return blocked.contains(dep); })) {
                 blocked.insert(name);
@@ -105,10 +109,13 @@ public:
 
 private:
     struct entry {
-        std::function<void()> run;
+        Job run;
         std::vector<std::string> after;
     };
     std::map<std::string, entry> jobs_;
 };
+
+/// A plan of `std::function<void()>` jobs.
+using backfill_plan = basic_backfill_plan<>;
 
 }  // namespace dualstore

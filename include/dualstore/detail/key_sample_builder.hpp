@@ -28,9 +28,14 @@ namespace dualstore::detail {
 /// and a k-minimum-values estimate of how many distinct keys were offered.
 /// A key offered twice (a scan that may repeat keys, or a key two stores
 /// hold) is kept once. O(log n) per offer.
-class key_sample_builder {
+///
+/// A class template only so that its members compile in the files that use
+/// them, not in every file that includes the reconciler; `key_sample_builder`
+/// is its one instance.
+template <class = void>
+class basic_key_sample_builder {
 public:
-    key_sample_builder(std::uint64_t salt, std::size_t n) : salt_(salt), n_(n) {}
+    basic_key_sample_builder(std::uint64_t salt, std::size_t n) : salt_(salt), n_(n) {}
 
     /// Offers one live key.
     void offer(std::string_view key) { offer(key_sample_hash(key, salt_), key); }
@@ -97,6 +102,9 @@ private:
     bool dropped_ = false;  // a distinct key was offered and not kept
     std::set<std::pair<std::uint64_t, std::string>> kept_;  // ascending
 };
+
+/// The key-sample builder.
+using key_sample_builder = basic_key_sample_builder<>;
 
 /// The `n` live keys of smallest `key_sample_hash(key, salt)` of `store`:
 /// its own when it draws samples itself (`key_sampling_store`), else drawn

@@ -73,7 +73,9 @@ namespace detail {
 
 /// The message of an entry a two-store drain cannot repair: it was recorded
 /// by a migration, and only the migration knows which store is authoritative now.
-inline std::string recorded_by_migration(stage recorded) {
+/// (A template so that only a file that drains compiles its formatting.)
+template <class = void>
+std::string recorded_by_migration(stage recorded) {
     return fmt::format(
         "dualstore: drain: this entry was recorded by a migration in stage {} (when the {} was "
         "authoritative); drain it with drain(queue, migration), which repairs from the store "
