@@ -17,10 +17,10 @@ namespace dualstore {
 
 /// A thread-safe `lease_lock` in memory, on an injectable clock.
 ///
-/// `Mutex` guards the leases (the alias `memory_lease_lock` takes a
-/// `std::mutex`; any lockable type will do, such as one a test scheduler
-/// controls). Being a class template, its members compile only in a file
-/// that uses them.
+/// `Mutex` guards the leases: a `std::mutex` in the alias `memory_lease_lock`,
+/// or any type with `lock()` and `unlock()` (one that counts its locks, in a
+/// test). Being a class template, its members compile only in a file that
+/// uses them.
 template <class Mutex = std::mutex>
 class basic_memory_lease_lock {
 public:

@@ -20,10 +20,10 @@ namespace dualstore {
 /// (roughly arrival) order. A claim lapses after `claim_timeout`, so entries
 /// taken by a drainer that never acknowledged them come back.
 ///
-/// `Mutex` guards the entries (the alias `memory_retry_queue` takes a
-/// `std::mutex`; any lockable type will do, such as one a test scheduler
-/// controls). Being a class template, its members compile only in a file
-/// that uses them.
+/// `Mutex` guards the entries: a `std::mutex` in the alias `memory_retry_queue`,
+/// or any type with `lock()` and `unlock()` (one that counts its locks, in a
+/// test). Being a class template, its members compile only in a file that
+/// uses them.
 template <class Mutex = std::mutex>
 class basic_memory_retry_queue {
 public:

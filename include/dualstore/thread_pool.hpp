@@ -21,9 +21,10 @@ namespace dualstore {
 /// A fixed set of worker threads running submitted tasks in FIFO order.
 /// Thread-safe. The destructor runs the tasks already queued, then joins.
 ///
-/// `Task` is what a task is: anything called with no arguments that can be
-/// moved (the alias `thread_pool` queues `std::function<void()>`). Being a
-/// class template, its members compile only in a file that uses them.
+/// `Task` is what a task is: anything default-constructible and movable that
+/// is called with no arguments (the alias `thread_pool` queues
+/// `std::function<void()>`). Being a class template, its members compile
+/// only in a file that uses them.
 template <class Task = std::function<void()>>
 class basic_thread_pool {
 public:
