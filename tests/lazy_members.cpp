@@ -1,7 +1,8 @@
 // Compiled, never linked (ctest: lazy_members). A file that includes the
 // umbrella header compiles the members of the classes below only if it calls
-// them: they are templates for that reason, and their bodies are most of
-// what the umbrella used to cost in compile time. Each line declares an
+// them: they are templates for that reason (their bodies were about a third
+// of what the umbrella added to a file's compile, 39 of 111 MB of g++'s
+// memory). Each line declares an
 // explicit specialization of one such member, which the compiler rejects
 // ("specialization after instantiation") once the umbrella has compiled
 // that member, as a non-template use of one would.
