@@ -8,7 +8,8 @@
 //   beside the streaming full pass: bytes read and time;
 // - a sampled reconciliation at 1% of the same files, the keys scanned or
 //   drawn by SQLite itself (key_sampling_store): bytes read and time; the
-//   same over Redis, whose sample lists keys with SCAN and reads no value.
+//   same over Redis, whose sample lists keys with SCAN and reads no value,
+//   or is hashed on the server by a Lua script (bytes the server sent).
 // Records: DUALSTORE_BENCH_RECORDS (default 20 000; bisection: 10 times as
 // many). One iteration each: the work is seconds long.
 
@@ -37,7 +38,6 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -259,48 +259,32 @@ struct bytes_counted {
         for (const auto& [k, v] : page.items) bytes += k.size() + v.size();
         return page;
     }
+    /// What SQLite sends for a sample it draws in SQL: the sample and the count.
     ds::key_hash_sample sample_keys(std::uint64_t salt, std::size_t n) requires Native {
         auto sample = inner.sample_keys(salt, n);
-        bytes += bytes_of_sample(sample);
+        bytes += 8;
+        for (const auto& [h, k] : sample.smallest) bytes += sizeof h + k.size();
         return sample;
     }
-    /// What the store sends for a sample: SQLite draws it in SQL and sends
-    /// only the sample and the count; Redis lists every key with SCAN (no
-    /// value) and the sample is drawn here.
-    std::uint64_t bytes_of_sample(const ds::key_hash_sample& sample) const {
-        std::uint64_t b = 8;  // the count
-        if constexpr (std::is_same_v<Store, ad::redis_store>) {
-            return b + sample.keys * keys_size_per_key;
-        } else {
-            for (const auto& [h, k] : sample.smallest) b += sizeof h + k.size();
-            return b;
-        }
-    }
-    std::uint64_t keys_size_per_key = 0;  ///< Redis: the bytes of one key SCAN sends
 };
 
 /// A sampled reconciliation at 1% of `a` and `b` (which hold the same `n`
-/// records of `full_bytes` in all): keys scanned from both stores (`native`
+/// records of `full_bytes` in all): keys scanned from both stores (`Native`
 /// false) or drawn by each store itself, then each sampled key read from
-/// both; bytes read and their share of a full pass's.
-template <class Store>
+/// both; bytes read (by `sent_bytes()` when given: what the server says it
+/// sent; else counted by `bytes_counted`) and their share of a full pass's.
+template <bool Native, class Store, class SentBytes>
 void sampled_reconciliation(benchmark::State& state, Store& a, Store& b, std::uint64_t n,
-                            std::uint64_t full_bytes, std::uint64_t key_bytes) {
+                            std::uint64_t full_bytes, SentBytes sent_bytes) {
     std::uint64_t read = 0, checked = 0;
-    const auto run = [&]<bool Native>(std::bool_constant<Native>) {
-        bytes_counted<Store, Native> counted_a{a, 0, key_bytes}, counted_b{b, 0, key_bytes};
+    for (auto _ : state) {
+        checked = 0;
+        const auto sent_before = sent_bytes();
+        bytes_counted<Store, Native> counted_a{a, 0}, counted_b{b, 0};
         ds::kv_reconciler reconciler(counted_a, counted_b, {.batch_size = 1000});
         const auto keys = reconciler.list_sample_keys(ds::reconcile_mode::sampled, n / 100);
         for (const auto& key : keys) checked += reconciler.reconcile(key).in_sync ? 1 : 0;
-        read = counted_a.bytes + counted_b.bytes;
-    };
-    for (auto _ : state) {
-        checked = 0;
-        if (state.range(0) == 1) {
-            run(std::true_type{});
-        } else {
-            run(std::false_type{});
-        }
+        read = sent_before ? sent_bytes() - sent_before : counted_a.bytes + counted_b.bytes;
     }
     if (checked != n / 100) return state.SkipWithError("the sample was not all in sync");
     state.counters["records"] = static_cast<double>(n);
@@ -313,19 +297,39 @@ void sampled_reconciliation(benchmark::State& state, Store& a, Store& b, std::ui
 /// bottom-k drawn in SQL (arg 1) or keys scanned (arg 0).
 void sqlite_sampled_reconciliation(benchmark::State& state) {
     equal_sqlite_files files;
-    sampled_reconciliation(state, files.a, files.b, files.n, files.full_bytes, 0);
+    const auto counted = [] { return std::uint64_t{0}; };
+    if (state.range(0) == 1) {
+        sampled_reconciliation<true>(state, files.a, files.b, files.n, files.full_bytes, counted);
+    } else {
+        sampled_reconciliation<false>(state, files.a, files.b, files.n, files.full_bytes, counted);
+    }
+}
+
+/// `total_net_output_bytes` of the Redis server at `url`: every byte it has
+/// sent to clients (the `INFO` reply itself included, under 2 kB).
+std::uint64_t redis_sent_bytes(const std::string& url) {
+    ad::redis_connection connection(url, {});
+    const auto r = connection.command({"INFO", "stats"}, "info");
+    const std::string_view info(r->str, r->len);
+    constexpr std::string_view field = "total_net_output_bytes:";
+    const auto at = info.find(field) + field.size();
+    return std::stoull(std::string(info.substr(at, info.find('\r', at) - at)));
 }
 
 /// Two Redis key prefixes of 10 x DUALSTORE_BENCH_RECORDS records each,
-/// sampled at 1%: keys listed by SCAN without their values (arg 1) or
-/// scanned with their values (arg 0).
+/// sampled at 1%: keys and values scanned (arg 0), keys listed by SCAN and
+/// sampled in the client (arg 1, `redis_key_sampling::in_client`), or
+/// hashed on the server by the sample script (arg 2, `on_server`). Bytes
+/// read: what the server says it sent, beside the records' own bytes.
 void redis_sampled_reconciliation(benchmark::State& state) {
     const auto url = env("DUALSTORE_REDIS_URL");
     if (!url) return state.SkipWithError("DUALSTORE_REDIS_URL is not set");
     const auto n = records() * 10;
     const auto items = make_records(n);
-    ad::redis_store a(*url, {.key_prefix = fresh("sample-a") + ":"});
-    ad::redis_store b(*url, {.key_prefix = fresh("sample-b") + ":"});
+    const auto sampling =
+        state.range(0) == 2 ? ad::redis_key_sampling::on_server : ad::redis_key_sampling::in_client;
+    ad::redis_store a(*url, {.key_prefix = fresh("sample-a") + ":", .key_sampling = sampling});
+    ad::redis_store b(*url, {.key_prefix = fresh("sample-b") + ":", .key_sampling = sampling});
     std::uint64_t full_bytes = 0;
     for (std::size_t at = 0; at < n; at += 5000) {
         const std::span chunk(items.data() + at, std::min<std::size_t>(5000, n - at));
@@ -333,9 +337,12 @@ void redis_sampled_reconciliation(benchmark::State& state) {
         b.put_many(chunk);
     }
     for (const auto& [k, v] : items) full_bytes += 2 * (k.size() + v.size());
-    // Each SCAN reply carries the prefixed key.
-    const std::uint64_t key_bytes = items.front().first.size() + fresh("sample-a").size() + 1;
-    sampled_reconciliation(state, a, b, n, full_bytes, key_bytes);
+    const auto sent = [&] { return redis_sent_bytes(*url); };
+    if (state.range(0) == 0) {
+        sampled_reconciliation<false>(state, a, b, n, full_bytes, sent);
+    } else {
+        sampled_reconciliation<true>(state, a, b, n, full_bytes, sent);
+    }
     for (const auto& [k, v] : items) {
         a.erase(k);
         b.erase(k);
@@ -358,6 +365,6 @@ BENCHMARK(redis_to_postgresql_backfill)->Apply(by_workers);
 BENCHMARK(sqlite_postgresql_reconciliation)->Apply(by_workers);
 BENCHMARK(sqlite_bisection_diff)->Apply(once)->ArgName("bisect")->Arg(0)->Arg(1);
 BENCHMARK(sqlite_sampled_reconciliation)->Apply(once)->ArgName("native")->Arg(0)->Arg(1);
-BENCHMARK(redis_sampled_reconciliation)->Apply(once)->ArgName("native")->Arg(0)->Arg(1);
+BENCHMARK(redis_sampled_reconciliation)->Apply(once)->ArgName("sampled")->Arg(0)->Arg(1)->Arg(2);
 
 BENCHMARK_MAIN();

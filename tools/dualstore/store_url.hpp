@@ -4,7 +4,7 @@
 //
 //   sqlite:PATH[#table=T]          gdbm:PATH          lmdb:PATH[#database=D]
 //   rocksdb:PATH                   redis://[[user]:password@]host[:port][/db][#prefix=P]
-//   unix:///path/redis.sock[?db=N][#prefix=P]
+//   unix:///path/redis.sock[?db=N][#prefix=P]   (Redis also [&sampling=client|server])
 //   postgresql://... (a libpq URI) or postgresql:DSN (key=value ...), [#table=T]
 //
 // A URL is never echoed with its password: errors quote redact_secrets(url).
@@ -24,6 +24,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -38,20 +40,54 @@ struct usage_error : std::runtime_error {
 /// The forms open_store accepts, for messages and --help.
 inline constexpr std::string_view url_forms =
     "sqlite:PATH[#table=T], gdbm:PATH, lmdb:PATH[#database=D], rocksdb:PATH, "
-    "redis://[[user]:password@]host[:port][/db][#prefix=P], unix:///path.sock[?db=N][#prefix=P], "
+    "redis://[[user]:password@]host[:port][/db][#prefix=P][&sampling=client|server], "
+    "unix:///path.sock[?db=N][#prefix=P][&sampling=client|server], "
     "postgresql://...[#table=T] or postgresql:DSN[#table=T]";
 
-/// The engine's option in the fragment (`#name=value`), or `fallback`.
+/// The engine's option `name` in the fragment (`#name=value`, several
+/// joined by `&`), or `fallback`. `known` lists every option this engine
+/// takes (empty: `name` alone); any other is a usage_error naming them.
 inline std::string fragment_option(std::string_view fragment, std::string_view name,
-                                   std::string_view url, std::string fallback) {
-    if (fragment.empty()) return fallback;
-    const auto eq = fragment.find('=');
-    if (eq == std::string_view::npos || fragment.substr(0, eq) != name ||
-        eq + 1 == fragment.size()) {
-        throw usage_error(fmt::format("{:?}: unknown option '#{}' (this engine takes #{}=...)",
-                                      dualstore::redact_secrets(url), fragment, name));
+                                   std::string_view url, std::string fallback,
+                                   std::initializer_list<std::string_view> known = {}) {
+    const std::initializer_list<std::string_view> only_name{name};
+    const auto names = known.size() == 0 ? only_name : known;
+    std::string value = std::move(fallback);
+    while (!fragment.empty()) {
+        const auto amp = fragment.find('&');
+        const auto option = fragment.substr(0, amp);
+        fragment = amp == std::string_view::npos ? std::string_view{} : fragment.substr(amp + 1);
+        const auto eq = option.find('=');
+        const auto option_name = option.substr(0, std::min(eq, option.size()));
+        if (eq == std::string_view::npos || eq + 1 == option.size() ||
+            std::ranges::find(names, option_name) == names.end()) {
+            std::string takes;
+            for (const auto k : names)
+                takes += fmt::format("{}#{}=...", takes.empty() ? "" : ", ", k);
+            throw usage_error(fmt::format("{:?}: unknown option '#{}' (this engine takes {})",
+                                          dualstore::redact_secrets(url), option, takes));
+        }
+        if (option_name == name) value = std::string(option.substr(eq + 1));
     }
-    return std::string(fragment.substr(eq + 1));
+    return value;
+}
+
+/// A Redis store's options from the fragment: `#prefix=P` (the key prefix)
+/// and `#sampling=client|server` (where `sample_keys` hashes the keys).
+inline dualstore::adapters::redis_options redis_fragment_options(std::string_view fragment,
+                                                                 std::string_view url) {
+    namespace ad = dualstore::adapters;
+    const auto option = [&](std::string_view name, std::string fallback) {
+        return fragment_option(fragment, name, url, std::move(fallback), {"prefix", "sampling"});
+    };
+    const auto sampling = option("sampling", "client");
+    if (sampling != "client" && sampling != "server") {
+        throw usage_error(fmt::format("{:?}: #sampling={} is neither client nor server",
+                                      dualstore::redact_secrets(url), sampling));
+    }
+    return {.key_prefix = option("prefix", ""),
+            .key_sampling = sampling == "server" ? ad::redis_key_sampling::on_server
+                                                 : ad::redis_key_sampling::in_client};
 }
 
 /// A URL cut into its parts: `scheme:rest#fragment`.
@@ -124,9 +160,8 @@ inline dualstore::any_store open_store(std::string_view url) {
     }
 #endif
     if (u.is_redis()) {
-        return ds::any_store::make<ad::redis_store>(
-            name, address,
-            ad::redis_options{.key_prefix = fragment_option(fragment, "prefix", url, "")});
+        return ds::any_store::make<ad::redis_store>(name, address,
+                                                    redis_fragment_options(fragment, url));
     }
     if (u.is_postgresql()) {
         return ds::any_store::make<ad::postgresql_store>(

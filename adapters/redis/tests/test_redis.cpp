@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <memory>
+#include <set>
 #include <thread>
 #include <tuple>
 
@@ -192,6 +193,173 @@ TEST_CASE("redis: stores with different prefixes do not see each other's keys", 
     a->put("k", "a");
     CHECK(b->get("k") == std::nullopt);
     CHECK(b->scan({}, 100).items.empty());
+}
+
+/// The `n` keys of smallest `key_sample_hash` among `keys`, ascending.
+std::vector<std::pair<std::uint64_t, std::string>> smallest_of(const std::vector<std::string>& keys,
+                                                               std::uint64_t salt, std::size_t n) {
+    std::vector<std::pair<std::uint64_t, std::string>> smallest;
+    for (const auto& k : keys) smallest.emplace_back(ds::key_sample_hash(k, salt), k);
+    std::ranges::sort(smallest);
+    smallest.resize(std::min(n, smallest.size()));
+    return smallest;
+}
+
+TEST_CASE(
+    "redis: key samples hashed on the server equal the client's: binary keys, keys of one and "
+    "two MD5 blocks, a prefix with glob specials",
+    "[redis][sample]") {
+    const auto prefix = "s*[?]\\" + fresh_prefix();
+    ds::adapters::redis_store in_client(server_url(), {.key_prefix = prefix});
+    ds::adapters::redis_store on_server(
+        server_url(),
+        {.key_prefix = prefix, .key_sampling = ds::adapters::redis_key_sampling::on_server});
+    fresh_store()->put("other prefix", "v");  // not listed
+    std::vector<std::string> keys{"nul\0in key"s, "\xff\x80"s, "a"s, ""s};
+    // Salt and key fill 55, 56, 63, 64 and 120 bytes: padding in one block or two.
+    for (const std::size_t size : {47U, 48U, 55U, 56U, 112U}) keys.emplace_back(size, 'k');
+    for (int i = 0; i < 600; ++i) keys.push_back(fmt::format("key:{}", i));
+    for (const auto& k : keys) in_client.put(k, "v");
+    for (const std::size_t n : {0U, 1U, 10U, 100U, 400U, 5000U}) {
+        for (const std::uint64_t salt : {0ULL, 42ULL, ~0ULL}) {
+            CAPTURE(n, salt);
+            const auto sample = on_server.sample_keys(salt, n);
+            CHECK(sample.keys == keys.size());
+            CHECK(sample.smallest == smallest_of(keys, salt, n));
+            CHECK(in_client.sample_keys(salt, n).smallest == sample.smallest);
+        }
+    }
+}
+
+TEST_CASE("redis: the sample script sends back the keys whose hash is in its range, and counts all",
+          "[redis][sample]") {
+    auto store = fresh_store();
+    const auto prefix = fresh_prefix();
+    ds::adapters::redis_store prefixed(server_url(), {.key_prefix = prefix});
+    std::vector<std::string> keys;
+    for (int i = 0; i < 300; ++i) keys.push_back(fmt::format("key:{}", i));
+    for (const auto& k : keys) prefixed.put(k, "v");
+    const std::uint64_t salt = 7;
+    const auto sorted = smallest_of(keys, salt, keys.size());
+    // Above the 10th hash (excluded), up to the 40th (included): 30 keys.
+    const auto above = sorted[9].first, upper = sorted[39].first;
+    auto& connection = prefixed.connection();
+    const auto sha =
+        connection.command({"SCRIPT", "LOAD", ds::adapters::redis_sampling::script}, "load");
+    const std::string salt_bytes("\0\0\0\0\0\0\0\x07", 8);
+    const auto half = [](std::uint64_t v, int shift) {
+        return std::to_string((v >> shift) & 0xffffffffU);
+    };
+    const std::vector<std::string> range{salt_bytes, half(above, 32), half(above, 0),
+                                         half(upper, 32), half(upper, 0)};
+    const auto pattern = prefix + "*";
+    const auto prefix_length = std::to_string(prefix.size());
+    std::string cursor = "0";
+    std::int64_t listed = 0;
+    std::vector<std::pair<std::uint64_t, std::string>> found;
+    do {
+        std::vector<std::string_view> args{
+            "EVALSHA",    std::string_view(sha->str, sha->len), "0", cursor, pattern, "50",
+            prefix_length};
+        args.insert(args.end(), range.begin(), range.end());
+        const auto r = connection.command(args, "sample pass");
+        cursor.assign(r->element[0]->str, r->element[0]->len);
+        listed += r->element[1]->integer;
+        for (std::size_t i = 2; i < r->elements; i += 2) {
+            found.emplace_back(
+                std::stoull(std::string(r->element[i]->str, r->element[i]->len), nullptr, 16),
+                std::string(r->element[i + 1]->str, r->element[i + 1]->len));
+        }
+    } while (cursor != "0");
+    std::ranges::sort(found);
+    CHECK(listed == 300);
+    CHECK(found == std::vector(sorted.begin() + 10, sorted.begin() + 40));
+    CHECK(store->sample_keys(salt, 5).keys == 0);  // another prefix's keys are not listed
+}
+
+TEST_CASE(
+    "redis: a key sample hashed on the server beside a writer keeps every key present "
+    "throughout that hashes below its largest",
+    "[redis][sample]") {
+    const auto prefix = fresh_prefix();
+    const ds::adapters::redis_options options{
+        .key_prefix = prefix, .key_sampling = ds::adapters::redis_key_sampling::on_server};
+    ds::adapters::redis_store sampler(server_url(), options);
+    ds::adapters::redis_store writer_store(server_url(), options);
+    std::vector<std::string> stable;
+    for (int i = 0; i < 2000; ++i) stable.push_back(fmt::format("stable:{}", i));
+    for (const auto& k : stable) sampler.put(k, "v");
+    std::atomic<bool> stop{false};
+    std::thread writer([&] {
+        // Transient keys come and go, and a resize may make SCAN repeat keys.
+        for (int i = 0; !stop.load(); ++i) {
+            writer_store.put(fmt::format("transient:{}", i), "v");
+            if (i >= 50) writer_store.erase(fmt::format("transient:{}", i - 50));
+        }
+    });
+    for (const std::uint64_t salt : {1ULL, 2ULL, 3ULL}) {
+        const auto sample = sampler.sample_keys(salt, 50);
+        REQUIRE(sample.smallest.size() == 50);
+        const auto largest = sample.smallest.back().first;
+        std::set<std::string> sampled;
+        for (const auto& [h, k] : sample.smallest) sampled.insert(k);
+        for (const auto& k : stable) {
+            if (ds::key_sample_hash(k, salt) <= largest) CHECK(sampled.contains(k));
+        }
+        CHECK(sample.keys >= stable.size());
+    }
+    stop = true;
+    writer.join();
+}
+
+TEST_CASE("redis: a server-side sample whose range holds too few keys widens it until it holds n",
+          "[redis][sample]") {
+    std::vector<std::string> keys;
+    for (int i = 0; i < 1000; ++i) keys.push_back(fmt::format("key:{}", i));
+    const std::uint64_t salt = 3;
+    struct pass_record {
+        std::optional<std::uint64_t> above;
+        std::uint64_t upper;
+        std::size_t offered;
+    };
+    std::vector<pass_record> passes;
+    const auto pass = [&](std::optional<std::uint64_t> above, std::uint64_t upper, auto offer) {
+        std::size_t offered = 0;
+        for (const auto& k : keys) {
+            const auto h = ds::key_sample_hash(k, salt);
+            if ((!above || h > *above) && h <= upper) {
+                offer(h, k);
+                ++offered;
+            }
+        }
+        passes.push_back({above, upper, offered});
+        return std::uint64_t{keys.size()};
+    };
+    SECTION("a count that was right: one pass, about n + 4 sqrt(n) keys sent") {
+        const auto sample = ds::adapters::redis_sampling::draw(salt, 25, 1000, pass);
+        CHECK(sample.smallest == smallest_of(keys, salt, 25));
+        CHECK(sample.keys == 1000);
+        REQUIRE(passes.size() == 1);
+        CHECK(passes[0].offered >= 25);
+        CHECK(passes[0].offered <= 70);  // 25 + 4 x 5 + 8 = 53 expected
+    }
+    SECTION("a count 100 times too high (keys deleted since): wider ranges, each above the last") {
+        const auto sample = ds::adapters::redis_sampling::draw(salt, 25, 100'000, pass);
+        CHECK(sample.smallest == smallest_of(keys, salt, 25));
+        CHECK(sample.keys == 1000);
+        REQUIRE(passes.size() >= 2);
+        for (std::size_t i = 1; i < passes.size(); ++i) {
+            CHECK(passes[i].above == passes[i - 1].upper);
+            CHECK(passes[i].upper >= 2 * passes[i - 1].upper);
+        }
+    }
+    SECTION("fewer keys than n: every key, counted exactly") {
+        keys.resize(10);
+        const auto sample = ds::adapters::redis_sampling::draw(salt, 25, 10, pass);
+        CHECK(sample.smallest == smallest_of(keys, salt, 25));
+        CHECK(sample.keys == 10);
+        CHECK(passes.size() == 1);
+    }
 }
 
 TEST_CASE("redis: a command on a stalled server times out with a clear error", "[redis][errors]") {

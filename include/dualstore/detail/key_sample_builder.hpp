@@ -70,6 +70,9 @@ public:
         }
     }
 
+    /// How many keys it keeps (at most `n`).
+    [[nodiscard]] std::size_t size() const noexcept { return kept_.size(); }
+
     /// How many distinct keys were offered: exact while every key offered is
     /// still kept; otherwise the k-minimum-values estimate (the n-1 kept
     /// keys below the n-th smallest hash are that fraction of 2^64), never

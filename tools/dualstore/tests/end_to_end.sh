@@ -108,6 +108,12 @@ if [ -n "${DUALSTORE_REDIS_URL:-}" ] && [ -n "${DUALSTORE_PG_DSN:-}" ]; then
   expect 0 "scanned 301, written 301.* complete" "$tool" copy "$redis" "$pg" --conflict overwrite --progress
   expect 0 "301 matching, 0 mismatched" "$tool" diff "$redis" "$pg"
   expect 0 '"checked": 301' "$tool" diff "$pg" "$redis" --json
+  # A sample hashed on the Redis server is the one hashed here.
+  expect 0 "50 keys checked: 50 matching" "$tool" diff "$redis" "$pg" --sample 50 --seed 9
+  expect 0 "50 keys checked: 50 matching" "$tool" diff "$redis&sampling=server" "$pg" --sample 50 --seed 9
+  expect 2 "#sampling=fast is neither client nor server" "$tool" diff "$redis&sampling=fast" "$pg"
+  expect 2 "unknown option '#colour=red' \\(this engine takes #prefix=\.\.\., #sampling=\.\.\.\)" \
+    "$tool" diff "$redis&colour=red" "$pg"
 
   # The digests of SQLite and PostgreSQL agree on equal data.
   pg_copy="postgresql:$DUALSTORE_PG_DSN#table=dualstore_tool_e2e_bisect_$$"

@@ -22,9 +22,21 @@
 
 namespace dualstore::adapters {
 
+/// Where `redis_store::sample_keys` hashes the keys it samples.
+enum class redis_key_sampling {
+    /// In the client: `SCAN` sends every key (not the values) and the client
+    /// keeps the sample; the server spends only the `SCAN`.
+    in_client,
+    /// On the server, in a Lua script: only about the sample is sent; the
+    /// server spends about 10 µs a key (Lua's MD5), in slices of about 1 ms.
+    on_server,
+};
+
 /// How a `redis_store` connects.
 struct redis_options {
     std::string key_prefix{};  ///< prepended to every key (several stores in one database)
+    /// Where `redis_store::sample_keys` hashes keys (`redis_store` only).
+    redis_key_sampling key_sampling = redis_key_sampling::in_client;
     std::chrono::milliseconds connect_timeout =
         std::chrono::seconds(2);  ///< per connection attempt
     std::chrono::milliseconds command_timeout = std::chrono::seconds(2);  ///< per command

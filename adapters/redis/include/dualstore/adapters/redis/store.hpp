@@ -4,12 +4,13 @@
 /// kv, scannable (resumable), expiring (native TTL; scans read each key's
 /// expiry with its value), conditional (`SET NX`, and `SET NX PX` for
 /// `conditional_expiring_store`), batch (MGET, pipelined SETs) and
-/// key-sampling (`SCAN`, no values) stores.
+/// key-sampling (`SCAN`, no values; or hashed on the server by a Lua
+/// script) stores.
 
 #include <dualstore/adapters/redis/connection.hpp>
+#include <dualstore/adapters/redis/key_sample.hpp>
 #include <dualstore/concepts.hpp>
 #include <dualstore/detail/batch_ttls.hpp>
-#include <dualstore/detail/key_sample_builder.hpp>
 #include <dualstore/error.hpp>
 
 #include <fmt/format.h>
@@ -159,12 +160,20 @@ public:
     }
 
     /// The `n` live keys of smallest `key_sample_hash` and the number of live
-    /// keys (`key_sampling_store`): lists the keys with `SCAN` and reads no
-    /// value, so a sampled reconciliation transfers the keys, not the data.
-    /// A key `SCAN` lists twice (its table resized meanwhile) is sampled
-    /// once; it is counted once too unless the store holds more than `n`
-    /// keys, when the count is the keys `SCAN` listed.
+    /// keys (`key_sampling_store`). Reads no value. With
+    /// `redis_key_sampling::in_client` (the default) `SCAN` lists every key
+    /// and the sample is kept here: a sampled reconciliation transfers the
+    /// keys, not the data. With `on_server` a Lua script hashes the keys on
+    /// the server (see `redis/key_sample.hpp`): one pass counts the keys,
+    /// one more sends back the keys in a hash range sized for about
+    /// `n + 4√n` of them (a further pass in the rare case it finds fewer
+    /// than `n`), so the transfer is about the sample. A key `SCAN` lists
+    /// twice (its table resized meanwhile) is sampled once; it is counted
+    /// once too unless the store holds more than `n` keys, when the count
+    /// is the keys `SCAN` listed.
     [[nodiscard]] key_hash_sample sample_keys(std::uint64_t salt, std::size_t n) {
+        if (options_.key_sampling == redis_key_sampling::on_server)
+            return sample_keys_on_server(salt, n);
         detail::key_sample_builder sample(salt, n);
         cursor_type c;
         while (list_more(c, sample_scan_count)) {
@@ -253,6 +262,79 @@ private:
 
     /// Keys asked of Redis per `SCAN` while sampling (`COUNT`, a hint).
     static constexpr std::size_t sample_scan_count = 1000;
+
+    /// `sample_keys` with `redis_key_sampling::on_server`.
+    key_hash_sample sample_keys_on_server(std::uint64_t salt, std::size_t n) {
+        const std::string sha = load_sample_script();
+        const auto no_offer = [](std::uint64_t, std::string_view) {};
+        const auto counted = sample_pass(sha, nullptr, no_offer);
+        if (n == 0) return {{}, counted};
+        char salt_bytes[8];
+        for (int i = 0; i < 8; ++i) salt_bytes[i] = static_cast<char>(salt >> (56 - 8 * i));
+        return redis_sampling::draw(salt, n, counted, [&](auto above, auto upper, auto offer) {
+            const auto half = [](std::uint64_t v, int shift) {
+                return std::to_string((v >> shift) & 0xffffffffU);
+            };
+            const hash_range range{std::string_view(salt_bytes, 8), above ? half(*above, 32) : "-1",
+                                   above ? half(*above, 0) : "0", half(upper, 32), half(upper, 0)};
+            return sample_pass(sha, &range, offer);
+        });
+    }
+
+    /// The salt and the hash range of a pass of the sample script.
+    struct hash_range {
+        std::string_view salt;
+        std::string above_high, above_low, upper_high, upper_low;
+    };
+
+    /// `SCRIPT LOAD` of the sample script (at each `sample_keys`, so a server
+    /// restarted in between has it); its SHA1.
+    std::string load_sample_script() {
+        const auto r = connection_.command({"SCRIPT", "LOAD", redis_sampling::script},
+                                           "sample_keys: load the script");
+        return {r->str, r->len};
+    }
+
+    /// One pass of the sample script over the prefix's keys: counts them,
+    /// and with a `range`, calls `offer(hash, key)` for each key whose hash
+    /// lies in it. The number of keys listed.
+    template <class Offer>
+    std::uint64_t sample_pass(std::string_view sha, const hash_range* range, Offer offer) {
+        const auto pattern = glob_escape(options_.key_prefix) + "*";
+        const auto count =
+            std::to_string(range ? redis_sampling::hash_page : redis_sampling::count_page);
+        const auto prefix_length = std::to_string(options_.key_prefix.size());
+        const auto unexpected = [&] {
+            return redis_error(
+                fmt::format("redis: sample_keys on {}: the sample script gave an unexpected reply",
+                            connection_.url()));
+        };
+        std::string cursor = "0";
+        std::uint64_t listed = 0;
+        do {
+            std::vector<std::string_view> args{"EVALSHA", sha,   "0",          cursor,
+                                               pattern,   count, prefix_length};
+            if (range) {
+                args.insert(args.end(), {range->salt, range->above_high, range->above_low,
+                                         range->upper_high, range->upper_low});
+            }
+            const auto r = connection_.command(args, "sample_keys");
+            if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 || r->elements % 2 != 0)
+                throw unexpected();
+            cursor.assign(r->element[0]->str, r->element[0]->len);
+            listed += static_cast<std::uint64_t>(r->element[1]->integer);
+            for (std::size_t i = 2; i < r->elements; i += 2) {
+                const std::string_view hex(r->element[i]->str, r->element[i]->len);
+                std::uint64_t hash = 0;
+                if (hex.size() != 16 ||
+                    std::from_chars(hex.data(), hex.data() + 16, hash, 16).ptr != hex.end()) {
+                    throw unexpected();
+                }
+                offer(hash, std::string_view(r->element[i + 1]->str, r->element[i + 1]->len));
+            }
+        } while (cursor != "0");
+        return listed;
+    }
 
     /// One `SCAN` after `c` (asking for about `count` keys, at least 10):
     /// appends the keys it lists to `c.pending`; false, listing nothing, when
