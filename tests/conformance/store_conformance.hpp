@@ -151,11 +151,17 @@ TEMPLATE_LIST_TEST_CASE(
         const bool expiring = conformance::keeps_expiry<TestType>;
         if (expiring) store->put("expiring", "e", std::chrono::hours(1));
         std::optional<typename store_t::cursor_type> cursor{typename store_t::cursor_type{}};
-        std::size_t seen = 0;
+        std::set<std::string> seen;  // a scan that is not stable may list a key twice
         while (cursor) {
             auto with = store->scan_with_expiry(*cursor, 3);
-            const auto plain = store->scan(*cursor, 3);
-            REQUIRE(with.items == plain.items);
+            if constexpr (TestType::scan_stable_under_writes) {
+                REQUIRE(with.items == store->scan(*cursor, 3).items);
+            } else {
+                // Another client's writes may resize the table between two
+                // scans from one cursor (Redis), so they may list other keys:
+                // each item still holds the store's value.
+                for (const auto& [k, v] : with.items) CHECK(store->get(k) == v);
+            }
             REQUIRE(with.expiries.size() == with.items.size());
             for (std::size_t i = 0; i < with.items.size(); ++i) {
                 CAPTURE(with.items[i].first);
@@ -171,10 +177,10 @@ TEMPLATE_LIST_TEST_CASE(
                     CHECK(with.expiries[i] == expected);
                 }
             }
-            seen += with.items.size();
+            for (const auto& item : with.items) seen.insert(item.first);
             cursor = std::move(with.next);
         }
-        CHECK(seen == (expiring ? 7U : 6U));
+        CHECK(seen.size() == (expiring ? 7U : 6U));
     }
 }
 

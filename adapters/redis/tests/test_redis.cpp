@@ -195,6 +195,13 @@ TEST_CASE("redis: stores with different prefixes do not see each other's keys", 
     CHECK(b->scan({}, 100).items.empty());
 }
 
+/// Database 7 of the server: the sampling tests write thousands of keys, and
+/// the table resizes that causes stay out of database 0, where the other
+/// tests scan.
+std::string sampling_url() {
+    return server_url() + "/7";
+}
+
 /// The `n` keys of smallest `key_sample_hash` among `keys`, ascending.
 std::vector<std::pair<std::uint64_t, std::string>> smallest_of(const std::vector<std::string>& keys,
                                                                std::uint64_t salt, std::size_t n) {
@@ -210,11 +217,12 @@ TEST_CASE(
     "two MD5 blocks, a prefix with glob specials",
     "[redis][sample]") {
     const auto prefix = "s*[?]\\" + fresh_prefix();
-    ds::adapters::redis_store in_client(server_url(), {.key_prefix = prefix});
+    ds::adapters::redis_store in_client(sampling_url(), {.key_prefix = prefix});
     ds::adapters::redis_store on_server(
-        server_url(),
+        sampling_url(),
         {.key_prefix = prefix, .key_sampling = ds::adapters::redis_key_sampling::on_server});
-    fresh_store()->put("other prefix", "v");  // not listed
+    ds::adapters::redis_store(sampling_url(), {.key_prefix = fresh_prefix()})
+        .put("other prefix", "v");  // not listed
     std::vector<std::string> keys{"nul\0in key"s, "\xff\x80"s, "a"s, ""s};
     // Salt and key fill 55, 56, 63, 64 and 120 bytes: padding in one block or two.
     for (const std::size_t size : {47U, 48U, 55U, 56U, 112U}) keys.emplace_back(size, 'k');
@@ -233,9 +241,10 @@ TEST_CASE(
 
 TEST_CASE("redis: the sample script sends back the keys whose hash is in its range, and counts all",
           "[redis][sample]") {
-    auto store = fresh_store();
+    auto store = std::make_unique<redis>(sampling_url(),
+                                         ds::adapters::redis_options{.key_prefix = fresh_prefix()});
     const auto prefix = fresh_prefix();
-    ds::adapters::redis_store prefixed(server_url(), {.key_prefix = prefix});
+    ds::adapters::redis_store prefixed(sampling_url(), {.key_prefix = prefix});
     std::vector<std::string> keys;
     for (int i = 0; i < 300; ++i) keys.push_back(fmt::format("key:{}", i));
     for (const auto& k : keys) prefixed.put(k, "v");
@@ -284,8 +293,8 @@ TEST_CASE(
     const auto prefix = fresh_prefix();
     const ds::adapters::redis_options options{
         .key_prefix = prefix, .key_sampling = ds::adapters::redis_key_sampling::on_server};
-    ds::adapters::redis_store sampler(server_url(), options);
-    ds::adapters::redis_store writer_store(server_url(), options);
+    ds::adapters::redis_store sampler(sampling_url(), options);
+    ds::adapters::redis_store writer_store(sampling_url(), options);
     std::vector<std::string> stable;
     for (int i = 0; i < 2000; ++i) stable.push_back(fmt::format("stable:{}", i));
     for (const auto& k : stable) sampler.put(k, "v");

@@ -319,15 +319,18 @@ private:
                                          range->upper_high, range->upper_low});
             }
             const auto r = connection_.command(args, "sample_keys");
-            if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 || r->elements % 2 != 0)
+            if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 || r->elements % 2 != 0 ||
+                r->element[0]->type != REDIS_REPLY_STRING ||
+                r->element[1]->type != REDIS_REPLY_INTEGER) {
                 throw unexpected();
+            }
             cursor.assign(r->element[0]->str, r->element[0]->len);
             listed += static_cast<std::uint64_t>(r->element[1]->integer);
             for (std::size_t i = 2; i < r->elements; i += 2) {
                 const std::string_view hex(r->element[i]->str, r->element[i]->len);
                 std::uint64_t hash = 0;
                 if (hex.size() != 16 ||
-                    std::from_chars(hex.data(), hex.data() + 16, hash, 16).ptr != hex.end()) {
+                    std::from_chars(hex.data(), hex.data() + 16, hash, 16).ptr != hex.data() + 16) {
                     throw unexpected();
                 }
                 offer(hash, std::string_view(r->element[i + 1]->str, r->element[i + 1]->len));
