@@ -4,8 +4,9 @@
 //
 //   sqlite:PATH[#table=T]          gdbm:PATH          lmdb:PATH[#database=D]
 //   rocksdb:PATH                   redis://[[user]:password@]host[:port][/db][#prefix=P]
-//   unix:///path/redis.sock[?db=N][#prefix=P]   (Redis also [&sampling=client|server])
-//   postgresql://... (a libpq URI) or postgresql:DSN (key=value ...), [#table=T]
+//   unix:///path/redis.sock[?db=N][#prefix=P]   (Redis also
+//   [&sampling=client|server][&sample_page=N]) postgresql://... (a libpq URI) or postgresql:DSN
+//   (key=value ...), [#table=T]
 //
 // A URL is never echoed with its password: errors quote redact_secrets(url).
 
@@ -25,6 +26,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
@@ -40,8 +42,8 @@ struct usage_error : std::runtime_error {
 /// The forms open_store accepts, for messages and --help.
 inline constexpr std::string_view url_forms =
     "sqlite:PATH[#table=T], gdbm:PATH, lmdb:PATH[#database=D], rocksdb:PATH, "
-    "redis://[[user]:password@]host[:port][/db][#prefix=P][&sampling=client|server], "
-    "unix:///path.sock[?db=N][#prefix=P][&sampling=client|server], "
+    "redis://[[user]:password@]host[:port][/db][#prefix=P][&sampling=client|server]"
+    "[&sample_page=N], unix:///path.sock[?db=N][#prefix=P][&sampling=...][&sample_page=N], "
     "postgresql://...[#table=T] or postgresql:DSN[#table=T]";
 
 /// The engine's option `name` in the fragment (`#name=value`, several
@@ -72,22 +74,33 @@ inline std::string fragment_option(std::string_view fragment, std::string_view n
     return value;
 }
 
-/// A Redis store's options from the fragment: `#prefix=P` (the key prefix)
-/// and `#sampling=client|server` (where `sample_keys` hashes the keys).
+/// A Redis store's options from the fragment: `#prefix=P` (the key prefix),
+/// `#sampling=client|server` (where `sample_keys` hashes the keys) and
+/// `#sample_page=N` (keys per call when the server hashes them).
 inline dualstore::adapters::redis_options redis_fragment_options(std::string_view fragment,
                                                                  std::string_view url) {
     namespace ad = dualstore::adapters;
     const auto option = [&](std::string_view name, std::string fallback) {
-        return fragment_option(fragment, name, url, std::move(fallback), {"prefix", "sampling"});
+        return fragment_option(fragment, name, url, std::move(fallback),
+                               {"prefix", "sampling", "sample_page"});
     };
     const auto sampling = option("sampling", "client");
     if (sampling != "client" && sampling != "server") {
         throw usage_error(fmt::format("{:?}: #sampling={} is neither client nor server",
                                       dualstore::redact_secrets(url), sampling));
     }
-    return {.key_prefix = option("prefix", ""),
-            .key_sampling = sampling == "server" ? ad::redis_key_sampling::on_server
-                                                 : ad::redis_key_sampling::in_client};
+    ad::redis_options options{.key_prefix = option("prefix", "")};
+    const auto page = option("sample_page", std::to_string(options.sample_page));
+    const auto parsed =
+        std::from_chars(page.data(), page.data() + page.size(), options.sample_page);
+    if (parsed.ec != std::errc{} || parsed.ptr != page.data() + page.size() ||
+        options.sample_page == 0) {
+        throw usage_error(fmt::format("{:?}: #sample_page={} is not a positive number of keys",
+                                      dualstore::redact_secrets(url), page));
+    }
+    options.key_sampling = sampling == "server" ? ad::redis_key_sampling::on_server
+                                                : ad::redis_key_sampling::in_client;
+    return options;
 }
 
 /// A URL cut into its parts: `scheme:rest#fragment`.

@@ -237,6 +237,19 @@ TEST_CASE(
             CHECK(in_client.sample_keys(salt, n).smallest == sample.smallest);
         }
     }
+    // Pages of any size: a few keys per call, or every key in one.
+    for (const std::size_t page : {3U, 5000U}) {
+        ds::adapters::redis_store paged(
+            sampling_url(), {.key_prefix = prefix,
+                             .key_sampling = ds::adapters::redis_key_sampling::on_server,
+                             .sample_page = page});
+        for (const std::size_t n : {10U, 400U}) {
+            CAPTURE(page, n);
+            const auto sample = paged.sample_keys(42, n);
+            CHECK(sample.keys == keys.size());
+            CHECK(sample.smallest == smallest_of(keys, 42, n));
+        }
+    }
 }
 
 TEST_CASE("redis: the sample script sends back the keys whose hash is in its range, and counts all",

@@ -111,8 +111,11 @@ if [ -n "${DUALSTORE_REDIS_URL:-}" ] && [ -n "${DUALSTORE_PG_DSN:-}" ]; then
   # A sample hashed on the Redis server is the one hashed here.
   expect 0 "50 keys checked: 50 matching" "$tool" diff "$redis" "$pg" --sample 50 --seed 9
   expect 0 "50 keys checked: 50 matching" "$tool" diff "$redis&sampling=server" "$pg" --sample 50 --seed 9
+  expect 0 "50 keys checked: 50 matching" \
+    "$tool" diff "$redis&sampling=server&sample_page=7" "$pg" --sample 50 --seed 9
+  expect 2 "#sample_page=0 is not a positive number of keys" "$tool" diff "$redis&sample_page=0" "$pg"
   expect 2 "#sampling=fast is neither client nor server" "$tool" diff "$redis&sampling=fast" "$pg"
-  expect 2 "unknown option '#colour=red' \\(this engine takes #prefix=\.\.\., #sampling=\.\.\.\)" \
+  expect 2 "unknown option '#colour=red' \\(this engine takes #prefix=\.\.\., #sampling=\.\.\., #sample_page=\.\.\.\)" \
     "$tool" diff "$redis&colour=red" "$pg"
 
   # The digests of SQLite and PostgreSQL agree on equal data.

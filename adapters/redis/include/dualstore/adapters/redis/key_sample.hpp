@@ -7,8 +7,9 @@
 /// key; `redis_sampling::draw` chooses the ranges.
 ///
 /// Cost: Lua's MD5 takes about 11 µs of the server's time per key (a `SCAN`
-/// about 1 µs), in slices of `hash_page` keys (about 1 ms each) between
-/// which other clients' commands run.
+/// about 1 µs), in calls of `redis_options::sample_page` keys (100: about
+/// 1 ms each) between which other clients' commands run; a pass that only
+/// counts takes ten times as many keys per call.
 
 #include <dualstore/detail/key_sample_builder.hpp>
 #include <dualstore/reconcile/key_sample.hpp>
@@ -22,11 +23,6 @@
 #include <string_view>
 
 namespace dualstore::adapters::redis_sampling {
-
-/// Keys per `SCAN` page that the script hashes: about 1 ms of the server.
-inline constexpr std::size_t hash_page = 100;
-/// Keys per `SCAN` page that the script only counts.
-inline constexpr std::size_t count_page = 1000;
 
 /// The script. ARGV: cursor, `MATCH` pattern, `COUNT`, prefix length, then
 /// either nothing (the page is only counted) or the salt (8 bytes,

@@ -301,8 +301,8 @@ private:
     template <class Offer>
     std::uint64_t sample_pass(std::string_view sha, const hash_range* range, Offer offer) {
         const auto pattern = glob_escape(options_.key_prefix) + "*";
-        const auto count =
-            std::to_string(range ? redis_sampling::hash_page : redis_sampling::count_page);
+        const auto page = std::max<std::size_t>(options_.sample_page, 1);
+        const auto count = std::to_string(range ? page : 10 * page);
         const auto prefix_length = std::to_string(options_.key_prefix.size());
         const auto unexpected = [&] {
             return redis_error(
