@@ -4,9 +4,9 @@
 //
 //   sqlite:PATH[#table=T]          gdbm:PATH          lmdb:PATH[#database=D]
 //   rocksdb:PATH                   redis://[[user]:password@]host[:port][/db][#prefix=P]
-//   unix:///path/redis.sock[?db=N][#prefix=P]   (Redis also
-//   [&sampling=client|server][&sample_page=N]) postgresql://... (a libpq URI) or postgresql:DSN
-//   (key=value ...), [#table=T]
+//   unix:///path/redis.sock[?db=N][#prefix=P]
+//     (Redis also [&sampling=client|server][&sample_page=N])
+//   postgresql://... (a libpq URI) or postgresql:DSN (key=value ...), [#table=T]
 //
 // A URL is never echoed with its password: errors quote redact_secrets(url).
 

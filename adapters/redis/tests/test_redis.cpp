@@ -202,15 +202,7 @@ std::string sampling_url() {
     return server_url() + "/7";
 }
 
-/// The `n` keys of smallest `key_sample_hash` among `keys`, ascending.
-std::vector<std::pair<std::uint64_t, std::string>> smallest_of(const std::vector<std::string>& keys,
-                                                               std::uint64_t salt, std::size_t n) {
-    std::vector<std::pair<std::uint64_t, std::string>> smallest;
-    for (const auto& k : keys) smallest.emplace_back(ds::key_sample_hash(k, salt), k);
-    std::ranges::sort(smallest);
-    smallest.resize(std::min(n, smallest.size()));
-    return smallest;
-}
+using conformance::smallest_of;
 
 TEST_CASE(
     "redis: key samples hashed on the server equal the client's: binary keys, keys of one and "

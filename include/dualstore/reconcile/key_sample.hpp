@@ -7,6 +7,7 @@
 
 #include <dualstore/detail/md5.hpp>
 
+#include <array>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -25,15 +26,23 @@ struct key_hash_sample {
     std::uint64_t keys = 0;
 };
 
+namespace detail {
+/// The salt as `key_sample_hash` hashes it before the key: 8 bytes, big-endian.
+[[nodiscard]] inline std::array<char, 8> key_sample_salt(std::uint64_t salt) noexcept {
+    std::array<char, 8> bytes{};
+    for (std::size_t i = 0; i < 8; ++i) bytes[i] = static_cast<char>(salt >> (56 - 8 * i));
+    return bytes;
+}
+}  // namespace detail
+
 /// The hash keys are sampled by under `salt`: the first 8 bytes, as a
 /// big-endian number, of MD5 over the salt (8 bytes, big-endian) and the
 /// key. In SQL: the first 16 hex digits of `md5(salt || k)`. The same in
 /// every store, so samples of two stores meet on the keys both hold.
 [[nodiscard]] inline std::uint64_t key_sample_hash(std::string_view key,
                                                    std::uint64_t salt) noexcept {
-    char be[8];
-    for (int i = 0; i < 8; ++i) be[i] = static_cast<char>(salt >> (56 - 8 * i));
-    return detail::md5_prefix64({std::string_view(be, 8), key});
+    const auto be = detail::key_sample_salt(salt);
+    return detail::md5_prefix64({std::string_view(be.data(), be.size()), key});
 }
 
 /// Whether `S` draws key samples itself: `sample_keys(salt, n)` returns the

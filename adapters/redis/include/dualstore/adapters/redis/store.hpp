@@ -267,24 +267,19 @@ private:
     key_hash_sample sample_keys_on_server(std::uint64_t salt, std::size_t n) {
         const std::string sha = load_sample_script();
         const auto no_offer = [](std::uint64_t, std::string_view) {};
-        const auto counted = sample_pass(sha, nullptr, no_offer);
+        const auto counted = sample_pass(sha, std::nullopt, no_offer);
         if (n == 0) return {{}, counted};
-        char salt_bytes[8];
-        for (int i = 0; i < 8; ++i) salt_bytes[i] = static_cast<char>(salt >> (56 - 8 * i));
         return redis_sampling::draw(salt, n, counted, [&](auto above, auto upper, auto offer) {
-            const auto half = [](std::uint64_t v, int shift) {
-                return std::to_string((v >> shift) & 0xffffffffU);
-            };
-            const hash_range range{std::string_view(salt_bytes, 8), above ? half(*above, 32) : "-1",
-                                   above ? half(*above, 0) : "0", half(upper, 32), half(upper, 0)};
-            return sample_pass(sha, &range, offer);
+            return sample_pass(sha, hash_range{salt, above, upper}, offer);
         });
     }
 
-    /// The salt and the hash range of a pass of the sample script.
+    /// The salt and the hash range of a pass of the sample script: above
+    /// `above` (when set), at most `upper`.
     struct hash_range {
-        std::string_view salt;
-        std::string above_high, above_low, upper_high, upper_low;
+        std::uint64_t salt;
+        std::optional<std::uint64_t> above;
+        std::uint64_t upper;
     };
 
     /// `SCRIPT LOAD` of the sample script (at each `sample_keys`, so a server
@@ -299,11 +294,25 @@ private:
     /// and with a `range`, calls `offer(hash, key)` for each key whose hash
     /// lies in it. The number of keys listed.
     template <class Offer>
-    std::uint64_t sample_pass(std::string_view sha, const hash_range* range, Offer offer) {
-        const auto pattern = glob_escape(options_.key_prefix) + "*";
+    std::uint64_t sample_pass(std::string_view sha, const std::optional<hash_range>& range,
+                              Offer offer) {
+        const auto pattern = match_pattern();
         const auto page = std::max<std::size_t>(options_.sample_page, 1);
         const auto count = std::to_string(range ? page : 10 * page);
         const auto prefix_length = std::to_string(options_.key_prefix.size());
+        // The script's range arguments: the salt's bytes, then each bound as
+        // its high and low 32 bits in decimal (a high half of -1: no bound).
+        std::vector<std::string> range_args;
+        if (range) {
+            const auto salt = detail::key_sample_salt(range->salt);
+            const auto half = [](std::uint64_t v, int shift) {
+                return std::to_string((v >> shift) & 0xffffffffU);
+            };
+            range_args = {std::string(salt.data(), salt.size()),
+                          range->above ? half(*range->above, 32) : "-1",
+                          range->above ? half(*range->above, 0) : "0", half(range->upper, 32),
+                          half(range->upper, 0)};
+        }
         const auto unexpected = [&] {
             return redis_error(
                 fmt::format("redis: sample_keys on {}: the sample script gave an unexpected reply",
@@ -314,10 +323,7 @@ private:
         do {
             std::vector<std::string_view> args{"EVALSHA", sha,   "0",          cursor,
                                                pattern,   count, prefix_length};
-            if (range) {
-                args.insert(args.end(), {range->salt, range->above_high, range->above_low,
-                                         range->upper_high, range->upper_low});
-            }
+            args.insert(args.end(), range_args.begin(), range_args.end());
             const auto r = connection_.command(args, "sample_keys");
             if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 || r->elements % 2 != 0 ||
                 r->element[0]->type != REDIS_REPLY_STRING ||
@@ -345,7 +351,7 @@ private:
     bool list_more(cursor_type& c, std::size_t count) {
         if (c.started && c.redis_cursor == "0") return false;
         const auto hint = std::to_string(std::max<std::size_t>(count, 10));
-        const auto pattern = glob_escape(options_.key_prefix) + "*";
+        const auto pattern = match_pattern();
         const auto r =
             connection_.command({"SCAN", c.redis_cursor, "MATCH", pattern, "COUNT", hint}, "scan");
         c.started = true;
@@ -459,6 +465,11 @@ private:
     static std::optional<std::string> value_of(const redisReply& r) {
         if (r.type == REDIS_REPLY_NIL) return std::nullopt;
         return std::string(r.str, r.len);
+    }
+
+    /// The `MATCH` pattern of the prefix's keys.
+    [[nodiscard]] std::string match_pattern() const {
+        return glob_escape(options_.key_prefix) + "*";
     }
 
     /// `text` with Redis glob specials escaped, for MATCH.
