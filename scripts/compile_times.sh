@@ -11,7 +11,10 @@
 # A last row times a TU that includes the umbrella through a precompiled
 # header (what `target_precompile_headers` gives a project that includes it in
 # many files; building the header once is not counted).
-# Informational: prints a table and never fails on a ratio.
+# Then, when valgrind is installed, the compiler's own instruction counts for
+# the typical baseline and the umbrella (callgrind; deterministic where the
+# seconds above move by 10-20% from run to run; about 90 seconds).
+# Informational: prints the tables and never fails on a ratio.
 #
 #   bash scripts/compile_times.sh
 set -euo pipefail
@@ -64,3 +67,20 @@ echo '#include "umbrella.hpp"' > "$work/pch/lib.cpp"
 pch=$(best_of_3 "$work/pch/lib.cpp")
 awk -v l="$pch" -v t="$typical" \
   'BEGIN { printf "%-28s %9.2f %9.2f %8.2f\n", "dualstore.hpp, precompiled", l, t, l / t }'
+
+# Instructions the compiler proper (cc1plus) executes for $1: the driver's
+# own command line, from -###, run under callgrind.
+instructions() {
+  local command
+  command=$("$cxx" -std=c++20 -I"$include" -c "$1" -### 2>&1 | grep -m1 'cc1plus' |
+    sed 's/ -o [^ ]*$/ -o \/dev\/null/')
+  eval "valgrind --tool=callgrind --callgrind-out-file=/dev/null $command" 2>&1 |
+    sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+if command -v valgrind > /dev/null; then
+  echo '#include <dualstore/dualstore.hpp>' > "$work/lib.cpp"
+  typical_i=$(instructions "$work/typical.cpp")
+  umbrella_i=$(instructions "$work/lib.cpp")
+  awk -v t="$typical_i" -v u="$umbrella_i" 'BEGIN {
+    printf "%-28s %9.2fG %8.2fG %8.2f  (instructions, callgrind)\n", "dualstore/dualstore.hpp", u / 1e9, t / 1e9, u / t }'
+fi

@@ -3,9 +3,12 @@
 
 #include "support.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <iterator>
 #include <memory>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -87,6 +90,40 @@ TEST_CASE("concurrency: a thread_pool of move-only tasks runs every task once, o
         for (int i = 1; i <= 100; ++i) pool.execute(task{std::make_unique<int>(i), &sum});
     }  // the destructor runs what is queued, then joins
     CHECK(sum == 5050);
+}
+
+TEST_CASE(
+    "concurrency: a one-worker thread_pool runs tasks in the order queued, from any thread, "
+    "through its queue's compactions",
+    "[concurrency][thread_pool]") {
+    std::vector<int> ran;  // written by the one worker only, read after it joined
+    std::atomic<int> next_from_inside{1000};
+    {
+        ds::thread_pool pool(1);
+        std::thread other([&] {
+            for (int i = 0; i < 500; ++i) pool.execute([&ran, i] { ran.push_back(i); });
+        });
+        other.join();
+        // Tasks that queue a task while the queue is partly run: the queue
+        // drops its run half as it goes, keeping the order.
+        for (int i = 500; i < 1000; ++i) {
+            pool.execute([&, i] {
+                ran.push_back(i);
+                if (i % 100 == 0) {
+                    pool.execute([&ran, j = next_from_inside++] { ran.push_back(j); });
+                }
+            });
+        }
+    }  // the destructor runs what is queued, then joins
+    std::vector<int> ordered = ran;
+    std::ranges::sort(ordered);
+    CHECK(ran.size() == 1005);
+    CHECK(std::ranges::adjacent_find(ordered) == ordered.end());  // each once
+    CHECK(std::is_sorted(ran.begin(), ran.begin() + 500));
+    std::vector<int> queued_here;
+    std::ranges::copy_if(ran, std::back_inserter(queued_here), [](int i) { return i < 1000; });
+    CHECK(std::ranges::is_sorted(queued_here));
+    CHECK(ordered.back() == 1004);
 }
 
 TEST_CASE("concurrency: secondary faults from 8 threads are all sunk, none thrown",

@@ -153,7 +153,9 @@ public:
 
 private:
     /// Throws when the calling thread holds a key of this table already (or
-    /// of too many tables). Out of line: the common path holds none.
+    /// of too many tables). Out of line: the common path holds none; a
+    /// template, so that only a file that locks keys compiles it.
+    template <class = void>
     [[gnu::cold, gnu::noinline]] void refuse_if_held() const {
         if (held_by_this_thread.holds(this)) {
             throw error(

@@ -87,8 +87,10 @@ concept retry_queue = requires(Q& q, const Q& cq, retry_entry e, const retry_ent
 namespace detail {
 
 /// A new entry identifier: the time in nanoseconds, then 64 random bits, in
-/// hex, so identifiers sort roughly by creation time and never collide.
-inline std::string new_entry_id(queue_clock::time_point now) {
+/// hex, so identifiers sort roughly by creation time and never collide. (A
+/// template so that only a file that queues entries compiles it.)
+template <class = void>
+std::string new_entry_id(queue_clock::time_point now) {
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch());
     return fmt::format("{:016x}{:016x}", static_cast<std::uint64_t>(ns.count()), random_bits());
 }

@@ -79,8 +79,11 @@ enum class migration_store : std::uint8_t {
 /// names of LaunchDarkly's migration stages, which drop the `_`, are the
 /// same stages ("dualwrite" is `dual_write`). Anything else, empty text and
 /// numbers included, throws `invalid_stage`, whose message quotes `text`
-/// and lists the accepted names. Never a default.
-[[nodiscard]] inline stage parse_stage(std::string_view text) {
+/// and lists the accepted names. Never a default. (A template of an unused
+/// parameter, as `stage_from_env`, so that only a file that parses stages
+/// compiles them.)
+template <class = void>
+[[nodiscard]] stage parse_stage(std::string_view text) {
     const auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
     std::string_view trimmed = text;
     while (!trimmed.empty() && is_space(trimmed.front())) trimmed.remove_prefix(1);
@@ -111,7 +114,8 @@ enum class migration_store : std::uint8_t {
 
 /// The stage named by the environment variable `variable` (parsed by
 /// `parse_stage`). Throws `invalid_stage` when it is unset or names no stage.
-[[nodiscard]] inline stage stage_from_env(const char* variable) {
+template <class = void>
+[[nodiscard]] stage stage_from_env(const char* variable) {
     const char* value =
         std::getenv(variable);  // NOLINT(concurrency-mt-unsafe): read once at set-up
     if (value == nullptr) {
@@ -127,7 +131,8 @@ enum class migration_store : std::uint8_t {
 
 /// As `stage_from_env(variable)`, but `when_unset` when the variable is not
 /// set; a set variable that names no stage still throws.
-[[nodiscard]] inline stage stage_from_env(const char* variable, stage when_unset) {
+template <class = void>
+[[nodiscard]] stage stage_from_env(const char* variable, stage when_unset) {
     return std::getenv(variable) == nullptr  // NOLINT(concurrency-mt-unsafe)
                ? when_unset
                : stage_from_env(variable);

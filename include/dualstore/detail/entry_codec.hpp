@@ -6,6 +6,9 @@
 /// u32, key bytes | error length u32, error bytes. Integers little-endian.
 /// Any byte may appear in the key and error. Version 1 is version 2 without
 /// the stage byte; it still decodes (with no recorded stage).
+///
+/// The functions that build or read entries are templates of an unused
+/// parameter so that only a file that encodes or decodes compiles them.
 
 #include <dualstore/error.hpp>
 #include <dualstore/operation.hpp>
@@ -35,7 +38,8 @@ inline std::int64_t to_ns(queue_clock::time_point t) {
 }
 
 /// The bytes of `entry` (its id is the storage key, not part of the value).
-inline std::string encode_entry(const retry_entry& entry) {
+template <class = void>
+std::string encode_entry(const retry_entry& entry) {
     std::string out(entry_magic);
     put_uint(out, static_cast<std::uint8_t>(entry.op), 1);
     put_uint(
@@ -57,6 +61,7 @@ class byte_reader {
 public:
     explicit byte_reader(std::string_view bytes) noexcept : rest_(bytes) {}
 
+    template <class = void>
     std::uint64_t uint(int bytes) {
         const auto raw = take(static_cast<std::size_t>(bytes));
         std::uint64_t value = 0;
@@ -67,6 +72,7 @@ public:
         return value;
     }
 
+    template <class = void>
     std::string_view take(std::size_t n) {
         if (n > rest_.size()) {
             throw decode_error(
@@ -90,7 +96,8 @@ private:
 /// The entry stored as `bytes` (version 1 or 2) under identifier `id`;
 /// throws `decode_error` for bytes of another format or version, truncated
 /// or with trailing bytes.
-inline retry_entry decode_entry(std::string_view id, std::string_view bytes) {
+template <class = void>
+retry_entry decode_entry(std::string_view id, std::string_view bytes) {
     if (bytes.substr(0, 3) != entry_magic.substr(0, 3)) {
         throw decode_error("dualstore: not a retry entry (no DSQ header)");
     }
@@ -132,7 +139,8 @@ inline retry_entry decode_entry(std::string_view id, std::string_view bytes) {
 
 /// `entry` after a failed repair: one more attempt, `error` the last error,
 /// due again at `next_attempt`.
-inline retry_entry after_failed_repair(retry_entry entry, std::string error,
+template <class = void>
+retry_entry after_failed_repair(retry_entry entry, std::string error,
                                        queue_clock::time_point next_attempt) {
     ++entry.attempts;
     entry.last_error = std::move(error);
@@ -159,7 +167,8 @@ std::vector<retry_entry> decode_rows(const std::vector<std::pair<std::string, st
 
 /// The dead letter `id`, moved aside for `reason`, whose stored entry is
 /// `bytes`: the entry when it decodes, else the bytes kept as `raw`.
-inline dead_letter dead_letter_of(std::string id, std::string reason, std::string bytes) {
+template <class = void>
+dead_letter dead_letter_of(std::string id, std::string reason, std::string bytes) {
     dead_letter letter{std::move(id), std::nullopt, std::move(reason), {}};
     try {
         letter.entry = decode_entry(letter.id, bytes);

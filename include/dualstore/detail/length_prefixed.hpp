@@ -2,7 +2,9 @@
 /// \file
 /// Length-prefixed fields for the small records dualstore keeps in a store
 /// (checkpoints, partition states): "<n>:<bytes>", or "-" for no value, so
-/// any bytes (spaces and NULs included) round trip.
+/// any bytes (spaces and NULs included) round trip. Templates of an unused
+/// parameter, so that only a file that writes or reads such a record
+/// compiles them.
 
 #include <fmt/format.h>
 
@@ -16,7 +18,8 @@
 namespace dualstore::detail {
 
 /// Appends `bytes` to `out` as "<n>:<bytes>", or "-" when there are none.
-inline void put_field(std::string& out, const std::optional<std::string>& bytes) {
+template <class = void>
+void put_field(std::string& out, const std::optional<std::string>& bytes) {
     if (!bytes) {
         out += '-';
         return;
@@ -28,7 +31,8 @@ inline void put_field(std::string& out, const std::optional<std::string>& bytes)
 /// Reads from the front of `in` a field `put_field` wrote into `field` and
 /// removes it from `in`; returns false (and leaves both alone) when `in`
 /// does not start with one.
-[[nodiscard]] inline bool take_field(std::string_view& in, std::optional<std::string>& field) {
+template <class = void>
+[[nodiscard]] bool take_field(std::string_view& in, std::optional<std::string>& field) {
     if (in.empty()) return false;
     if (in.front() == '-') {
         in.remove_prefix(1);

@@ -97,6 +97,8 @@ public:
     /// operation begun under it has finished. Changes are serialised. Throws
     /// `error` when called from inside an operation of this gate (it would
     /// wait for itself) and `invalid_stage` for a value that names no stage.
+    /// (A template so that only a file that changes stages compiles it.)
+    template <class = void>
     stage change(stage to) {
         if (static_cast<std::size_t>(to) >= all_stages.size()) {
             throw invalid_stage(

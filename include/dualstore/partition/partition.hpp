@@ -13,7 +13,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -54,10 +53,14 @@ struct partition {
 /// The partitions between sorted, distinct split keys: (first key, `keys[0]`],
 /// (`keys[0]`, `keys[1]`], ..., (`keys.back()`, last key]: `keys.size() + 1`
 /// ranges that cover every key once. Throws `error` when the keys are not
-/// sorted and distinct.
-[[nodiscard]] inline std::vector<partition> split_at_keys(const std::vector<std::string>& keys) {
-    if (std::ranges::adjacent_find(keys, std::greater_equal<>{}) != keys.end()) {
-        throw error("dualstore: split_at_keys: the split keys must be sorted and distinct");
+/// sorted and distinct. (A template of an unused parameter, as
+/// `split_by_hash`, so that only a file that splits compiles them.)
+template <class = void>
+[[nodiscard]] std::vector<partition> split_at_keys(const std::vector<std::string>& keys) {
+    for (std::size_t i = 1; i < keys.size(); ++i) {
+        if (keys[i] <= keys[i - 1]) {
+            throw error("dualstore: split_at_keys: the split keys must be sorted and distinct");
+        }
     }
     std::vector<partition> parts;
     parts.reserve(keys.size() + 1);
@@ -72,7 +75,8 @@ struct partition {
 
 /// `n` hash partitions (`n` at least 1) that cover every key once; each scans
 /// the whole store.
-[[nodiscard]] inline std::vector<partition> split_by_hash(std::uint32_t n) {
+template <class = void>
+[[nodiscard]] std::vector<partition> split_by_hash(std::uint32_t n) {
     if (n == 0) throw error("dualstore: split_by_hash: at least one partition");
     std::vector<partition> parts;
     for (std::uint32_t i = 0; i < n; ++i) parts.push_back({.bucket = i, .buckets = n});

@@ -30,7 +30,9 @@ struct reconcile_checkpoint {
     std::optional<std::string> secondary{};  ///< the secondary's cursor, encoded
     std::optional<std::string> after{};      ///< the last key checked
 
-    /// The checkpoint's bytes.
+    /// The checkpoint's bytes. (This and `decode` are templates of an unused
+    /// parameter so that only a file that resumes passes compiles them.)
+    template <class = void>
     [[nodiscard]] std::string encode() const {
         std::string out = fmt::format("dsrc1 {} ", phase);
         put_field(out, primary);
@@ -40,6 +42,7 @@ struct reconcile_checkpoint {
     }
 
     /// Reads bytes `encode` wrote; throws `error` for any other bytes.
+    template <class = void>
     [[nodiscard]] static reconcile_checkpoint decode(std::string_view bytes) {
         if (!bytes.starts_with("dsrc1 ") || bytes.size() < 8 || bytes[7] != ' ') throw corrupt();
         reconcile_checkpoint c;
@@ -58,6 +61,7 @@ struct reconcile_checkpoint {
 private:
     static error corrupt() { return error("dualstore: not a kv_reconciler checkpoint"); }
 
+    template <class = void>
     static std::optional<std::string> take_field(std::string_view& in) {
         std::optional<std::string> field;
         if (!detail::take_field(in, field)) throw corrupt();
