@@ -141,7 +141,7 @@ retry_entry decode_entry(std::string_view id, std::string_view bytes) {
 /// due again at `next_attempt`.
 template <class = void>
 retry_entry after_failed_repair(retry_entry entry, std::string error,
-                                       queue_clock::time_point next_attempt) {
+                                queue_clock::time_point next_attempt) {
     ++entry.attempts;
     entry.last_error = std::move(error);
     entry.next_attempt = next_attempt;
