@@ -126,6 +126,26 @@ TEST_CASE(
     CHECK(ordered.back() == 1004);
 }
 
+TEST_CASE(
+    "concurrency: a four-worker thread_pool destroyed at once still runs the tasks its tasks "
+    "queue while it shuts down",
+    "[concurrency][thread_pool]") {
+    std::atomic<int> ran{0};
+    {
+        ds::thread_pool pool(4);
+        for (int i = 0; i < 100; ++i) {
+            pool.execute([&] {
+                ++ran;
+                pool.execute([&] {
+                    ++ran;
+                    pool.execute([&] { ++ran; });
+                });
+            });
+        }
+    }  // shutdown permits are released now, while children are still being queued
+    CHECK(ran == 300);
+}
+
 TEST_CASE("concurrency: secondary faults from 8 threads are all sunk, none thrown",
           "[concurrency][sequential]") {
     kv a, b;
